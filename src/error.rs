@@ -1,0 +1,57 @@
+//! The harness's own errors and the process exit codes.
+//!
+//! Exit codes (the whole contract lives here):
+//! - 0: the program got full marks.
+//! - 1: the program lost marks: its fault, and the report says why.
+//! - 2: the harness could not grade: bad usage, unknown lab, a program that cannot be run,
+//!   or trouble of the harness's own. Never a panic.
+
+use std::path::PathBuf;
+
+pub const EXIT_FULL_MARKS: i32 = 0;
+pub const EXIT_LOST_MARKS: i32 = 1;
+pub const EXIT_CANNOT_GRADE: i32 = 2;
+
+/// Why the harness could not grade. Each variant prints as one plain line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unknown lab '{name}'; the labs are: {known}")]
+    UnknownLab { name: String, known: String },
+    #[error("no program given: put it after --, e.g. socklab check serv_simple -- python3 serv_simple.py")]
+    NoProgram,
+    #[error("program not found: {0}")]
+    ProgramNotFound(String),
+    #[error("{} is not executable (chmod +x it, or run it through its interpreter, e.g. python3 {})", .0.display(), .0.display())]
+    NotExecutable(PathBuf),
+    #[error("{0}")]
+    Usage(String),
+    #[error("port {port} is already in use on this machine, and without a network namespace socklab cannot give the program a port of its own; stop what uses it, or pass {{port}} to the program")]
+    PortTaken { port: u16 },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with what the harness was doing at the time.
+    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let what = what.into();
+        move |source| Error::Io { what, source }
+    }
+}
+
+impl From<nix::Error> for Error {
+    fn from(e: nix::Error) -> Self {
+        Error::Io {
+            what: "system call".into(),
+            source: e.into(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,44 @@
+//! serv_simple: a TCP server socket (bind, listen, accept), as in the lesson's sample run:
+//!
+//! ```text
+//! ~$ ./serv_simple.py                          ~$ nc 127.0.0.1 8000
+//! connection from ('127.0.0.1', 54214)         Hello!
+//! b'Hello!\n'                                  hello back
+//! hello back
+//! ```
+//!
+//! The harness plays `nc` as Alice; the program's keyboard types `hello back`.
+
+use crate::sandbox::Proto;
+use crate::script::*;
+
+pub fn lab() -> Lab {
+    Lab {
+        name: "serv_simple",
+        aliases: &[],
+        summary: "TCP server: accept, print the peer, print what it sent, reply a typed line, close",
+        lesson_port: 8000,
+        proto: Proto::Tcp,
+        setup: vec![],
+        checks: vec![
+            check("accepts", 2, "accepts a TCP connection on its port")
+                .step(connect(ALICE)),
+            check("prints_client", 2, "prints \"connection from\" with the client's address")
+                .needs(&["accepts"])
+                .step(prints_line_with(&["connection from", "{alice.port}"])),
+            check("prints_message", 2, "prints the message the client sent")
+                .needs(&["accepts"])
+                .step(send(ALICE, "Hello!\n"))
+                .step(prints("Hello!\n")),
+            check("sends_typed_line", 2, "sends the line typed on its keyboard, and nothing else")
+                .needs(&["accepts"])
+                .step(type_line("hello back"))
+                .step(receives_line(ALICE, "hello back")),
+            check("closes_connection", 1, "closes the connection")
+                .needs(&["accepts"])
+                .step(sees_end_of_stream(ALICE)),
+            check("exits_cleanly", 1, "exits with status 0")
+                .step(exits_with(0)),
+        ],
+    }
+}

@@ -1,0 +1,59 @@
+//! serv_tcp: a 1:1 chat server that uses select() over the socket and the keyboard, so that
+//! either side may speak first and any number of times in a row. The lesson's program:
+//!
+//! ```text
+//! while True:
+//!   (r_sockets, w_sockets, e_sockets) = select.select([newsock, sys.stdin], [], [])
+//!   if newsock in r_sockets:  data = newsock.recv(1024); if not data: break; print(data)
+//!   if sys.stdin in r_sockets: s = input(); s += "\n"; newsock.send(s.encode())
+//! ```
+//!
+//! A program that waits for the keyboard and the socket in turn (lockstep) fails the checks
+//! where one side speaks twice in a row.
+
+use crate::sandbox::Proto;
+use crate::script::*;
+
+pub fn lab() -> Lab {
+    Lab {
+        name: "serv_tcp",
+        aliases: &[],
+        summary: "1:1 TCP chat server with select(): either side speaks any time; ends when the peer hangs up",
+        lesson_port: 8000,
+        proto: Proto::Tcp,
+        setup: vec![],
+        checks: vec![
+            check("accepts", 1, "accepts a TCP connection on its port")
+                .step(connect(ALICE)),
+            check("prints_client", 1, "prints \"connection from\" with the client's address")
+                .needs(&["accepts"])
+                .step(prints_line_with(&["connection from", "{alice.port}"])),
+            check("prints_messages", 2, "prints each message as it arrives, with nothing typed")
+                .needs(&["accepts"])
+                .step(send(ALICE, "hi, it's alice\n"))
+                .step(prints("hi, it's alice\n"))
+                .step(send(ALICE, "are you there?\n"))
+                .step(prints("are you there?\n")),
+            check("sends_typed_lines", 2, "sends each typed line with its newline, while the client is silent")
+                .needs(&["accepts"])
+                .step(type_line("hello alice"))
+                .step(receives(ALICE, "hello alice\n"))
+                .step(type_line("this is bob"))
+                .step(receives(ALICE, "this is bob\n")),
+            check("chats_interleaved", 2, "keeps chatting both ways in turn")
+                .needs(&["accepts"])
+                .step(send(ALICE, "how are you?\n"))
+                .step(prints("how are you?\n"))
+                .step(type_line("fine, thanks"))
+                .step(receives(ALICE, "fine, thanks\n"))
+                .step(type_line("and you?"))
+                .step(receives(ALICE, "and you?\n"))
+                .step(send(ALICE, "good, bye\n"))
+                .step(prints("good, bye\n")),
+            check("exits_on_hangup", 2, "exits with status 0 when the client hangs up")
+                .needs(&["accepts"])
+                .step(hang_up(ALICE))
+                .step(exits_with(0)),
+        ],
+    }
+}

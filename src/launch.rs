@@ -1,0 +1,126 @@
+//! Finds the student's program and starts it under [`crate::init`] on a pty, with stderr
+//! captured apart and its exit reported on a pipe.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::error::{Error, Result};
+use crate::terminal::{self, Terminal};
+
+/// The placeholder in a program's arguments that the harness replaces with its port.
+pub const PORT_PLACEHOLDER: &str = "{port}";
+
+/// The program as the user gave it (`python3 serv.py {port}`), checked before any run.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub argv: Vec<String>,
+    pub path: PathBuf,
+}
+
+impl Program {
+    /// Resolves `argv[0]` as a shell would (PATH unless it has a slash) and checks that it
+    /// can be run, so that a typo is one plain error line rather than a failed grade.
+    pub fn resolve(argv: &[String]) -> Result<Program> {
+        let first = argv.first().ok_or(Error::NoProgram)?;
+        let path = if first.contains('/') {
+            let path = PathBuf::from(first);
+            let meta = std::fs::metadata(&path)
+                .map_err(|_| Error::ProgramNotFound(first.clone()))?;
+            if !meta.is_file() {
+                return Err(Error::ProgramNotFound(format!("{first} (not a file)")));
+            }
+            if meta.permissions().mode() & 0o111 == 0 {
+                return Err(Error::NotExecutable(path));
+            }
+            path
+        } else {
+            which::which(first).map_err(|_| Error::ProgramNotFound(first.clone()))?
+        };
+        Ok(Program {
+            argv: argv.to_vec(),
+            path,
+        })
+    }
+
+    /// Whether the program takes the harness's port (`{port}` in its arguments) rather than
+    /// using the lesson's port written in its code.
+    pub fn takes_port(&self) -> bool {
+        self.argv.iter().any(|a| a.contains(PORT_PLACEHOLDER))
+    }
+
+    /// The arguments with `{port}` replaced.
+    pub fn args_for(&self, port: u16) -> Vec<String> {
+        self.argv
+            .iter()
+            .map(|a| a.replace(PORT_PLACEHOLDER, &port.to_string()))
+            .collect()
+    }
+}
+
+/// A started program: the harness's ends of its terminal, stderr and exit report.
+pub struct Launched {
+    /// The process the harness started: [`crate::init`], whose child is the program.
+    pub init: Child,
+    /// The pty master: the program's screen to read, its keyboard to write.
+    pub screen: OwnedFd,
+    pub stderr: OwnedFd,
+    /// One line from init when the program ends (`exit 0`, `signal 9`), then end of file.
+    pub status: OwnedFd,
+}
+
+/// Starts `program` under init on a fresh pty. `init_exe` is a socklab binary;
+/// `pid_namespace` says whether init is PID 1 of its own namespace (and may clean up with
+/// `kill(-1)`) or must find the program's descendants as a subreaper.
+pub fn launch(
+    program: &Program,
+    args: &[String],
+    init_exe: &Path,
+    pid_namespace: bool,
+) -> io::Result<Launched> {
+    let Terminal { master, slave } = terminal::open()?;
+    let (stderr_r, stderr_w) = io::pipe()?;
+    let (status_r, status_w) = io::pipe()?;
+
+    let mut cmd = Command::new(init_exe);
+    cmd.arg(crate::init::SUBCOMMAND);
+    if !pid_namespace {
+        cmd.arg("--subreaper");
+    }
+    cmd.arg("--")
+        .arg(&program.path)
+        .args(args.iter().map(OsString::from));
+    // The program should meet what a terminal gives it, not a grader's environment.
+    cmd.env_remove("PYTHONUNBUFFERED").env("TERM", "dumb");
+    cmd.stdin(Stdio::from(slave.try_clone()?))
+        .stdout(Stdio::from(slave))
+        .stderr(Stdio::from(stderr_w));
+    let status_fd = status_w.as_raw_fd();
+    // SAFETY: only async-signal-safe calls (dup2, fcntl, prctl) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if status_fd == crate::init::STATUS_FD {
+                libc::fcntl(status_fd, libc::F_SETFD, 0);
+            } else if libc::dup2(status_fd, crate::init::STATUS_FD) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // If the grading thread dies, init sweeps the program away.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGUSR1);
+            Ok(())
+        });
+    }
+    let init = cmd.spawn()?;
+    drop(status_w);
+    terminal::set_nonblocking(&stderr_r)?;
+    terminal::set_nonblocking(&status_r)?;
+    Ok(Launched {
+        init,
+        screen: master,
+        stderr: stderr_r.into(),
+        status: status_r.into(),
+    })
+}

@@ -1,0 +1,33 @@
+//! socklab grades students' socket programs from the lesson "Netcat and sockets".
+//!
+//! Module map (read this first):
+//! - [`labs`]: one file per lab, each a short declarative script of checks that reads like
+//!   the lesson's sample run. A new lab is one new file plus one line in `labs/mod.rs`.
+//! - [`script`]: the vocabulary labs are written in: checks, steps, and what to expect.
+//! - [`runner`]: runs one lab against one program and turns steps into verdicts.
+//! - [`session`]: the engine's event loop: the program's screen, its exit, the harness's own
+//!   peer sockets, each wait ending on an event or a deadline.
+//! - [`sandbox`]: a fresh network and PID namespace per run, loopback up, and what listens.
+//! - [`terminal`]: the pty that stands in for the student's keyboard and screen.
+//! - [`launch`]: finds the program and starts it under [`init`] on that pty.
+//! - [`init`]: the tiny init that runs inside the namespace, reports the exit, and leaves no
+//!   process behind.
+//! - [`report`]: plain data: outcomes, reports, and the events reporters consume.
+//! - [`reporters`]: human and JSON output, apart from grading.
+//! - [`reference`]: Rust programs that behave as the lesson's Python ones (`socklab ref`).
+//! - [`escape`]: showing bytes the way Python prints them (`b'Hello!\n'`).
+//! - [`error`]: the harness's own errors, and the exit codes.
+
+pub mod error;
+pub mod escape;
+pub mod init;
+pub mod labs;
+pub mod launch;
+pub mod reference;
+pub mod report;
+pub mod reporters;
+pub mod runner;
+pub mod sandbox;
+pub mod script;
+pub mod session;
+pub mod terminal;

@@ -1,0 +1,97 @@
+//! `--format json`: one object for the whole run, printed when it ends. The field names are
+//! a contract with scripts: `lab`, `score`, `max_score`, `checks` (each `name`, `points`,
+//! `max`, `passed`, and on failure `expected`, `got`, `message`), `transcript`.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use crate::init::ProgramExit;
+use crate::report::{CheckResult, Entry, Event, Outcome, Report};
+use crate::reporters::Reporter;
+
+pub struct JsonReporter {
+    out: Box<dyn Write>,
+}
+
+impl JsonReporter {
+    pub fn new(out: Box<dyn Write>) -> JsonReporter {
+        JsonReporter { out }
+    }
+}
+
+fn entries(entries: &[Entry]) -> Value {
+    entries
+        .iter()
+        .map(|e| json!({"t": (e.at.as_secs_f64() * 1e4).round() / 1e4, "who": e.who, "text": e.text}))
+        .collect()
+}
+
+fn check(c: &CheckResult) -> Value {
+    let mut v = json!({
+        "name": c.id,
+        "description": c.description,
+        "points": c.points,
+        "max": c.max,
+        "passed": c.passed(),
+    });
+    let map = v.as_object_mut().expect("object");
+    match &c.outcome {
+        Outcome::Passed => {
+            map.insert("status".into(), "passed".into());
+        }
+        Outcome::Failed(f) => {
+            map.insert("status".into(), "failed".into());
+            map.insert("expected".into(), f.expected.clone().into());
+            map.insert("got".into(), f.got.clone().into());
+            map.insert("message".into(), f.message.clone().into());
+            if let Some(waited) = f.waited {
+                map.insert("waited_s".into(), json!(waited.as_secs_f64()));
+            }
+            map.insert("transcript".into(), entries(&c.transcript));
+        }
+        Outcome::NotReached { reason } => {
+            map.insert("status".into(), "not_reached".into());
+            map.insert("message".into(), reason.clone().into());
+        }
+    }
+    v
+}
+
+/// The report as the JSON object scripts read.
+pub fn report_json(r: &Report) -> Value {
+    let (status, signal) = match r.exit {
+        Some(ProgramExit::Exited(code)) => (json!(code), Value::Null),
+        Some(ProgramExit::Signaled(sig)) => (Value::Null, json!(sig)),
+        None => (Value::Null, Value::Null),
+    };
+    json!({
+        "lab": r.lab,
+        "program": r.program,
+        "port": r.port,
+        "isolation": r.isolation,
+        "score": r.score(),
+        "max_score": r.max_score(),
+        "full_marks": r.full_marks(),
+        "checks": r.checks.iter().map(check).collect::<Vec<_>>(),
+        "exit_status": status,
+        "exit_signal": signal,
+        "stopped_by_harness": r.stopped_by_harness,
+        "notices": r.notices,
+        "stderr_tail": r.stderr_tail,
+        "transcript": entries(&r.transcript),
+        "transcript_omitted_bytes": r.transcript_omitted,
+        "duration_s": r.duration.as_secs_f64(),
+    })
+}
+
+impl Reporter for JsonReporter {
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        if let Event::Finished(report) = event {
+            serde_json::to_writer_pretty(&mut self.out, &report_json(report))?;
+            writeln!(self.out)?;
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,510 @@
+//! Runs one lab against one program: a thread of its own enters a fresh namespace, starts
+//! the program, carries out each check's steps against the [`Session`], and sends events
+//! to the caller, who hands them to a reporter.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::escape;
+use crate::launch::Program;
+use crate::report::{CheckResult, Event, Failure, Outcome, Report};
+use crate::sandbox::{self, Isolation, Proto};
+use crate::script::{Lab, Received, Step, Text, Verdict};
+use crate::session::{Probe, Session, TimedOut, Timeouts};
+
+/// How much of unmatched output a failure shows.
+const GOT_SHOWN_BYTES: usize = 400;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub timeouts: Timeouts,
+    /// A socklab binary to run as the program's init (normally this very binary).
+    pub init_exe: PathBuf,
+}
+
+impl Config {
+    pub fn new(timeouts: Timeouts) -> Result<Config> {
+        let init_exe = std::env::current_exe().map_err(Error::io("finding socklab's own binary"))?;
+        Ok(Config { timeouts, init_exe })
+    }
+}
+
+/// Grades `program` against `lab`, calling `on_event` with each event as it happens.
+pub fn grade(lab: Lab, program: Program, config: Config, on_event: &mut dyn FnMut(&Event)) -> Result<Report> {
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name(format!("grade {}", lab.name))
+        .spawn(move || run_lab(&lab, &program, &config, &tx))
+        .map_err(Error::io("starting a grading thread"))?;
+    for event in rx {
+        on_event(&event);
+    }
+    thread
+        .join()
+        .map_err(|_| Error::Internal("the grading thread panicked".into()))?
+}
+
+fn run_lab(lab: &Lab, program: &Program, config: &Config, events: &mpsc::Sender<Event>) -> Result<Report> {
+    let started = Instant::now();
+    let emit = |event: Event| {
+        let _ = events.send(event);
+    };
+    let isolation = sandbox::enter_fresh_namespace();
+    let mut notices = Vec::new();
+    if let Isolation::Host { reason } = &isolation {
+        let notice = format!(
+            "{reason}: grading on the host's loopback, where other programs and leftover connections can interfere"
+        );
+        eprintln!("socklab: {notice}");
+        notices.push(notice);
+    }
+    let port = if program.takes_port() {
+        portpicker::pick_unused_port().ok_or_else(|| Error::Internal("no free port".into()))?
+    } else {
+        if matches!(isolation, Isolation::Host { .. }) && !port_is_free(lab.proto, lab.lesson_port) {
+            return Err(Error::PortTaken {
+                port: lab.lesson_port,
+            });
+        }
+        lab.lesson_port
+    };
+
+    let mut session = Session::new(isolation.clone(), port, config.timeouts);
+    for step in &lab.setup {
+        run_step(&mut session, step)
+            .map_err(|f| Error::Internal(format!("preparing the lab: {}", f.message)))?;
+    }
+    session
+        .launch(program, &config.init_exe)
+        .map_err(Error::io(format!("starting {}", program.argv[0])))?;
+    emit(Event::Started {
+        lab: lab.name.to_string(),
+        program: program.argv.clone(),
+        port,
+        isolation: isolation.describe(),
+    });
+    for notice in &notices {
+        emit(Event::Notice(notice.clone()));
+    }
+
+    let mut results: Vec<CheckResult> = Vec::new();
+    for check in &lab.checks {
+        let began = Instant::now();
+        let mark = session.transcript().len();
+        let unmet = check
+            .needs
+            .iter()
+            .find(|id| !results.iter().any(|r| r.id == **id && r.passed()));
+        let outcome = if let Some(unmet) = unmet {
+            Outcome::NotReached {
+                reason: format!("needs '{unmet}', which did not pass"),
+            }
+        } else {
+            let gone_before = session.exit.is_some();
+            match check.steps.iter().try_for_each(|step| run_step(&mut session, step)) {
+                Ok(()) => Outcome::Passed,
+                Err(failure) if failure.program_gone && gone_before => Outcome::NotReached {
+                    reason: format!("{} before this check", session.how_program_ended_briefly()),
+                },
+                Err(failure) => Outcome::Failed(failure),
+            }
+        };
+        let passed = matches!(outcome, Outcome::Passed);
+        let result = CheckResult {
+            id: check.id.to_string(),
+            description: check.description.to_string(),
+            points: if passed { check.points } else { 0 },
+            max: check.points,
+            transcript: match outcome {
+                Outcome::Failed(_) => session.transcript()[mark..].to_vec(),
+                _ => Vec::new(),
+            },
+            outcome,
+            duration: began.elapsed(),
+        };
+        emit(Event::CheckFinished(result.clone()));
+        results.push(result);
+    }
+
+    session.finish();
+    let report = Report {
+        lab: lab.name.to_string(),
+        program: program.argv.clone(),
+        port,
+        isolation: isolation.describe(),
+        notices,
+        checks: results,
+        exit: session.exit,
+        stopped_by_harness: session.stopped_by_harness,
+        stderr_tail: session.stderr_tail(20),
+        transcript: session.transcript().to_vec(),
+        transcript_omitted: session.transcript_omitted(),
+        duration: started.elapsed(),
+    };
+    emit(Event::Finished(report.clone()));
+    Ok(report)
+}
+
+fn port_is_free(proto: Proto, port: u16) -> bool {
+    match proto {
+        Proto::Tcp => std::net::TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok(),
+        Proto::Udp => std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok(),
+    }
+}
+
+/// Fills in `{port}`, `{alice.port}`, `{alice.ip}` from the session.
+fn expand(session: &Session, template: &str) -> String {
+    let mut out = template.replace("{port}", &session.port.to_string());
+    while let Some(open) = out.find('{') {
+        let Some(len) = out[open..].find('}') else { break };
+        let var = &out[open + 1..open + len];
+        let value = var.split_once('.').and_then(|(peer, field)| {
+            let addr = session.peer_local_addr(peer)?;
+            match field {
+                "port" => Some(addr.port().to_string()),
+                "ip" => Some(addr.ip().to_string()),
+                _ => None,
+            }
+        });
+        let Some(value) = value else { break };
+        out.replace_range(open..open + len + 1, &value);
+    }
+    out
+}
+
+/// The end of `data`, escaped, for a failure's "got".
+fn shown(data: &[u8]) -> String {
+    if data.is_empty() {
+        return "nothing".into();
+    }
+    if data.len() <= GOT_SHOWN_BYTES {
+        return escape::python_bytes(data);
+    }
+    let tail = &data[data.len() - GOT_SHOWN_BYTES..];
+    format!("… {} (the last {} of {} bytes)", escape::python_bytes(tail), GOT_SHOWN_BYTES, data.len())
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// The failure of a step that could not go on because the program is gone.
+fn program_gone(session: &Session, expected: String, got: String) -> Failure {
+    Failure {
+        expected,
+        got,
+        message: session.how_program_ended(),
+        waited: None,
+        program_gone: true,
+    }
+}
+
+fn run_step(s: &mut Session, step: &Step) -> Result<(), Failure> {
+    match step {
+        Step::Listen(peer) => s.listen(peer).map_err(|e| Failure {
+            expected: format!("to listen on port {}", s.port),
+            got: e.to_string(),
+            message: format!("the harness could not listen on port {}: {e}", s.port),
+            ..Failure::default()
+        }),
+        Step::Connect(peer) => connect(s, peer),
+        Step::Accept(peer) => accept(s, peer),
+        Step::Send(peer, data) => {
+            let sent = s.send(peer, data);
+            sent.map_err(|message| Failure {
+                expected: format!("{peer} to send {}", escape::python_bytes(data)),
+                got: "the connection was closed".into(),
+                message,
+                ..Failure::default()
+            })
+        }
+        Step::TypeLine(line) => {
+            let expected = format!("to type {line:?} on the program's keyboard");
+            if s.screen_closed() {
+                return Err(program_gone(s, expected, "the terminal is closed".into()));
+            }
+            let typed = s.type_bytes(format!("{line}\n").as_bytes());
+            typed.map_err(|message| Failure {
+                expected,
+                got: "the keyboard was not read".into(),
+                message,
+                ..Failure::default()
+            })
+        }
+        Step::HangUp(peer) => {
+            s.hang_up(peer);
+            Ok(())
+        }
+        Step::Prints(text) => prints(s, text),
+        Step::Receives(peer, expected) => receives(s, peer, expected),
+        Step::SeesEndOfStream(peer) => sees_end_of_stream(s, peer),
+        Step::ExitsWith(status) => exits_with(s, *status),
+    }
+}
+
+fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
+    let to = SocketAddr::from((Ipv4Addr::LOCALHOST, s.port));
+    let expected = format!("a TCP listener on port {} that {peer} can connect to", s.port);
+    let mut backoff = Duration::from_millis(1);
+    let result = s.wait_for(|s, _last| {
+        if s.exit.is_some() || s.screen_closed() {
+            return Probe::Failed(program_gone(s, expected.clone(), "no listener".into()));
+        }
+        match s.try_connect(peer, to) {
+            Ok(Some(())) => Probe::Ready(()),
+            Ok(None) => {
+                let elsewhere = s.listening_elsewhere();
+                s.note_life_from_listeners(&elsewhere);
+                // Nothing tells us when a program starts listening: retry, backing off.
+                backoff = (backoff * 2).min(Duration::from_millis(20));
+                Probe::RetryAt(Instant::now() + backoff)
+            }
+            Err(e) => Probe::Failed(Failure {
+                expected: expected.clone(),
+                got: e.to_string(),
+                message: format!("{peer} could not connect: {e}"),
+                ..Failure::default()
+            }),
+        }
+    });
+    match result {
+        Ok(outcome) => outcome,
+        Err(TimedOut { waited }) => {
+            let elsewhere = s.listening_elsewhere();
+            let tcp: Vec<String> = elsewhere
+                .iter()
+                .filter(|l| l.proto == Proto::Tcp)
+                .map(|l| format!("TCP {}", l.port))
+                .collect();
+            let udp: Vec<String> = elsewhere
+                .iter()
+                .filter(|l| l.proto == Proto::Udp)
+                .map(|l| format!("UDP {}", l.port))
+                .collect();
+            let listens: Vec<String> = tcp.into_iter().chain(udp).collect();
+            let got = if listens.is_empty() {
+                "nothing listening".to_string()
+            } else {
+                format!("the program listens on {}", listens.join(", "))
+            };
+            let message = if s.isolation != Isolation::Namespace {
+                format!("nothing listens on TCP {} after {}", s.port, seconds(waited))
+            } else if listens.is_empty() {
+                format!(
+                    "nothing listens on TCP {} after {}, and your program listens on no port (did it call bind() and listen()?)",
+                    s.port,
+                    seconds(waited)
+                )
+            } else {
+                format!(
+                    "nothing listens on TCP {}; your program listens on {}",
+                    s.port,
+                    listens.join(", ")
+                )
+            };
+            Err(Failure {
+                expected,
+                got,
+                message,
+                waited: Some(waited),
+                program_gone: false,
+            })
+        }
+    }
+}
+
+fn accept(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
+    let expected = format!("the program to connect to port {}", s.port);
+    let result = s.wait_for(|s, _| {
+        if s.connection(peer).is_some() {
+            Probe::Ready(())
+        } else if s.exit.is_some() || s.screen_closed() {
+            Probe::Failed(program_gone(s, expected.clone(), "no connection".into()))
+        } else {
+            Probe::Pending
+        }
+    });
+    result.unwrap_or_else(|TimedOut { waited }| {
+        Err(Failure {
+            expected: expected.clone(),
+            got: "no connection".into(),
+            message: format!(
+                "nothing connected to port {} within {}; is the program connecting to 127.0.0.1 port {}?",
+                s.port,
+                seconds(waited),
+                s.port
+            ),
+            waited: Some(waited),
+            program_gone: false,
+        })
+    })
+}
+
+fn prints(s: &mut Session, text: &Text) -> Result<(), Failure> {
+    let parts: Vec<String> = match text {
+        Text::LineWith(parts) => parts.iter().map(|p| expand(s, p)).collect(),
+        Text::Printed(_) => Vec::new(),
+    };
+    let expected = text.describe(&parts);
+    let result = s.wait_for(|s, _| {
+        if let Some(end) = text.find(s.screen.unmatched(), &parts) {
+            s.screen.consume(end);
+            Probe::Ready(())
+        } else if s.screen_closed() {
+            let got = shown(s.screen.unmatched());
+            Probe::Failed(program_gone(s, expected.clone(), got))
+        } else {
+            Probe::Pending
+        }
+    });
+    result.unwrap_or_else(|TimedOut { waited }| {
+        let unmatched = s.screen.unmatched();
+        let message = if unmatched.is_empty() {
+            format!("the program printed nothing within {}", seconds(waited))
+        } else {
+            format!("the program did not print it within {}", seconds(waited))
+        };
+        Err(Failure {
+            expected: expected.clone(),
+            got: shown(unmatched),
+            message,
+            waited: Some(waited),
+            program_gone: false,
+        })
+    })
+}
+
+fn receives(s: &mut Session, peer: &'static str, want: &Received) -> Result<(), Failure> {
+    let expected = want.describe();
+    let result = s.wait_for(|s, last| {
+        let Some(conn) = s.connection_mut(peer) else {
+            return Probe::Failed(Failure {
+                expected: expected.clone(),
+                got: "no connection".into(),
+                message: format!("{peer} has no connection to receive on"),
+                ..Failure::default()
+            });
+        };
+        let got = conn.inbox.unmatched();
+        match want.judge(got, conn.inbox.ended()) {
+            Verdict::Matched(n) => {
+                conn.inbox.consume(n);
+                Probe::Ready(())
+            }
+            Verdict::MatchedUnlessMore(n) if last => {
+                conn.inbox.consume(n);
+                Probe::Ready(())
+            }
+            Verdict::Wrong => {
+                let ended = conn.inbox.ended();
+                let got = shown(got);
+                let message = if ended && !got.is_empty() {
+                    format!("{peer} received other bytes, then the connection ended")
+                } else if ended {
+                    format!("the connection ended before {peer} received it")
+                } else {
+                    format!("{peer} received other bytes")
+                };
+                Probe::Failed(Failure {
+                    expected: expected.clone(),
+                    got,
+                    message,
+                    ..Failure::default()
+                })
+            }
+            Verdict::Incomplete | Verdict::MatchedUnlessMore(_) => Probe::Pending,
+        }
+    });
+    result.unwrap_or_else(|TimedOut { waited }| {
+        let got = s
+            .connection(peer)
+            .map(|c| shown(c.inbox.unmatched()))
+            .unwrap_or_else(|| "no connection".into());
+        let message = if got == "nothing" {
+            format!("nothing reached {peer} within {}", seconds(waited))
+        } else {
+            format!("only part of it reached {peer} within {}", seconds(waited))
+        };
+        Err(Failure {
+            expected: expected.clone(),
+            got,
+            message,
+            waited: Some(waited),
+            program_gone: false,
+        })
+    })
+}
+
+fn sees_end_of_stream(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
+    let expected = "end of stream (the program closes the connection)".to_string();
+    let result = s.wait_for(|s, _| {
+        let Some(conn) = s.connection(peer) else {
+            return Probe::Failed(Failure {
+                expected: expected.clone(),
+                got: "no connection".into(),
+                message: format!("{peer} has no connection"),
+                ..Failure::default()
+            });
+        };
+        let extra = conn.inbox.unmatched();
+        if !extra.is_empty() {
+            Probe::Failed(Failure {
+                expected: expected.clone(),
+                got: shown(extra),
+                message: format!("the program sent more bytes to {peer} than it should"),
+                ..Failure::default()
+            })
+        } else if conn.inbox.ended() {
+            Probe::Ready(())
+        } else {
+            Probe::Pending
+        }
+    });
+    result.unwrap_or_else(|TimedOut { waited }| {
+        Err(Failure {
+            expected: expected.clone(),
+            got: "the connection still open".into(),
+            message: format!(
+                "the connection was still open after {}: the program did not close it",
+                seconds(waited)
+            ),
+            waited: Some(waited),
+            program_gone: false,
+        })
+    })
+}
+
+fn exits_with(s: &mut Session, status: i32) -> Result<(), Failure> {
+    let expected = format!("the program to exit with status {status}");
+    let screen_before = s.screen.all().len();
+    let result = s.wait_for(|s, _| match s.exit {
+        Some(exit) if exit == crate::init::ProgramExit::Exited(status) => Probe::Ready(()),
+        Some(exit) => Probe::Failed(Failure {
+            expected: expected.clone(),
+            got: format!("exited with {exit}"),
+            message: s.how_program_ended(),
+            ..Failure::default()
+        }),
+        None => Probe::Pending,
+    });
+    result.unwrap_or_else(|TimedOut { waited }| {
+        let printed = &s.screen.all()[screen_before.min(s.screen.all().len())..];
+        let mut message = format!("the program was still running after {}", seconds(waited));
+        if !printed.is_empty() || s.screen.dropped() > 0 {
+            message.push_str(&format!(
+                ", printing meanwhile {} (is it looping on an empty recv()?)",
+                shown(printed)
+            ));
+        }
+        Err(Failure {
+            expected: expected.clone(),
+            got: "still running".into(),
+            message,
+            waited: Some(waited),
+            program_gone: false,
+        })
+    })
+}

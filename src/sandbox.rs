@@ -1,0 +1,179 @@
+//! A fresh network and PID namespace for each run, so that the lesson's hard-coded port is
+//! free every time, TIME_WAIT from the last run cannot touch the next, parallel runs never
+//! meet, and every process the program starts dies with it.
+//!
+//! Namespaces are per thread: the grading thread unshares, then creates the harness's peer
+//! sockets and starts the program, which inherits the namespace. A thread that has unshared
+//! its PID namespace may not start threads of its own (the kernel says EINVAL), so a run is
+//! one thread driven by `poll`.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Where a run's sockets live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Isolation {
+    /// Its own network and PID namespaces, loopback up.
+    Namespace,
+    /// The host's loopback, shared with everything else on the machine (namespaces refused).
+    Host { reason: String },
+}
+
+impl Isolation {
+    pub fn describe(&self) -> String {
+        match self {
+            Isolation::Namespace => "own network namespace".into(),
+            Isolation::Host { .. } => "host loopback".into(),
+        }
+    }
+}
+
+/// Called once at start-up, before any thread exists: without root, enter a user namespace
+/// (the kernel refuses CLONE_NEWUSER to a threaded process) so that each grading thread may
+/// then make network and PID namespaces of its own. Failure is fine: runs fall back to the
+/// host.
+pub fn prepare_process() {
+    if nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let uid = nix::unistd::getuid();
+    let gid = nix::unistd::getgid();
+    if nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).is_err() {
+        return;
+    }
+    // Map ourselves to root inside, so the namespace grants the capabilities we need.
+    let _ = std::fs::write("/proc/self/setgroups", "deny");
+    let _ = std::fs::write("/proc/self/uid_map", format!("0 {uid} 1"));
+    let _ = std::fs::write("/proc/self/gid_map", format!("0 {gid} 1"));
+}
+
+/// Moves the calling thread into new network and PID namespaces and brings loopback up.
+/// Children this thread starts afterwards live there; the first becomes its PID 1.
+pub fn enter_fresh_namespace() -> Isolation {
+    use nix::sched::{CloneFlags, unshare};
+    if let Err(e) = unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID) {
+        return Isolation::Host {
+            reason: format!("cannot create a network namespace ({e})"),
+        };
+    }
+    match loopback_up() {
+        Ok(()) => Isolation::Namespace,
+        // The thread is already in the new namespace; without loopback nothing would work.
+        Err(e) => Isolation::Host {
+            reason: format!("cannot bring loopback up ({e})"),
+        },
+    }
+}
+
+fn loopback_up() -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)?;
+    // SAFETY: ifreq is plain data; the name fits; the ioctls read and write only it.
+    unsafe {
+        let mut ifr: libc::ifreq = std::mem::zeroed();
+        for (dst, src) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
+            *dst = *src as libc::c_char;
+        }
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &ifr) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl std::fmt::Display for Proto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Proto::Tcp => "TCP",
+            Proto::Udp => "UDP",
+        })
+    }
+}
+
+/// A socket waiting for peers: a TCP listener or a bound UDP socket.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Listening {
+    pub proto: Proto,
+    pub addr: IpAddr,
+    pub port: u16,
+}
+
+/// What listens in the calling thread's network namespace (TCP in LISTEN, UDP bound and
+/// unconnected). In a run's own namespace these are the program's sockets and the harness's.
+pub fn listening_sockets() -> Vec<Listening> {
+    let mut found = Vec::new();
+    for (file, proto, state) in [
+        ("tcp", Proto::Tcp, "0A"),
+        ("tcp6", Proto::Tcp, "0A"),
+        ("udp", Proto::Udp, "07"),
+        ("udp6", Proto::Udp, "07"),
+    ] {
+        let Ok(table) = std::fs::read_to_string(format!("/proc/thread-self/net/{file}")) else {
+            continue;
+        };
+        for line in table.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 4 || fields[3] != state {
+                continue;
+            }
+            if proto == Proto::Udp && !fields[2].ends_with(":0000") {
+                continue; // a connected UDP socket is not waiting for just anyone
+            }
+            if let Some((addr, port)) = parse_proc_addr(fields[1]) {
+                found.push(Listening { proto, addr, port });
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// `0100007F:1F40` (IPv4) or 32 hex digits (IPv6), each 32-bit word in host byte order.
+fn parse_proc_addr(field: &str) -> Option<(IpAddr, u16)> {
+    let (addr, port) = field.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let words: Option<Vec<u32>> = (0..addr.len() / 8)
+        .map(|i| u32::from_str_radix(&addr[i * 8..i * 8 + 8], 16).ok())
+        .collect();
+    let words = words?;
+    let ip = match words.as_slice() {
+        [w] => IpAddr::V4(Ipv4Addr::from(w.to_ne_bytes())),
+        [a, b, c, d] => {
+            let mut bytes = [0u8; 16];
+            for (i, w) in [a, b, c, d].iter().enumerate() {
+                bytes[i * 4..i * 4 + 4].copy_from_slice(&w.to_ne_bytes());
+            }
+            IpAddr::V6(Ipv6Addr::from(bytes))
+        }
+        _ => return None,
+    };
+    Some((ip, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_proc_net_addresses() {
+        assert_eq!(
+            parse_proc_addr("0100007F:1F40"),
+            Some((IpAddr::V4(Ipv4Addr::LOCALHOST), 8000))
+        );
+        assert_eq!(
+            parse_proc_addr("00000000000000000000000001000000:2328"),
+            Some((IpAddr::V6(Ipv6Addr::LOCALHOST), 9000))
+        );
+    }
+}

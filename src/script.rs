@@ -1,0 +1,334 @@
+//! The vocabulary labs are written in: a lab is a list of checks, a check is a list of
+//! steps, and a step either acts (connect, send, type a line, hang up) or expects something
+//! (on the screen, at a peer, the program's exit). The matching rules live here as plain
+//! functions on bytes; [`crate::runner`] carries the steps out.
+
+use crate::escape;
+use crate::sandbox::Proto;
+
+/// A socket the harness plays, named after the lesson's hosts.
+pub type PeerName = &'static str;
+/// The client of the lesson's drawing (111.111.111.111).
+pub const ALICE: PeerName = "alice";
+/// The server of the lesson's drawing (222.222.222.222).
+pub const BOB: PeerName = "bob";
+
+pub struct Lab {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    /// One line for `socklab labs`.
+    pub summary: &'static str,
+    /// The port the lesson's program has written in it.
+    pub lesson_port: u16,
+    pub proto: Proto,
+    /// Harness-only steps before the program starts (listening for a client program).
+    pub setup: Vec<Step>,
+    pub checks: Vec<Check>,
+}
+
+impl Lab {
+    pub fn max_score(&self) -> u32 {
+        self.checks.iter().map(|c| c.points).sum()
+    }
+}
+
+pub struct Check {
+    /// Stable name, used in reports, rubrics and fixtures (`prints_client`).
+    pub id: &'static str,
+    pub description: &'static str,
+    pub points: u32,
+    /// Checks that must have passed for this one to make sense.
+    pub needs: Vec<&'static str>,
+    pub steps: Vec<Step>,
+}
+
+/// Starts a check: `check("accepts", 2, "accepts a TCP connection")`.
+pub fn check(id: &'static str, points: u32, description: &'static str) -> Check {
+    Check {
+        id,
+        description,
+        points,
+        needs: Vec::new(),
+        steps: Vec::new(),
+    }
+}
+
+impl Check {
+    pub fn needs(mut self, ids: &[&'static str]) -> Check {
+        self.needs.extend_from_slice(ids);
+        self
+    }
+
+    pub fn step(mut self, step: Step) -> Check {
+        self.steps.push(step);
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// The peer listens on the lab's port on all addresses (before a client program starts).
+    Listen(PeerName),
+    /// The peer connects to the program's port on 127.0.0.1, retrying until it listens.
+    Connect(PeerName),
+    /// Waits for the program to connect to the peer's listener.
+    Accept(PeerName),
+    Send(PeerName, Vec<u8>),
+    /// Types a line and Enter on the program's keyboard.
+    TypeLine(String),
+    /// The peer closes its end of the connection.
+    HangUp(PeerName),
+    /// The program shows this on its screen.
+    Prints(Text),
+    /// The peer receives this from the program.
+    Receives(PeerName, Received),
+    /// The peer sees end of stream: the program closed the connection, sending nothing more.
+    SeesEndOfStream(PeerName),
+    /// The program exits with this status.
+    ExitsWith(i32),
+}
+
+pub fn listen(peer: PeerName) -> Step {
+    Step::Listen(peer)
+}
+pub fn connect(peer: PeerName) -> Step {
+    Step::Connect(peer)
+}
+pub fn accept(peer: PeerName) -> Step {
+    Step::Accept(peer)
+}
+pub fn send(peer: PeerName, data: &str) -> Step {
+    Step::Send(peer, data.as_bytes().to_vec())
+}
+pub fn type_line(line: &str) -> Step {
+    Step::TypeLine(line.to_string())
+}
+pub fn hang_up(peer: PeerName) -> Step {
+    Step::HangUp(peer)
+}
+/// The program prints `data` as Python's `print(data)` shows bytes, or as the text itself.
+pub fn prints(data: &str) -> Step {
+    Step::Prints(Text::Printed(data.as_bytes().to_vec()))
+}
+/// The program prints a line holding each part; `{alice.port}` and the like are filled in.
+pub fn prints_line_with(parts: &[&str]) -> Step {
+    Step::Prints(Text::LineWith(parts.iter().map(|p| p.to_string()).collect()))
+}
+/// The peer receives exactly these bytes next.
+pub fn receives(peer: PeerName, data: &str) -> Step {
+    Step::Receives(peer, Received::Exactly(data.as_bytes().to_vec()))
+}
+/// The peer receives this line, with or without its newline, and nothing else.
+pub fn receives_line(peer: PeerName, line: &str) -> Step {
+    Step::Receives(peer, Received::Line(line.as_bytes().to_vec()))
+}
+pub fn sees_end_of_stream(peer: PeerName) -> Step {
+    Step::SeesEndOfStream(peer)
+}
+pub fn exits_with(status: i32) -> Step {
+    Step::ExitsWith(status)
+}
+
+/// What the program should show on its screen.
+#[derive(Debug, Clone)]
+pub enum Text {
+    /// `b'Hello!\n'` (Python's `print(data)`) or the raw text `Hello!\n`.
+    Printed(Vec<u8>),
+    /// A whole line containing each part: text matched ignoring case, numbers as whole
+    /// numbers. Parts may hold variables such as `{alice.port}`.
+    LineWith(Vec<String>),
+}
+
+impl Text {
+    /// Where the first match in `screen` ends, with variables already filled in `parts`.
+    pub fn find(&self, screen: &[u8], parts: &[String]) -> Option<usize> {
+        match self {
+            Text::Printed(data) => {
+                let repr = escape::python_bytes(data).into_bytes();
+                [repr.as_slice(), data.as_slice()]
+                    .iter()
+                    .filter_map(|form| find_bytes(screen, form).map(|at| at + form.len()))
+                    .min()
+            }
+            Text::LineWith(_) => {
+                let mut start = 0;
+                while let Some(nl) = screen[start..].iter().position(|&b| b == b'\n') {
+                    let line = &screen[start..start + nl];
+                    if parts.iter().all(|part| line_has(line, part)) {
+                        return Some(start + nl + 1);
+                    }
+                    start += nl + 1;
+                }
+                None
+            }
+        }
+    }
+
+    pub fn describe(&self, parts: &[String]) -> String {
+        match self {
+            Text::Printed(data) => format!(
+                "{} (as print(data) shows bytes) or the text itself",
+                escape::python_bytes(data)
+            ),
+            Text::LineWith(_) => {
+                let quoted: Vec<String> = parts
+                    .iter()
+                    .map(|p| {
+                        if p.chars().all(|c| c.is_ascii_digit()) {
+                            p.clone()
+                        } else {
+                            format!("\"{p}\"")
+                        }
+                    })
+                    .collect();
+                format!("a line with {}", quoted.join(" and "))
+            }
+        }
+    }
+}
+
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A number must stand alone (8000 is not in 18000); text is matched ignoring case.
+fn line_has(line: &[u8], part: &str) -> bool {
+    if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+        let needle = part.as_bytes();
+        let mut from = 0;
+        while let Some(at) = find_bytes(&line[from..], needle) {
+            let start = from + at;
+            let end = start + needle.len();
+            let digit_before = start > 0 && line[start - 1].is_ascii_digit();
+            let digit_after = end < line.len() && line[end].is_ascii_digit();
+            if !digit_before && !digit_after {
+                return true;
+            }
+            from = start + 1;
+        }
+        false
+    } else {
+        find_bytes(&line.to_ascii_lowercase(), part.to_ascii_lowercase().as_bytes()).is_some()
+    }
+}
+
+/// What a peer should receive from the program.
+#[derive(Debug, Clone)]
+pub enum Received {
+    Exactly(Vec<u8>),
+    /// The line, with or without `\n`, and nothing after it.
+    Line(Vec<u8>),
+}
+
+/// What received bytes say about a [`Received`] expectation so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Matched; this many bytes are used up.
+    Matched(usize),
+    /// Cannot match any more.
+    Wrong,
+    /// Could still match if more comes.
+    Incomplete,
+    /// Enough to pass if nothing else comes by the deadline (a line without its newline).
+    MatchedUnlessMore(usize),
+}
+
+impl Received {
+    pub fn judge(&self, got: &[u8], ended: bool) -> Verdict {
+        match self {
+            Received::Exactly(want) => {
+                if got.starts_with(want) {
+                    Verdict::Matched(want.len())
+                } else if want.starts_with(got) && !ended {
+                    Verdict::Incomplete
+                } else {
+                    Verdict::Wrong
+                }
+            }
+            Received::Line(line) => {
+                let mut with_newline = line.clone();
+                with_newline.push(b'\n');
+                if got == with_newline.as_slice() {
+                    Verdict::Matched(got.len())
+                } else if got == line.as_slice() {
+                    if ended {
+                        Verdict::Matched(got.len())
+                    } else {
+                        Verdict::MatchedUnlessMore(got.len())
+                    }
+                } else if with_newline.starts_with(got) && !ended {
+                    Verdict::Incomplete
+                } else {
+                    Verdict::Wrong
+                }
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Received::Exactly(want) => escape::python_bytes(want),
+            Received::Line(line) => {
+                let mut with_newline = line.clone();
+                with_newline.push(b'\n');
+                format!(
+                    "{} or {} and nothing else",
+                    escape::python_bytes(line),
+                    escape::python_bytes(&with_newline)
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(p: &[&str]) -> Vec<String> {
+        p.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn printed_accepts_python_bytes_or_raw_text() {
+        let t = Text::Printed(b"Hello!\n".to_vec());
+        assert_eq!(t.find(b"b'Hello!\\n'\n", &[]), Some(11));
+        assert_eq!(t.find(b"Hello!\n\n", &[]), Some(7));
+        assert_eq!(t.find(b"Hello!", &[]), None);
+        assert_eq!(t.find(b"b'Hello!'\n", &[]), None);
+    }
+
+    #[test]
+    fn line_with_needs_whole_numbers_on_one_complete_line() {
+        let t = Text::LineWith(parts(&["connection from", "54214"]));
+        let p = parts(&["connection from", "54214"]);
+        assert!(t.find(b"connection from ('127.0.0.1', 54214)\n", &p).is_some());
+        assert!(t.find(b"Connection from 127.0.0.1:54214\n", &p).is_some());
+        assert!(t.find(b"connection from ('127.0.0.1', 542140)\n", &p).is_none());
+        assert!(t.find(b"connection from ('127.0.0.1', 54214)", &p).is_none());
+        assert!(t.find(b"connection from x\n54214\n", &p).is_none());
+    }
+
+    #[test]
+    fn exact_bytes_fail_as_soon_as_they_differ() {
+        let r = Received::Exactly(b"Hello!\n".to_vec());
+        assert_eq!(r.judge(b"Hel", false), Verdict::Incomplete);
+        assert_eq!(r.judge(b"Hel", true), Verdict::Wrong);
+        assert_eq!(r.judge(b"Help", false), Verdict::Wrong);
+        assert_eq!(r.judge(b"Hello!\nmore", false), Verdict::Matched(7));
+    }
+
+    #[test]
+    fn a_line_may_come_without_its_newline_but_with_nothing_else() {
+        let r = Received::Line(b"hello back".to_vec());
+        assert_eq!(r.judge(b"hello back\n", false), Verdict::Matched(11));
+        assert_eq!(r.judge(b"hello back", true), Verdict::Matched(10));
+        assert_eq!(r.judge(b"hello back", false), Verdict::MatchedUnlessMore(10));
+        assert_eq!(r.judge(b"hello back\r\n", false), Verdict::Wrong);
+        assert_eq!(r.judge(b"hello back\nx", false), Verdict::Wrong);
+        assert_eq!(r.judge(b"hello", false), Verdict::Incomplete);
+    }
+}
