@@ -17,7 +17,9 @@ pub const EXIT_CANNOT_GRADE: i32 = 2;
 pub enum Error {
     #[error("unknown lab '{name}'; the labs are: {known}")]
     UnknownLab { name: String, known: String },
-    #[error("no program given: put it after --, e.g. socklab check serv_simple -- python3 serv_simple.py")]
+    #[error(
+        "no program given: put it after --, e.g. socklab check serv_simple -- python3 serv_simple.py"
+    )]
     NoProgram,
     #[error("program not found: {0}")]
     ProgramNotFound(String),
@@ -25,7 +27,9 @@ pub enum Error {
     NotExecutable(PathBuf),
     #[error("{0}")]
     Usage(String),
-    #[error("port {port} is already in use on this machine, and without a network namespace socklab cannot give the program a port of its own; stop what uses it, or pass {{port}} to the program")]
+    #[error(
+        "port {port} is already in use on this machine, and without a network namespace socklab cannot give the program a port of its own; stop what uses it, or pass {{port}} to the program"
+    )]
     PortTaken { port: u16 },
     #[error("{what}: {source}")]
     Io {

@@ -85,7 +85,11 @@ pub fn run(init: InitArgs) -> i32 {
     let program = Pid::from_raw(child.id() as i32);
     // From now on only the program holds the terminal: when it is gone the harness sees the
     // screen close.
-    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         let _ = nix::unistd::dup2_stdin(&null);
         let _ = nix::unistd::dup2_stdout(&null);
         let _ = nix::unistd::dup2_stderr(&null);

@@ -29,8 +29,8 @@ impl Program {
         let first = argv.first().ok_or(Error::NoProgram)?;
         let path = if first.contains('/') {
             let path = PathBuf::from(first);
-            let meta = std::fs::metadata(&path)
-                .map_err(|_| Error::ProgramNotFound(first.clone()))?;
+            let meta =
+                std::fs::metadata(&path).map_err(|_| Error::ProgramNotFound(first.clone()))?;
             if !meta.is_file() {
                 return Err(Error::ProgramNotFound(format!("{first} (not a file)")));
             }

@@ -45,10 +45,7 @@ enum Command {
         program: Vec<String>,
     },
     /// Run the Rust reference program of a lab: socklab ref serv_tcp 8000
-    Ref {
-        lab: String,
-        port: u16,
-    },
+    Ref { lab: String, port: u16 },
     /// The program's init inside its namespace (internal).
     #[command(name = "__init", hide = true)]
     Init {
@@ -60,7 +57,9 @@ enum Command {
 }
 
 fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
-    let secs: f64 = text.parse().map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
     if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
         return Err(format!("'{text}' must be between 0 and 3600 seconds"));
     }

@@ -37,7 +37,9 @@ pub enum Outcome {
     Passed,
     Failed(Failure),
     /// An earlier check this one depends on failed, or the program was already gone.
-    NotReached { reason: String },
+    NotReached {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone)]

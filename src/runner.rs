@@ -27,13 +27,19 @@ pub struct Config {
 
 impl Config {
     pub fn new(timeouts: Timeouts) -> Result<Config> {
-        let init_exe = std::env::current_exe().map_err(Error::io("finding socklab's own binary"))?;
+        let init_exe =
+            std::env::current_exe().map_err(Error::io("finding socklab's own binary"))?;
         Ok(Config { timeouts, init_exe })
     }
 }
 
 /// Grades `program` against `lab`, calling `on_event` with each event as it happens.
-pub fn grade(lab: Lab, program: Program, config: Config, on_event: &mut dyn FnMut(&Event)) -> Result<Report> {
+pub fn grade(
+    lab: Lab,
+    program: Program,
+    config: Config,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<Report> {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name(format!("grade {}", lab.name))
@@ -47,7 +53,12 @@ pub fn grade(lab: Lab, program: Program, config: Config, on_event: &mut dyn FnMu
         .map_err(|_| Error::Internal("the grading thread panicked".into()))?
 }
 
-fn run_lab(lab: &Lab, program: &Program, config: &Config, events: &mpsc::Sender<Event>) -> Result<Report> {
+fn run_lab(
+    lab: &Lab,
+    program: &Program,
+    config: &Config,
+    events: &mpsc::Sender<Event>,
+) -> Result<Report> {
     let started = Instant::now();
     let emit = |event: Event| {
         let _ = events.send(event);
@@ -64,7 +75,8 @@ fn run_lab(lab: &Lab, program: &Program, config: &Config, events: &mpsc::Sender<
     let port = if program.takes_port() {
         portpicker::pick_unused_port().ok_or_else(|| Error::Internal("no free port".into()))?
     } else {
-        if matches!(isolation, Isolation::Host { .. }) && !port_is_free(lab.proto, lab.lesson_port) {
+        if matches!(isolation, Isolation::Host { .. }) && !port_is_free(lab.proto, lab.lesson_port)
+        {
             return Err(Error::PortTaken {
                 port: lab.lesson_port,
             });
@@ -104,7 +116,16 @@ fn run_lab(lab: &Lab, program: &Program, config: &Config, events: &mpsc::Sender<
             }
         } else {
             let gone_before = session.exit.is_some();
-            match check.steps.iter().try_for_each(|step| run_step(&mut session, step)) {
+            let run = check.steps.iter().try_for_each(|scripted| {
+                run_step(&mut session, &scripted.step).map_err(|mut failure| {
+                    // A hint explains a mistake, not a crash.
+                    if let Some(hint) = scripted.hint.filter(|_| !failure.program_gone) {
+                        failure.message = format!("{}\n{hint}", failure.message);
+                    }
+                    failure
+                })
+            });
+            match run {
                 Ok(()) => Outcome::Passed,
                 Err(failure) if failure.program_gone && gone_before => Outcome::NotReached {
                     reason: format!("{} before this check", session.how_program_ended_briefly()),
@@ -159,7 +180,9 @@ fn port_is_free(proto: Proto, port: u16) -> bool {
 fn expand(session: &Session, template: &str) -> String {
     let mut out = template.replace("{port}", &session.port.to_string());
     while let Some(open) = out.find('{') {
-        let Some(len) = out[open..].find('}') else { break };
+        let Some(len) = out[open..].find('}') else {
+            break;
+        };
         let var = &out[open + 1..open + len];
         let value = var.split_once('.').and_then(|(peer, field)| {
             let addr = session.peer_local_addr(peer)?;
@@ -184,7 +207,12 @@ fn shown(data: &[u8]) -> String {
         return escape::python_bytes(data);
     }
     let tail = &data[data.len() - GOT_SHOWN_BYTES..];
-    format!("… {} (the last {} of {} bytes)", escape::python_bytes(tail), GOT_SHOWN_BYTES, data.len())
+    format!(
+        "… {} (the last {} of {} bytes)",
+        escape::python_bytes(tail),
+        GOT_SHOWN_BYTES,
+        data.len()
+    )
 }
 
 fn seconds(d: Duration) -> String {
@@ -192,7 +220,8 @@ fn seconds(d: Duration) -> String {
 }
 
 /// The failure of a step that could not go on because the program is gone.
-fn program_gone(session: &Session, expected: String, got: String) -> Failure {
+fn program_gone(session: &mut Session, expected: String, got: String) -> Failure {
+    session.settle_exit();
     Failure {
         expected,
         got,
@@ -247,7 +276,10 @@ fn run_step(s: &mut Session, step: &Step) -> Result<(), Failure> {
 
 fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     let to = SocketAddr::from((Ipv4Addr::LOCALHOST, s.port));
-    let expected = format!("a TCP listener on port {} that {peer} can connect to", s.port);
+    let expected = format!(
+        "a TCP listener on port {} that {peer} can connect to",
+        s.port
+    );
     let mut backoff = Duration::from_millis(1);
     let result = s.wait_for(|s, _last| {
         if s.exit.is_some() || s.screen_closed() {
@@ -291,7 +323,11 @@ fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
                 format!("the program listens on {}", listens.join(", "))
             };
             let message = if s.isolation != Isolation::Namespace {
-                format!("nothing listens on TCP {} after {}", s.port, seconds(waited))
+                format!(
+                    "nothing listens on TCP {} after {}",
+                    s.port,
+                    seconds(waited)
+                )
             } else if listens.is_empty() {
                 format!(
                     "nothing listens on TCP {} after {}, and your program listens on no port (did it call bind() and listen()?)",
@@ -398,9 +434,22 @@ fn receives(s: &mut Session, peer: &'static str, want: &Received) -> Result<(), 
                 conn.inbox.consume(n);
                 Probe::Ready(())
             }
+            // Wrong already, but keep reading until what was awaited comes too (or the
+            // stream ends, or time is up), so the failure shows it all and the next check
+            // does not meet these bytes again.
+            Verdict::Wrong
+                if !last
+                    && !conn.inbox.ended()
+                    && crate::script::find_bytes(got, want.awaited()).is_none() =>
+            {
+                Probe::Pending
+            }
             Verdict::Wrong => {
                 let ended = conn.inbox.ended();
                 let got = shown(got);
+                // Judged and reported here; later checks must not blame the same bytes.
+                let all = conn.inbox.unmatched().len();
+                conn.inbox.consume(all);
                 let message = if ended && !got.is_empty() {
                     format!("{peer} received other bytes, then the connection ended")
                 } else if ended {
@@ -419,12 +468,23 @@ fn receives(s: &mut Session, peer: &'static str, want: &Received) -> Result<(), 
         }
     });
     result.unwrap_or_else(|TimedOut { waited }| {
-        let got = s
-            .connection(peer)
-            .map(|c| shown(c.inbox.unmatched()))
-            .unwrap_or_else(|| "no connection".into());
+        let wrong = s.connection(peer).is_some_and(|c| {
+            !c.inbox.unmatched().is_empty()
+                && want.judge(c.inbox.unmatched(), false) == Verdict::Wrong
+        });
+        let got = match s.connection_mut(peer) {
+            Some(conn) => {
+                let got = shown(conn.inbox.unmatched());
+                let all = conn.inbox.unmatched().len();
+                conn.inbox.consume(all);
+                got
+            }
+            None => "no connection".into(),
+        };
         let message = if got == "nothing" {
             format!("nothing reached {peer} within {}", seconds(waited))
+        } else if wrong {
+            format!("{peer} received other bytes")
         } else {
             format!("only part of it reached {peer} within {}", seconds(waited))
         };
@@ -492,11 +552,13 @@ fn exits_with(s: &mut Session, status: i32) -> Result<(), Failure> {
     });
     result.unwrap_or_else(|TimedOut { waited }| {
         let printed = &s.screen.all()[screen_before.min(s.screen.all().len())..];
+        let printed_bytes = printed.len() as u64 + s.screen.dropped();
         let mut message = format!("the program was still running after {}", seconds(waited));
-        if !printed.is_empty() || s.screen.dropped() > 0 {
+        if printed_bytes > 0 {
+            let tail = &printed[printed.len().saturating_sub(40)..];
             message.push_str(&format!(
-                ", printing meanwhile {} (is it looping on an empty recv()?)",
-                shown(printed)
+                ", printing {printed_bytes} bytes meanwhile, ending {}",
+                escape::python_bytes(tail)
             ));
         }
         Err(Failure {

@@ -39,7 +39,14 @@ pub struct Check {
     pub points: u32,
     /// Checks that must have passed for this one to make sense.
     pub needs: Vec<&'static str>,
-    pub steps: Vec<Step>,
+    pub steps: Vec<Scripted>,
+}
+
+/// A step and, optionally, what its failure usually means, in the student's terms.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    pub step: Step,
+    pub hint: Option<&'static str>,
 }
 
 /// Starts a check: `check("accepts", 2, "accepts a TCP connection")`.
@@ -60,7 +67,15 @@ impl Check {
     }
 
     pub fn step(mut self, step: Step) -> Check {
-        self.steps.push(step);
+        self.steps.push(Scripted { step, hint: None });
+        self
+    }
+
+    /// What a failure of the step just added usually means.
+    pub fn hint(mut self, hint: &'static str) -> Check {
+        if let Some(last) = self.steps.last_mut() {
+            last.hint = Some(hint);
+        }
         self
     }
 }
@@ -112,7 +127,9 @@ pub fn prints(data: &str) -> Step {
 }
 /// The program prints a line holding each part; `{alice.port}` and the like are filled in.
 pub fn prints_line_with(parts: &[&str]) -> Step {
-    Step::Prints(Text::LineWith(parts.iter().map(|p| p.to_string()).collect()))
+    Step::Prints(Text::LineWith(
+        parts.iter().map(|p| p.to_string()).collect(),
+    ))
 }
 /// The peer receives exactly these bytes next.
 pub fn receives(peer: PeerName, data: &str) -> Step {
@@ -145,10 +162,16 @@ impl Text {
         match self {
             Text::Printed(data) => {
                 let repr = escape::python_bytes(data).into_bytes();
-                [repr.as_slice(), data.as_slice()]
+                let end = [repr.as_slice(), data.as_slice()]
                     .iter()
                     .filter_map(|form| find_bytes(screen, form).map(|at| at + form.len()))
-                    .min()
+                    .min()?;
+                // The newline print() adds belongs to this output too.
+                Some(if screen.get(end) == Some(&b'\n') {
+                    end + 1
+                } else {
+                    end
+                })
             }
             Text::LineWith(_) => {
                 let mut start = 0;
@@ -187,7 +210,7 @@ impl Text {
     }
 }
 
-fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+pub fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() {
         return Some(0);
     }
@@ -211,13 +234,18 @@ fn line_has(line: &[u8], part: &str) -> bool {
         }
         false
     } else {
-        find_bytes(&line.to_ascii_lowercase(), part.to_ascii_lowercase().as_bytes()).is_some()
+        find_bytes(
+            &line.to_ascii_lowercase(),
+            part.to_ascii_lowercase().as_bytes(),
+        )
+        .is_some()
     }
 }
 
 /// What a peer should receive from the program.
 #[derive(Debug, Clone)]
 pub enum Received {
+    /// These bytes and no more (the next step's bytes come only after this one passed).
     Exactly(Vec<u8>),
     /// The line, with or without `\n`, and nothing after it.
     Line(Vec<u8>),
@@ -240,7 +268,7 @@ impl Received {
     pub fn judge(&self, got: &[u8], ended: bool) -> Verdict {
         match self {
             Received::Exactly(want) => {
-                if got.starts_with(want) {
+                if got == want.as_slice() {
                     Verdict::Matched(want.len())
                 } else if want.starts_with(got) && !ended {
                     Verdict::Incomplete
@@ -265,6 +293,13 @@ impl Received {
                     Verdict::Wrong
                 }
             }
+        }
+    }
+
+    /// The bytes whose arrival ends the wait even when what came first was wrong.
+    pub fn awaited(&self) -> &[u8] {
+        match self {
+            Received::Exactly(want) | Received::Line(want) => want,
         }
     }
 
@@ -295,8 +330,9 @@ mod tests {
     #[test]
     fn printed_accepts_python_bytes_or_raw_text() {
         let t = Text::Printed(b"Hello!\n".to_vec());
-        assert_eq!(t.find(b"b'Hello!\\n'\n", &[]), Some(11));
-        assert_eq!(t.find(b"Hello!\n\n", &[]), Some(7));
+        assert_eq!(t.find(b"b'Hello!\\n'\n", &[]), Some(12));
+        assert_eq!(t.find(b"Hello!\n\n", &[]), Some(8));
+        assert_eq!(t.find(b"Hello!\nb", &[]), Some(7));
         assert_eq!(t.find(b"Hello!", &[]), None);
         assert_eq!(t.find(b"b'Hello!'\n", &[]), None);
     }
@@ -305,10 +341,19 @@ mod tests {
     fn line_with_needs_whole_numbers_on_one_complete_line() {
         let t = Text::LineWith(parts(&["connection from", "54214"]));
         let p = parts(&["connection from", "54214"]);
-        assert!(t.find(b"connection from ('127.0.0.1', 54214)\n", &p).is_some());
+        assert!(
+            t.find(b"connection from ('127.0.0.1', 54214)\n", &p)
+                .is_some()
+        );
         assert!(t.find(b"Connection from 127.0.0.1:54214\n", &p).is_some());
-        assert!(t.find(b"connection from ('127.0.0.1', 542140)\n", &p).is_none());
-        assert!(t.find(b"connection from ('127.0.0.1', 54214)", &p).is_none());
+        assert!(
+            t.find(b"connection from ('127.0.0.1', 542140)\n", &p)
+                .is_none()
+        );
+        assert!(
+            t.find(b"connection from ('127.0.0.1', 54214)", &p)
+                .is_none()
+        );
         assert!(t.find(b"connection from x\n54214\n", &p).is_none());
     }
 
@@ -318,7 +363,8 @@ mod tests {
         assert_eq!(r.judge(b"Hel", false), Verdict::Incomplete);
         assert_eq!(r.judge(b"Hel", true), Verdict::Wrong);
         assert_eq!(r.judge(b"Help", false), Verdict::Wrong);
-        assert_eq!(r.judge(b"Hello!\nmore", false), Verdict::Matched(7));
+        assert_eq!(r.judge(b"Hello!\n", false), Verdict::Matched(7));
+        assert_eq!(r.judge(b"Hello!\n\0", false), Verdict::Wrong);
     }
 
     #[test]
@@ -326,7 +372,10 @@ mod tests {
         let r = Received::Line(b"hello back".to_vec());
         assert_eq!(r.judge(b"hello back\n", false), Verdict::Matched(11));
         assert_eq!(r.judge(b"hello back", true), Verdict::Matched(10));
-        assert_eq!(r.judge(b"hello back", false), Verdict::MatchedUnlessMore(10));
+        assert_eq!(
+            r.judge(b"hello back", false),
+            Verdict::MatchedUnlessMore(10)
+        );
         assert_eq!(r.judge(b"hello back\r\n", false), Verdict::Wrong);
         assert_eq!(r.judge(b"hello back\nx", false), Verdict::Wrong);
         assert_eq!(r.judge(b"hello", false), Verdict::Incomplete);

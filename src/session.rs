@@ -21,6 +21,9 @@ use crate::sandbox::{self, Isolation, Listening};
 const KEEP_BYTES: usize = 1 << 20;
 /// How much data the transcript shows in all before it only counts.
 const TRANSCRIPT_BYTES: usize = 64 << 10;
+/// Bytes from one source within this long of the last make one transcript entry.
+const MERGE_WITHIN: Duration = Duration::from_millis(10);
+const MERGE_UP_TO: usize = 2048;
 /// How long a stopped program has to go after SIGTERM before everything is killed.
 const TERM_GRACE: Duration = Duration::from_millis(500);
 
@@ -102,7 +105,9 @@ enum PeerState {
     Listening(TcpListener),
     Connected(Connection),
     /// The harness closed its end; the addresses stay known for reports.
-    HungUp { local: SocketAddr },
+    HungUp {
+        local: SocketAddr,
+    },
 }
 
 /// A socket the harness plays, named as in the lesson (alice, bob).
@@ -151,6 +156,8 @@ pub struct Session {
     transcript: Vec<Entry>,
     transcript_bytes: usize,
     transcript_omitted: u64,
+    /// The raw bytes of the last transcript entry, while it may still grow.
+    last_raw: Option<Vec<u8>>,
     /// The program has shown a sign of life (output, a connection, a listening socket), so
     /// waits no longer get the start-up allowance.
     alive: bool,
@@ -173,6 +180,7 @@ impl Session {
             transcript: Vec::new(),
             transcript_bytes: 0,
             transcript_omitted: 0,
+            last_raw: None,
             alive: false,
         }
     }
@@ -203,6 +211,7 @@ impl Session {
 
     pub fn note(&mut self, who: impl Into<String>, text: impl Into<String>) {
         let at = self.started.elapsed();
+        self.last_raw = None;
         self.transcript.push(Entry {
             at,
             who: who.into(),
@@ -211,6 +220,7 @@ impl Session {
     }
 
     fn record_bytes(&mut self, who: impl Into<String>, data: &[u8]) {
+        let who = who.into();
         if self.transcript_bytes >= TRANSCRIPT_BYTES {
             self.transcript_omitted += data.len() as u64;
             return;
@@ -218,7 +228,21 @@ impl Session {
         let take = (TRANSCRIPT_BYTES - self.transcript_bytes).min(data.len());
         self.transcript_bytes += take;
         self.transcript_omitted += (data.len() - take) as u64;
-        self.note(who, escape::python_bytes(&data[..take]));
+        let data = &data[..take];
+        // A burst from one source (a flood, a line split across reads) reads best as one
+        // entry.
+        let now = self.started.elapsed();
+        if let Some((last, raw)) = self.transcript.last_mut().zip(self.last_raw.as_mut())
+            && last.who == who
+            && now - last.at < MERGE_WITHIN
+            && raw.len() + data.len() <= MERGE_UP_TO
+        {
+            raw.extend_from_slice(data);
+            last.text = escape::python_bytes(raw);
+            return;
+        }
+        self.note(who, escape::python_bytes(data));
+        self.last_raw = Some(data.to_vec());
     }
 
     // ----- the program ------------------------------------------------------------------
@@ -238,8 +262,12 @@ impl Session {
         let Some(running) = &self.running else {
             return Err("the program was never started".into());
         };
-        write_all_by(&running.launched.screen, data, self.deadline_from(Instant::now()))
-            .map_err(|e| format!("the keyboard could not be written ({e})"))
+        write_all_by(
+            &running.launched.screen,
+            data,
+            self.deadline_from(Instant::now()),
+        )
+        .map_err(|e| format!("the keyboard could not be written ({e})"))
     }
 
     /// The last lines the program wrote on stderr (a traceback, usually), for reports.
@@ -247,6 +275,16 @@ impl Session {
         let text = escape::readable_lines(self.stderr.all());
         let all: Vec<&str> = text.lines().collect();
         all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// Once the terminal has closed, the exit status follows within moments: wait for it
+    /// (bounded) so that a report says "exited with status 1" rather than guessing.
+    pub fn settle_exit(&mut self) {
+        if self.exit.is_none() && self.screen_closed() {
+            self.pump_until(Instant::now() + Duration::from_secs(2), |s| {
+                s.exit.is_some() || s.running.as_ref().is_none_or(|r| r.status_closed)
+            });
+        }
     }
 
     /// How the program ended, in a few words.
@@ -332,11 +370,14 @@ impl Session {
 
     /// The peer's own address (its port is what the program should print).
     pub fn peer_local_addr(&self, name: &str) -> Option<SocketAddr> {
-        self.peers.iter().find(|p| p.name == name).and_then(|p| match &p.state {
-            PeerState::Connected(c) => Some(c.local),
-            PeerState::HungUp { local } => Some(*local),
-            PeerState::Listening(l) => l.local_addr().ok(),
-        })
+        self.peers
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| match &p.state {
+                PeerState::Connected(c) => Some(c.local),
+                PeerState::HungUp { local } => Some(*local),
+                PeerState::Listening(l) => l.local_addr().ok(),
+            })
     }
 
     /// Listens for the program on all addresses at the session's port, as the lesson's
@@ -359,7 +400,11 @@ impl Session {
     /// One attempt to connect to the program; `Ok(None)` means refused (nothing listens
     /// yet).
     pub fn try_connect(&mut self, name: &'static str, to: SocketAddr) -> io::Result<Option<()>> {
-        let sock = socket2::Socket::new(socket2::Domain::for_address(to), socket2::Type::STREAM, None)?;
+        let sock = socket2::Socket::new(
+            socket2::Domain::for_address(to),
+            socket2::Type::STREAM,
+            None,
+        )?;
         // A refused connect on loopback answers at once; the bound only guards a full
         // backlog.
         match sock.connect_timeout(&to.into(), Duration::from_millis(200)) {
@@ -377,7 +422,13 @@ impl Session {
         Ok(Some(()))
     }
 
-    fn add_connection(&mut self, name: &'static str, stream: TcpStream, local: SocketAddr, remote: SocketAddr) {
+    fn add_connection(
+        &mut self,
+        name: &'static str,
+        stream: TcpStream,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) {
         let conn = Connection {
             stream,
             inbox: Inbox::default(),
@@ -399,7 +450,8 @@ impl Session {
         let Some(conn) = self.connection_mut(name) else {
             return Err(format!("{name} has no connection"));
         };
-        write_all_by(&conn.stream, data, deadline).map_err(|e| format!("{name} could not send ({e})"))
+        write_all_by(&conn.stream, data, deadline)
+            .map_err(|e| format!("{name} could not send ({e})"))
     }
 
     /// Closes the peer's end of the connection, as a client quitting `nc` would.
@@ -575,7 +627,9 @@ impl Session {
     }
 
     fn read_status(&mut self) {
-        let Some(running) = &mut self.running else { return };
+        let Some(running) = &mut self.running else {
+            return;
+        };
         let (data, end) = drain(&running.launched.status);
         running.status_line.extend_from_slice(&data);
         let line = String::from_utf8_lossy(&running.status_line).to_string();
@@ -589,7 +643,10 @@ impl Session {
             self.exit = Some(exit);
             self.note("program", format!("exits with {exit}"));
         } else if self.exit.is_none() && line.starts_with("error ") && line.ends_with('\n') {
-            self.note("harness", format!("could not start the program: {}", &line[6..].trim()));
+            self.note(
+                "harness",
+                format!("could not start the program: {}", &line[6..].trim()),
+            );
         }
     }
 
@@ -658,7 +715,10 @@ fn write_all_by(fd: &impl AsFd, mut data: &[u8], deadline: Instant) -> io::Resul
             Err(Errno::EAGAIN) => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return Err(io::Error::new(io::ErrorKind::TimedOut, "the program is not reading"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the program is not reading",
+                    ));
                 }
                 let mut pfd = libc::pollfd {
                     fd: fd.as_fd().as_raw_fd(),

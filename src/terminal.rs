@@ -40,7 +40,9 @@ pub fn open() -> io::Result<Terminal> {
             | LocalFlags::ECHONL
             | LocalFlags::ECHOCTL,
     );
-    termios.local_flags.insert(LocalFlags::ICANON | LocalFlags::ISIG);
+    termios
+        .local_flags
+        .insert(LocalFlags::ICANON | LocalFlags::ISIG);
     termios.output_flags.remove(OutputFlags::OPOST);
     // ^S and ^Q are data here, not flow control.
     termios.input_flags.remove(InputFlags::IXON);
@@ -53,7 +55,13 @@ pub fn open() -> io::Result<Terminal> {
         ws_ypixel: 0,
     };
     // SAFETY: TIOCSWINSZ reads one winsize.
-    unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&master), libc::TIOCSWINSZ, &size) };
+    unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&master),
+            libc::TIOCSWINSZ,
+            &size,
+        )
+    };
 
     let master: OwnedFd = master.into();
     set_nonblocking(&master)?;

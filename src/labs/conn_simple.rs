@@ -20,20 +20,20 @@ pub fn lab() -> Lab {
         proto: Proto::Tcp,
         setup: vec![listen(BOB)],
         checks: vec![
-            check("connects", 2, "connects to the server")
-                .step(accept(BOB)),
+            check("connects", 2, "connects to the server").step(accept(BOB)),
             check("sends_hello", 3, "sends exactly Hello! and a newline")
                 .needs(&["connects"])
-                .step(receives(BOB, "Hello!\n")),
+                .step(receives(BOB, "Hello!\n"))
+                .hint("send exactly the bytes b\"Hello!\\n\": seven bytes, ending in a newline"),
             check("prints_reply", 3, "prints the server's reply")
                 .needs(&["connects"])
                 .step(send(BOB, "test\n"))
-                .step(prints("test\n")),
+                .step(prints("test\n"))
+                .hint("print what recv() returned: print(data)"),
             check("closes_connection", 1, "closes the connection")
                 .needs(&["connects"])
                 .step(sees_end_of_stream(BOB)),
-            check("exits_cleanly", 1, "exits with status 0")
-                .step(exits_with(0)),
+            check("exits_cleanly", 1, "exits with status 0").step(exits_with(0)),
         ],
     }
 }

@@ -25,7 +25,8 @@ pub fn lab() -> Lab {
                 .step(connect(ALICE)),
             check("prints_client", 2, "prints \"connection from\" with the client's address")
                 .needs(&["accepts"])
-                .step(prints_line_with(&["connection from", "{alice.port}"])),
+                .step(prints_line_with(&["connection from", "{alice.port}"]))
+                .hint("print the address that accept() returned: print(\"connection from\", addr)"),
             check("prints_message", 2, "prints the message the client sent")
                 .needs(&["accepts"])
                 .step(send(ALICE, "Hello!\n"))
@@ -33,10 +34,12 @@ pub fn lab() -> Lab {
             check("sends_typed_line", 2, "sends the line typed on its keyboard, and nothing else")
                 .needs(&["accepts"])
                 .step(type_line("hello back"))
-                .step(receives_line(ALICE, "hello back")),
+                .step(receives_line(ALICE, "hello back"))
+                .hint("send exactly the typed line: input() gives it without its newline; send s.encode() and nothing else"),
             check("closes_connection", 1, "closes the connection")
                 .needs(&["accepts"])
-                .step(sees_end_of_stream(ALICE)),
+                .step(sees_end_of_stream(ALICE))
+                .hint("close the connection once the reply is sent: newsock.close()"),
             check("exits_cleanly", 1, "exits with status 0")
                 .step(exits_with(0)),
         ],

@@ -18,8 +18,16 @@ pub fn run(port: u16) -> io::Result<()> {
     let mut buf = [0u8; 1024];
     loop {
         let mut fds = [
-            libc::pollfd { fd: conn.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: if keyboard_open { 0 } else { -1 }, events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: conn.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if keyboard_open { 0 } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         // SAFETY: two valid pollfds; a negative fd is ignored by poll.
         if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {

@@ -9,6 +9,12 @@ use anstyle::{AnsiColor, Style};
 use crate::report::{CheckResult, Entry, Event, Outcome, Report};
 use crate::reporters::Reporter;
 
+/// A failed check shows this many transcript entries from its start and from its end.
+const TRANSCRIPT_SHOWN: usize = 8;
+
+/// A transcript line is cut after this many characters (JSON keeps them whole).
+const ENTRY_SHOWN_CHARS: usize = 120;
+
 pub struct HumanReporter {
     out: Box<dyn Write>,
     color: bool,
@@ -65,8 +71,20 @@ impl HumanReporter {
                 }
                 if !check.transcript.is_empty() {
                     writeln!(self.out, "        transcript:")?;
-                    for entry in &check.transcript {
-                        self.entry(entry, "          ")?;
+                    let entries = &check.transcript;
+                    if entries.len() <= TRANSCRIPT_SHOWN * 2 {
+                        for entry in entries {
+                            self.entry(entry, "          ")?;
+                        }
+                    } else {
+                        for entry in &entries[..TRANSCRIPT_SHOWN] {
+                            self.entry(entry, "          ")?;
+                        }
+                        let skipped = entries.len() - 2 * TRANSCRIPT_SHOWN;
+                        writeln!(self.out, "          … {skipped} more entries …")?;
+                        for entry in &entries[entries.len() - TRANSCRIPT_SHOWN..] {
+                            self.entry(entry, "          ")?;
+                        }
                     }
                 }
             }
@@ -75,12 +93,19 @@ impl HumanReporter {
     }
 
     fn entry(&mut self, entry: &Entry, indent: &str) -> io::Result<()> {
+        let text = match entry.text.char_indices().nth(ENTRY_SHOWN_CHARS) {
+            Some((cut, _)) => format!(
+                "{}… ({} chars in all)",
+                &entry.text[..cut],
+                entry.text.chars().count()
+            ),
+            None => entry.text.clone(),
+        };
         writeln!(
             self.out,
-            "{indent}+{:>6.3}s  {:<17} {}",
+            "{indent}+{:>6.3}s  {:<17} {text}",
             entry.at.as_secs_f64(),
             entry.who,
-            entry.text
         )
     }
 
@@ -96,7 +121,11 @@ impl HumanReporter {
             (Some(exit), false) => format!("the program exited with {exit}"),
             (None, false) => "the program's exit status is unknown".to_string(),
         };
-        writeln!(self.out, "score: {score}  ({ending}; {:.2} s)", report.duration.as_secs_f64())
+        writeln!(
+            self.out,
+            "score: {score}  ({ending}; {:.2} s)",
+            report.duration.as_secs_f64()
+        )
     }
 }
 

@@ -1,0 +1,80 @@
+//! Shared by the integration tests: running the built socklab on a fixture file.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+
+/// The socklab binary under test.
+pub fn socklab() -> Command {
+    let mut cmd = Command::new(cargo_bin("socklab"));
+    // Grade as on a student's machine: nothing may depend on this being set.
+    cmd.env_remove("PYTHONUNBUFFERED");
+    cmd
+}
+
+/// The lab a fixture belongs to: fixtures/<lab>/<pass|fail>/<file>.
+pub fn lab_of(fixture: &Path) -> String {
+    fixture
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::file_name)
+        .expect("fixtures/<lab>/<kind>/<file>")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The command that runs a fixture: `python3 FILE`, or a C file compiled into `build_dir`.
+pub fn command_for(fixture: &Path, build_dir: &Path) -> Vec<String> {
+    match fixture.extension().and_then(|e| e.to_str()) {
+        Some("py") => vec!["python3".into(), fixture.display().to_string()],
+        Some("c") => {
+            let binary: PathBuf = build_dir.join(fixture.file_stem().unwrap());
+            let status = Command::new("cc")
+                .args(["-O1", "-o"])
+                .arg(&binary)
+                .arg(fixture)
+                .status()
+                .expect("run cc");
+            assert!(status.success(), "cc failed on {}", fixture.display());
+            vec![binary.display().to_string()]
+        }
+        other => panic!(
+            "no way to run a fixture ending in {other:?}: {}",
+            fixture.display()
+        ),
+    }
+}
+
+/// Grades `argv` against `lab` with `--format json`; returns the exit code and the report.
+pub fn grade_json(lab: &str, argv: &[String]) -> (i32, serde_json::Value) {
+    let output = socklab()
+        .args(["check", lab, "--format", "json", "--"])
+        .args(argv)
+        .output()
+        .expect("run socklab");
+    let code = output.status.code().expect("socklab exited by a signal");
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "socklab printed no JSON report ({e}); exit {code}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (code, report)
+}
+
+/// The checks a report did not pass, sorted.
+pub fn not_passed(report: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["passed"] != true)
+        .map(|c| c["name"].as_str().expect("name").to_string())
+        .collect();
+    names.sort();
+    names
+}
