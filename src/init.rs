@@ -55,10 +55,10 @@ pub fn run(init: InitArgs) -> i32 {
         }
     }
     let _ = waited.thread_block();
-    let sweeper = Sweeper {
-        subreaper: init.subreaper,
-    };
-    if init.subreaper {
+    // kill(-1) is only safe where -1 means "everyone in our namespace": as its PID 1.
+    let subreaper = init.subreaper || std::process::id() != 1;
+    let sweeper = Sweeper { subreaper };
+    if subreaper {
         let _ = nix::sys::prctl::set_child_subreaper(true);
     }
 

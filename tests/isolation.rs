@@ -1,0 +1,142 @@
+//! Every run gets its own network and PID namespace: the lesson's hard-coded port is free
+//! every time (even right after a run left it in TIME_WAIT, even in parallel runs), and
+//! nothing the program started outlives the run.
+
+mod common;
+
+use std::thread;
+
+use common::{grade_json, not_passed, socklab};
+
+fn lesson(lab: &str) -> Vec<String> {
+    vec![
+        "python3".into(),
+        format!("fixtures/{lab}/pass/lesson_{lab}.py"),
+    ]
+}
+
+/// The lesson's serv_simple closes first and sets no SO_REUSEADDR, so on the host a second
+/// run at once fails with "Address already in use"; graded twice in a row, both get full
+/// marks.
+#[test]
+fn lesson_program_grades_twice_in_a_row() {
+    for run in 1..=2 {
+        let (code, report) = grade_json("serv_simple", &lesson("serv_simple"));
+        assert_eq!(code, 0, "run {run}: {report:#}");
+        assert_eq!(report["isolation"], "own network namespace");
+    }
+}
+
+/// The three TCP labs, twice each, all with port 8000 written in them, graded at once.
+#[test]
+fn tcp_labs_with_hard_coded_ports_grade_in_parallel() {
+    let runs: Vec<_> = ["serv_simple", "conn_simple", "serv_tcp"]
+        .iter()
+        .flat_map(|lab| [lab, lab])
+        .map(|lab| thread::spawn(move || (lab, grade_json(lab, &lesson(lab)))))
+        .collect();
+    for run in runs {
+        let (lab, (code, report)) = run.join().unwrap();
+        assert_eq!(
+            (code, not_passed(&report)),
+            (0, vec![]),
+            "{lab}: {report:#}"
+        );
+    }
+}
+
+/// Processes whose command line holds `token`, found on the host.
+fn processes_with(token: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmdline).contains(token)
+        {
+            found.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    found
+}
+
+/// A program that starts a child in a session of its own (escaping its process group),
+/// and one that ignores SIGTERM, SIGINT and SIGHUP: after the run nothing of either runs.
+#[test]
+fn nothing_the_program_started_outlives_the_run() {
+    let token = format!("socklab-escapee-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("escapes.py");
+    std::fs::write(
+        &script,
+        format!(
+            "import signal, subprocess, time\n\
+             subprocess.Popen(['sleep', '1000', '{token}'], start_new_session=True)\n\
+             for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n    signal.signal(s, signal.SIG_IGN)\n\
+             print('never listening'); time.sleep(1000)\n"
+        ),
+    )
+    .unwrap();
+    let output = socklab()
+        .args([
+            "check",
+            "serv_simple",
+            "--timeout",
+            "1",
+            "--format",
+            "json",
+            "--",
+            "python3",
+        ])
+        .arg(&script)
+        .arg(&token)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["stopped_by_harness"], true);
+    assert_eq!(processes_with(&token), Vec::<String>::new(), "left running");
+}
+
+/// With its stdout on a terminal, a C program using printf without fflush is graded as on a
+/// laptop; PYTHONUNBUFFERED set by the grader's shell does not reach the program.
+#[test]
+fn program_sees_a_terminal_not_the_graders_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("env.py");
+    std::fs::write(
+        &script,
+        "import os, sys, socket\n\
+         s = socket.socket(); s.bind(('0.0.0.0', 8000)); s.listen()\n\
+         c, a = s.accept()\n\
+         print('connection from', a, os.isatty(0), os.isatty(1), os.environ.get('PYTHONUNBUFFERED'))\n",
+    )
+    .unwrap();
+    let output = socklab()
+        .env("PYTHONUNBUFFERED", "1")
+        .args([
+            "check",
+            "serv_simple",
+            "--timeout",
+            "1",
+            "--format",
+            "json",
+            "--",
+            "python3",
+        ])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let screen: String = report["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["who"] == "screen")
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .collect();
+    assert!(screen.contains("True True None"), "screen: {screen}");
+}
