@@ -6,6 +6,7 @@ mod common;
 
 use std::thread;
 
+use assert_cmd::assert::OutputAssertExt;
 use common::{grade_json, not_passed, socklab};
 
 fn lesson(lab: &str) -> Vec<String> {
@@ -139,4 +140,72 @@ fn program_sees_a_terminal_not_the_graders_environment() {
         .map(|e| e["text"].as_str().unwrap().to_string())
         .collect();
     assert!(screen.contains("True True None"), "screen: {screen}");
+}
+
+/// Without root, socklab enters a user namespace first and still gives the program a
+/// network namespace of its own (run as `nobody` when the tests run as root).
+#[test]
+fn unprivileged_user_still_gets_a_namespace() {
+    let bin = assert_cmd::cargo::cargo_bin("socklab");
+    let fixture = std::fs::canonicalize("fixtures/serv_simple/pass/lesson_serv_simple.py").unwrap();
+    let mut cmd = if nix::unistd::geteuid().is_root() {
+        let mut cmd = std::process::Command::new("runuser");
+        cmd.args(["-u", "nobody", "--"]).arg(&bin);
+        cmd
+    } else {
+        std::process::Command::new(&bin)
+    };
+    let output = cmd
+        .env_remove("PYTHONUNBUFFERED")
+        .args(["check", "serv_simple", "--format", "json", "--", "python3"])
+        .arg(&fixture)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(report["isolation"], "own network namespace", "{report:#}");
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+}
+
+/// The host fallback: a one-line notice on stderr, and grading still works on a port
+/// socklab chose.
+#[test]
+fn host_fallback_says_so_and_still_grades() {
+    let bin = assert_cmd::cargo::cargo_bin("socklab")
+        .display()
+        .to_string();
+    let output = socklab()
+        .env("SOCKLAB_ISOLATION", "host")
+        .args([
+            "check", "serv_tcp", "--format", "json", "--", &bin, "ref", "serv_tcp", "{port}",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one notice line: {stderr}");
+    assert!(stderr.contains("host's loopback"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["isolation"], "host loopback");
+}
+
+/// On the host, the lesson's port in use by something else is a clear exit-2 error naming
+/// the port, not a failed grade.
+#[test]
+fn host_fallback_with_lesson_port_taken_exits_2() {
+    // Whoever holds 8000 on the host (this listener or another program), socklab must say so.
+    let _holder = std::net::TcpListener::bind(("0.0.0.0", 8000));
+    socklab()
+        .env("SOCKLAB_ISOLATION", "host")
+        .args([
+            "check",
+            "serv_simple",
+            "--",
+            "python3",
+            "fixtures/serv_simple/pass/lesson_serv_simple.py",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("port 8000 is already in use"));
 }
