@@ -15,6 +15,10 @@ use crate::sandbox::{self, Isolation, Proto};
 use crate::script::{Lab, Received, Step, Text, Verdict};
 use crate::session::{Probe, Session, TimedOut, Timeouts};
 
+/// The longest pause between two connect attempts to a program not listening yet.
+const CONNECT_RETRY_MAX: Duration = Duration::from_millis(4);
+/// How often a connect that keeps being refused looks at what listens instead.
+const LISTENER_SCAN_EVERY: Duration = Duration::from_millis(200);
 /// How much of unmatched output a failure shows.
 const GOT_SHOWN_BYTES: usize = 400;
 
@@ -281,6 +285,7 @@ fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
         s.port
     );
     let mut backoff = Duration::from_millis(1);
+    let mut next_scan = Instant::now();
     let result = s.wait_for(|s, _last| {
         if s.exit.is_some() || s.screen_closed() {
             return Probe::Failed(program_gone(s, expected.clone(), "no listener".into()));
@@ -288,10 +293,16 @@ fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
         match s.try_connect(peer, to) {
             Ok(Some(())) => Probe::Ready(()),
             Ok(None) => {
-                let elsewhere = s.listening_elsewhere();
-                s.note_life_from_listeners(&elsewhere);
-                // Nothing tells us when a program starts listening: retry, backing off.
-                backoff = (backoff * 2).min(Duration::from_millis(20));
+                // A program listening elsewhere has started: it gets no start-up allowance.
+                // Reading /proc costs milliseconds, so look now and then, not every retry.
+                if Instant::now() >= next_scan {
+                    let elsewhere = s.listening_elsewhere();
+                    s.note_life_from_listeners(&elsewhere);
+                    next_scan = Instant::now() + LISTENER_SCAN_EVERY;
+                }
+                // Nothing tells us when a program starts listening, and a refused connect
+                // on loopback costs microseconds: retry soon.
+                backoff = (backoff * 2).min(CONNECT_RETRY_MAX);
                 Probe::RetryAt(Instant::now() + backoff)
             }
             Err(e) => Probe::Failed(Failure {

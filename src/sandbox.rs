@@ -127,7 +127,7 @@ pub fn listening_sockets() -> Vec<Listening> {
         ("udp", Proto::Udp, "07"),
         ("udp6", Proto::Udp, "07"),
     ] {
-        let Ok(table) = std::fs::read_to_string(format!("/proc/thread-self/net/{file}")) else {
+        let Some(table) = read_proc(&format!("/proc/thread-self/net/{file}")) else {
             continue;
         };
         for line in table.lines().skip(1) {
@@ -146,6 +146,23 @@ pub fn listening_sockets() -> Vec<Listening> {
     found.sort();
     found.dedup();
     found
+}
+
+/// Reads a /proc table in large reads: it reports size 0, so a size-guided read would take
+/// many small ones, and each makes the kernel walk its socket table again.
+fn read_proc(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut data = Vec::with_capacity(64 << 10);
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(_) => return None,
+        }
+    }
+    String::from_utf8(data).ok()
 }
 
 /// `0100007F:1F40` (IPv4) or 32 hex digits (IPv6), each 32-bit word in host byte order.

@@ -665,6 +665,9 @@ impl Session {
             }
             PeerState::Connected(conn) => {
                 let (data, end) = drain(&conn.stream);
+                // Acknowledge at once: with delayed ACKs, a program's second small send in a
+                // row (Nagle) would wait ~40 ms for our ACK. Linux clears this after use.
+                let _ = socket2::SockRef::from(&conn.stream).set_tcp_quickack(true);
                 conn.inbox.push(&data);
                 if end.is_some() && conn.inbox.end.is_none() {
                     conn.inbox.end = end;
