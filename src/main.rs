@@ -45,7 +45,11 @@ enum Command {
         program: Vec<String>,
     },
     /// Run the Rust reference program of a lab: socklab ref serv_tcp 8000
-    Ref { lab: String, port: u16 },
+    Ref {
+        lab: String,
+        /// The port (default: the lesson's port for the lab).
+        port: Option<u16>,
+    },
     /// The program's init inside its namespace (internal).
     #[command(name = "__init", hide = true)]
     Init {
@@ -94,7 +98,13 @@ fn run(command: Command) -> Result<i32> {
             timeout,
             program,
         } => check(&lab, format, timeout, &program),
-        Command::Ref { lab, port } => reference::run(&lab, port),
+        Command::Ref { lab, port } => {
+            let port = match port {
+                Some(port) => port,
+                None => labs::find(&lab)?.lesson_port,
+            };
+            reference::run(&lab, port)
+        }
         Command::Init { .. } => unreachable!("handled in main"),
     }
 }

@@ -2,7 +2,7 @@
 //! the program, carries out each check's steps against the [`Session`], and sends events
 //! to the caller, who hands them to a reporter.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -274,12 +274,26 @@ fn run_step(s: &mut Session, step: &Step) -> Result<(), Failure> {
         Step::Prints(text) => prints(s, text),
         Step::Receives(peer, expected) => receives(s, peer, expected),
         Step::SeesEndOfStream(peer) => sees_end_of_stream(s, peer),
+        Step::Reachable => reachable(s),
+        Step::BindsUdp => binds_udp(s),
+        Step::SendDatagram(peer, data) => {
+            let (from, to) = datagram_route(s);
+            s.send_datagram(peer, from, to, data).map_err(|e| Failure {
+                expected: format!("{peer} to send a datagram to {to}"),
+                got: e.to_string(),
+                message: format!("{peer} could not send to {to}: {e}"),
+                ..Failure::default()
+            })
+        }
+        Step::ReceivesDatagram(peer, want) => receives_datagram(s, peer, want),
+        Step::StopsAtEndOfInput => stops_at_end_of_input(s),
         Step::ExitsWith(status) => exits_with(s, *status),
     }
 }
 
 fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
-    let to = SocketAddr::from((Ipv4Addr::LOCALHOST, s.port));
+    let hosts = s.hosts;
+    let bob = SocketAddr::from((hosts.bob, s.port));
     let expected = format!(
         "a TCP listener on port {} that {peer} can connect to",
         s.port
@@ -290,16 +304,42 @@ fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
         if s.exit.is_some() || s.screen_closed() {
             return Probe::Failed(program_gone(s, expected.clone(), "no listener".into()));
         }
-        match s.try_connect(peer, to) {
+        let mut attempt = s.try_connect(peer, hosts.alice.into(), bob);
+        if let Ok(Some(())) = attempt {
+            s.reached_at = Some(hosts.bob.into());
+        } else if Instant::now() >= next_scan {
+            // Reading /proc costs milliseconds, so look now and then, not every retry.
+            next_scan = Instant::now() + LISTENER_SCAN_EVERY;
+            let listening = s.listening_elsewhere();
+            // A program listening elsewhere has started: it gets no start-up allowance.
+            s.note_life_from_listeners(&listening);
+            // Listening on the port, but only on one address (127.0.0.1, usually): go on
+            // there so that the other checks still count; `reachable` will say why.
+            if let Some(only) = listening
+                .iter()
+                .find(|l| l.proto == Proto::Tcp && l.port == s.port && !l.addr.is_unspecified())
+            {
+                let from = if only.addr.is_loopback() {
+                    only.addr
+                } else {
+                    hosts.alice.into()
+                };
+                attempt = s.try_connect(peer, from, SocketAddr::new(only.addr, s.port));
+                if let Ok(Some(())) = attempt {
+                    s.reached_at = Some(only.addr);
+                    s.note(
+                        "harness",
+                        format!(
+                            "the program listens on {} only, not where bob's address {} reaches it",
+                            only.addr, hosts.bob
+                        ),
+                    );
+                }
+            }
+        }
+        match attempt {
             Ok(Some(())) => Probe::Ready(()),
             Ok(None) => {
-                // A program listening elsewhere has started: it gets no start-up allowance.
-                // Reading /proc costs milliseconds, so look now and then, not every retry.
-                if Instant::now() >= next_scan {
-                    let elsewhere = s.listening_elsewhere();
-                    s.note_life_from_listeners(&elsewhere);
-                    next_scan = Instant::now() + LISTENER_SCAN_EVERY;
-                }
                 // Nothing tells us when a program starts listening, and a refused connect
                 // on loopback costs microseconds: retry soon.
                 backoff = (backoff * 2).min(CONNECT_RETRY_MAX);
@@ -313,54 +353,234 @@ fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
             }),
         }
     });
-    match result {
-        Ok(outcome) => outcome,
-        Err(TimedOut { waited }) => {
-            let elsewhere = s.listening_elsewhere();
-            let tcp: Vec<String> = elsewhere
-                .iter()
-                .filter(|l| l.proto == Proto::Tcp)
-                .map(|l| format!("TCP {}", l.port))
-                .collect();
-            let udp: Vec<String> = elsewhere
-                .iter()
-                .filter(|l| l.proto == Proto::Udp)
-                .map(|l| format!("UDP {}", l.port))
-                .collect();
-            let listens: Vec<String> = tcp.into_iter().chain(udp).collect();
-            let got = if listens.is_empty() {
-                "nothing listening".to_string()
+    result.unwrap_or_else(|TimedOut { waited }| {
+        Err(nothing_listens(s, Proto::Tcp, expected.clone(), waited))
+    })
+}
+
+/// The failure of a wait for the program to listen: where it listens instead, if anywhere.
+fn nothing_listens(s: &Session, proto: Proto, expected: String, waited: Duration) -> Failure {
+    let listens: Vec<String> = s
+        .listening_elsewhere()
+        .iter()
+        .map(|l| format!("{} {}", l.proto, l.port))
+        .collect();
+    let got = if listens.is_empty() {
+        "nothing listening".to_string()
+    } else {
+        format!("the program listens on {}", listens.join(", "))
+    };
+    let verb = match proto {
+        Proto::Tcp => "listens on",
+        Proto::Udp => "is bound to",
+    };
+    let message = if s.isolation != Isolation::Namespace {
+        format!(
+            "nothing {verb} {proto} {} after {}",
+            s.port,
+            seconds(waited)
+        )
+    } else if listens.is_empty() {
+        format!(
+            "nothing {verb} {proto} {} after {}, and your program listens on no port (did it call bind(){}?)",
+            s.port,
+            seconds(waited),
+            if proto == Proto::Tcp {
+                " and listen()"
             } else {
-                format!("the program listens on {}", listens.join(", "))
-            };
-            let message = if s.isolation != Isolation::Namespace {
-                format!(
-                    "nothing listens on TCP {} after {}",
-                    s.port,
-                    seconds(waited)
-                )
-            } else if listens.is_empty() {
-                format!(
-                    "nothing listens on TCP {} after {}, and your program listens on no port (did it call bind() and listen()?)",
-                    s.port,
-                    seconds(waited)
-                )
+                ""
+            }
+        )
+    } else {
+        format!(
+            "nothing {verb} {proto} {}; your program listens on {}",
+            s.port,
+            listens.join(", ")
+        )
+    };
+    Failure {
+        expected,
+        got,
+        message,
+        waited: Some(waited),
+        program_gone: false,
+    }
+}
+
+/// The program can be reached at Bob's address, as from another host.
+fn reachable(s: &mut Session) -> Result<(), Failure> {
+    let bob = s.hosts.bob;
+    match s.reached_at {
+        Some(at) if at == IpAddr::V4(bob) => Ok(()),
+        Some(at) => Err(Failure {
+            expected: format!(
+                "the program reachable at bob's address {bob}, port {}",
+                s.port
+            ),
+            got: format!("it listens on {at} only"),
+            message: format!(
+                "bound to {at}: only this host can connect; bind 0.0.0.0 as in the lesson (the other checks went on over {at})"
+            ),
+            ..Failure::default()
+        }),
+        None => Err(Failure {
+            expected: format!("the program reachable at bob's address {bob}"),
+            got: "it was never reached".into(),
+            message: "the harness never reached the program".into(),
+            ..Failure::default()
+        }),
+    }
+}
+
+/// Waits until the program has a UDP socket bound to the port, and notes where it can be
+/// reached.
+fn binds_udp(s: &mut Session) -> Result<(), Failure> {
+    let expected = format!("a UDP socket bound to port {}", s.port);
+    if s.isolation != Isolation::Namespace {
+        // Nothing to look at on the host: the first datagram will tell.
+        s.reached_at = Some(s.hosts.bob.into());
+        return Ok(());
+    }
+    let mut backoff = Duration::from_millis(1);
+    let result = s.wait_for(|s, _| {
+        if s.exit.is_some() || s.screen_closed() {
+            return Probe::Failed(program_gone(s, expected.clone(), "no UDP socket".into()));
+        }
+        let listening = s.listening_elsewhere();
+        s.note_life_from_listeners(&listening);
+        let bound = listening
+            .iter()
+            .find(|l| l.proto == Proto::Udp && l.port == s.port);
+        match bound {
+            Some(l) => {
+                let at: IpAddr = if l.addr.is_unspecified() {
+                    s.hosts.bob.into()
+                } else {
+                    l.addr
+                };
+                s.reached_at = Some(at);
+                Probe::Ready(())
+            }
+            None => {
+                // Nothing tells us when a program binds: look again soon (each look reads
+                // /proc, so back off to a few milliseconds).
+                backoff = (backoff * 2).min(Duration::from_millis(16));
+                Probe::RetryAt(Instant::now() + backoff)
+            }
+        }
+    });
+    result.unwrap_or_else(|TimedOut { waited }| {
+        let mut failure = nothing_listens(s, Proto::Udp, expected.clone(), waited);
+        if s
+            .listening_elsewhere()
+            .iter()
+            .any(|l| l.proto == Proto::Tcp && l.port == s.port)
+        {
+            failure.message = format!(
+                "nothing receives on UDP {port}; a TCP listener is on {port}: the socket should be socket(AF_INET, SOCK_DGRAM)",
+                port = s.port
+            );
+        }
+        Err(failure)
+    })
+}
+
+/// Where datagrams for the program go, and from which of the harness's addresses.
+fn datagram_route(s: &Session) -> (IpAddr, SocketAddr) {
+    let at = s.reached_at.unwrap_or(s.hosts.bob.into());
+    let from = if at.is_loopback() {
+        at
+    } else {
+        s.hosts.alice.into()
+    };
+    (from, SocketAddr::new(at, s.port))
+}
+
+fn receives_datagram(s: &mut Session, peer: &'static str, want: &Received) -> Result<(), Failure> {
+    let expected = format!("one datagram holding {}", want.describe());
+    let result = s.wait_for(|s, _| {
+        let Some(inbox) = s.datagrams_mut(peer) else {
+            return Probe::Failed(Failure {
+                expected: expected.clone(),
+                got: "nothing".into(),
+                message: format!("{peer} has sent nothing the program could answer"),
+                ..Failure::default()
+            });
+        };
+        let Some((_, data)) = inbox.inbox.pop_front() else {
+            return Probe::Pending;
+        };
+        match want.judge(&data, true) {
+            Verdict::Matched(_) => Probe::Ready(()),
+            _ => {
+                let message = if want.awaited().starts_with(&data) && !data.is_empty() {
+                    format!("{peer} received only part of the line in one datagram: send the whole line in one sendto()")
+                } else {
+                    format!("{peer} received a different datagram")
+                };
+                Probe::Failed(Failure {
+                    expected: expected.clone(),
+                    got: escape::python_bytes(&data),
+                    message,
+                    ..Failure::default()
+                })
+            }
+        }
+    });
+    result.unwrap_or_else(|TimedOut { waited }| {
+        let local = s.peer_local_addr(peer);
+        Err(Failure {
+            expected: expected.clone(),
+            got: "nothing".into(),
+            message: format!(
+                "no datagram reached {peer}{} within {}",
+                local.map(|a| format!(" at {a}")).unwrap_or_default(),
+                seconds(waited)
+            ),
+            waited: Some(waited),
+            program_gone: false,
+        })
+    })
+}
+
+/// End of input on the keyboard (^D); if the program goes on, Ctrl-C. It passes if either
+/// ends the program within the deadline.
+fn stops_at_end_of_input(s: &mut Session) -> Result<(), Failure> {
+    let expected = "the program to end on end of input (^D) or Ctrl-C".to_string();
+    if s.exit.is_some() || s.screen_closed() {
+        return Err(program_gone(s, expected, "it had ended already".into()));
+    }
+    for (key, name) in [(b"\x04", "^D (end of input)"), (b"\x03", "Ctrl-C")] {
+        if s.exit.is_some() || s.screen_closed() {
+            break;
+        }
+        s.note("harness", format!("presses {name}"));
+        let _ = s.type_bytes(key);
+        let ended = s.wait_for(|s, _| {
+            if s.exit.is_some() {
+                Probe::Ready(())
             } else {
-                format!(
-                    "nothing listens on TCP {}; your program listens on {}",
-                    s.port,
-                    listens.join(", ")
-                )
-            };
-            Err(Failure {
-                expected,
-                got,
-                message,
-                waited: Some(waited),
-                program_gone: false,
-            })
+                Probe::Pending
+            }
+        });
+        if ended.is_ok() {
+            return Ok(());
         }
     }
+    s.settle_exit();
+    if s.exit.is_some() || s.screen_closed() {
+        return Ok(());
+    }
+    Err(Failure {
+        expected,
+        got: "still running".into(),
+        message: format!(
+            "the program went on after ^D and Ctrl-C ({} each)",
+            seconds(s.timeouts.step)
+        ),
+        waited: Some(s.timeouts.step * 2),
+        program_gone: false,
+    })
 }
 
 fn accept(s: &mut Session, peer: &'static str) -> Result<(), Failure> {

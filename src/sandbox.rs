@@ -65,13 +65,77 @@ pub fn enter_fresh_namespace() -> Isolation {
             reason: format!("cannot create a network namespace ({e})"),
         };
     }
-    match loopback_up() {
+    let ready = loopback_up().and_then(|()| {
+        add_address("lo:alice", ALICE_IP)?;
+        add_address("lo:bob", BOB_IP)
+    });
+    match ready {
         Ok(()) => Isolation::Namespace,
         // The thread is already in the new namespace; without loopback nothing would work.
         Err(e) => Isolation::Host {
-            reason: format!("cannot bring loopback up ({e})"),
+            reason: format!("cannot set up loopback ({e})"),
         },
     }
+}
+
+/// Alice, the client of the lesson's drawing.
+pub const ALICE_IP: Ipv4Addr = Ipv4Addr::new(111, 111, 111, 111);
+/// Bob, the server of the lesson's drawing.
+pub const BOB_IP: Ipv4Addr = Ipv4Addr::new(222, 222, 222, 222);
+
+/// The lesson's two hosts as a run has them: their own addresses in a namespace, both
+/// 127.0.0.1 on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hosts {
+    pub alice: Ipv4Addr,
+    pub bob: Ipv4Addr,
+}
+
+impl Isolation {
+    pub fn hosts(&self) -> Hosts {
+        match self {
+            Isolation::Namespace => Hosts {
+                alice: ALICE_IP,
+                bob: BOB_IP,
+            },
+            Isolation::Host { .. } => Hosts {
+                alice: Ipv4Addr::LOCALHOST,
+                bob: Ipv4Addr::LOCALHOST,
+            },
+        }
+    }
+}
+
+/// Adds `ip/32` to loopback under an alias label, as `ifconfig lo:alice IP` would. An
+/// ioctl, not `ip addr add`: a child started here would become PID 1 of the run's namespace.
+fn add_address(label: &str, ip: Ipv4Addr) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)?;
+    let sockaddr = |ip: Ipv4Addr| {
+        // SAFETY: sockaddr_in is plain data.
+        let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        sin.sin_family = libc::AF_INET as libc::sa_family_t;
+        sin.sin_addr.s_addr = u32::from(ip).to_be();
+        // SAFETY: sockaddr_in fits in sockaddr (both 16 bytes) and is what AF_INET means.
+        unsafe { std::mem::transmute::<libc::sockaddr_in, libc::sockaddr>(sin) }
+    };
+    // SAFETY: ifreq is plain data; the label fits (checked); the ioctls read only it.
+    unsafe {
+        let mut ifr: libc::ifreq = std::mem::zeroed();
+        assert!(label.len() < ifr.ifr_name.len());
+        for (dst, src) in ifr.ifr_name.iter_mut().zip(label.bytes()) {
+            *dst = src as libc::c_char;
+        }
+        ifr.ifr_ifru.ifru_addr = sockaddr(ip);
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFADDR, &ifr) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        ifr.ifr_ifru.ifru_netmask = sockaddr(Ipv4Addr::BROADCAST);
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFNETMASK, &ifr) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 fn loopback_up() -> io::Result<()> {

@@ -101,6 +101,17 @@ pub enum Step {
     SeesEndOfStream(PeerName),
     /// The program exits with this status.
     ExitsWith(i32),
+    /// The program can be reached at Bob's address, as from another host (it did not bind
+    /// 127.0.0.1 only).
+    Reachable,
+    /// The program has a UDP socket bound to the lab's port.
+    BindsUdp,
+    /// The peer sends one datagram to the program's port.
+    SendDatagram(PeerName, Vec<u8>),
+    /// The peer receives one datagram holding this.
+    ReceivesDatagram(PeerName, Received),
+    /// ^D on the keyboard (then Ctrl-C, if it goes on) ends the program.
+    StopsAtEndOfInput,
 }
 
 pub fn listen(peer: PeerName) -> Step {
@@ -144,6 +155,22 @@ pub fn sees_end_of_stream(peer: PeerName) -> Step {
 }
 pub fn exits_with(status: i32) -> Step {
     Step::ExitsWith(status)
+}
+pub fn reachable_as_bob() -> Step {
+    Step::Reachable
+}
+pub fn binds_udp() -> Step {
+    Step::BindsUdp
+}
+pub fn send_datagram(peer: PeerName, data: &str) -> Step {
+    Step::SendDatagram(peer, data.as_bytes().to_vec())
+}
+/// The peer receives one datagram holding this line, with or without its newline.
+pub fn receives_datagram_line(peer: PeerName, line: &str) -> Step {
+    Step::ReceivesDatagram(peer, Received::Line(line.as_bytes().to_vec()))
+}
+pub fn stops_at_end_of_input() -> Step {
+    Step::StopsAtEndOfInput
 }
 
 /// What the program should show on its screen.

@@ -6,7 +6,8 @@
 use std::io;
 
 use nix::errno::Errno;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,7 @@ use crate::escape;
 use crate::init::ProgramExit;
 use crate::launch::{self, Launched, Program};
 use crate::report::{Entry, Failure};
-use crate::sandbox::{self, Isolation, Listening};
+use crate::sandbox::{self, Hosts, Isolation, Listening};
 
 /// How much of one stream is kept; the rest is counted. A program that prints without end
 /// must not grow the harness.
@@ -108,6 +109,20 @@ enum PeerState {
     HungUp {
         local: SocketAddr,
     },
+    Datagrams(DatagramPeer),
+}
+
+/// Most datagrams a peer keeps unread; more are counted, not kept.
+const DATAGRAMS_KEPT: usize = 1024;
+
+/// The harness's UDP socket: one source address and port for the whole run, so the program
+/// can answer whoever sent last.
+pub struct DatagramPeer {
+    sock: UdpSocket,
+    pub local: SocketAddr,
+    /// Received and not yet matched, with their senders.
+    pub inbox: VecDeque<(SocketAddr, Vec<u8>)>,
+    pub dropped: u64,
 }
 
 /// A socket the harness plays, named as in the lesson (alice, bob).
@@ -146,6 +161,11 @@ pub struct Session {
     pub isolation: Isolation,
     /// The port the program serves on or connects to.
     pub port: u16,
+    /// Where the lesson's Alice and Bob are in this run.
+    pub hosts: Hosts,
+    /// The address at which the harness reached the server program: Bob's, as another host
+    /// would, or only the one it bound (127.0.0.1). `None` until it was reached.
+    pub reached_at: Option<IpAddr>,
     pub timeouts: Timeouts,
     pub screen: Inbox,
     pub stderr: Inbox,
@@ -169,6 +189,8 @@ impl Session {
             started: Instant::now(),
             launched_at: None,
             running: None,
+            hosts: isolation.hosts(),
+            reached_at: None,
             isolation,
             port,
             timeouts,
@@ -377,6 +399,7 @@ impl Session {
                 PeerState::Connected(c) => Some(c.local),
                 PeerState::HungUp { local } => Some(*local),
                 PeerState::Listening(l) => l.local_addr().ok(),
+                PeerState::Datagrams(d) => Some(d.local),
             })
     }
 
@@ -397,14 +420,20 @@ impl Session {
         Ok(())
     }
 
-    /// One attempt to connect to the program; `Ok(None)` means refused (nothing listens
-    /// yet).
-    pub fn try_connect(&mut self, name: &'static str, to: SocketAddr) -> io::Result<Option<()>> {
+    /// One attempt to connect to the program from `from` (a host's address, any port);
+    /// `Ok(None)` means refused (nothing listens there yet).
+    pub fn try_connect(
+        &mut self,
+        name: &'static str,
+        from: IpAddr,
+        to: SocketAddr,
+    ) -> io::Result<Option<()>> {
         let sock = socket2::Socket::new(
             socket2::Domain::for_address(to),
             socket2::Type::STREAM,
             None,
         )?;
+        sock.bind(&SocketAddr::new(from, 0).into())?;
         // A refused connect on loopback answers at once; the bound only guards a full
         // backlog.
         match sock.connect_timeout(&to.into(), Duration::from_millis(200)) {
@@ -416,7 +445,7 @@ impl Session {
         sock.set_nonblocking(true)?;
         let stream: TcpStream = sock.into();
         let local = stream.local_addr()?;
-        self.note(name, format!("connects to {to} from port {}", local.port()));
+        self.note(name, format!("connects from {local} to {to}"));
         self.alive = true;
         self.add_connection(name, stream, local, to);
         Ok(Some(()))
@@ -465,10 +494,62 @@ impl Session {
         }
     }
 
-    pub fn listening_elsewhere(&self) -> Vec<Listening> {
+    /// Sends one datagram from the peer's UDP socket (made on first use, bound to `from`).
+    pub fn send_datagram(
+        &mut self,
+        name: &'static str,
+        from: IpAddr,
+        to: SocketAddr,
+        data: &[u8],
+    ) -> io::Result<()> {
+        if !self.peers.iter().any(|p| p.name == name) {
+            let sock = UdpSocket::bind(SocketAddr::new(from, 0))?;
+            sock.set_nonblocking(true)?;
+            let local = sock.local_addr()?;
+            self.peers.push(Peer {
+                name,
+                state: PeerState::Datagrams(DatagramPeer {
+                    sock,
+                    local,
+                    inbox: VecDeque::new(),
+                    dropped: 0,
+                }),
+            });
+        }
+        let Some(peer) = self.datagrams_mut(name) else {
+            return Err(io::Error::other(format!("{name} is not a UDP peer")));
+        };
+        let local = peer.local;
+        peer.sock.send_to(data, to)?;
+        self.record_datagram(format!("{name} → program"), data, format!("{local} → {to}"));
+        Ok(())
+    }
+
+    /// A datagram gets an entry of its own, saying where it went: datagrams are units.
+    fn record_datagram(&mut self, who: String, data: &[u8], route: String) {
+        self.record_bytes(who, data);
+        if let Some(last) = self.transcript.last_mut() {
+            last.text = format!("{} (datagram {route})", last.text);
+        }
+        self.last_raw = None;
+    }
+
+    pub fn datagrams_mut(&mut self, name: &str) -> Option<&mut DatagramPeer> {
+        self.peer_mut(name).and_then(|p| match &mut p.state {
+            PeerState::Datagrams(d) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// What listens in the run's namespace (nothing known on the host).
+    pub fn listening(&self) -> Vec<Listening> {
         if self.isolation != Isolation::Namespace {
             return Vec::new();
         }
+        sandbox::listening_sockets()
+    }
+
+    pub fn listening_elsewhere(&self) -> Vec<Listening> {
         let ours: Vec<u16> = self
             .peers
             .iter()
@@ -477,7 +558,7 @@ impl Session {
                 _ => None,
             })
             .collect();
-        sandbox::listening_sockets()
+        self.listening()
             .into_iter()
             .filter(|l| !ours.contains(&l.port))
             .collect()
@@ -573,6 +654,7 @@ impl Session {
                 PeerState::Connected(c) if !c.inbox.ended() => {
                     watch(c.stream.as_raw_fd(), Source::Peer(i))
                 }
+                PeerState::Datagrams(d) => watch(d.sock.as_raw_fd(), Source::Peer(i)),
                 _ => {}
             }
         }
@@ -679,6 +761,25 @@ impl Session {
                     Some(StreamEnd::Closed) => self.note(name, "sees end of stream"),
                     Some(StreamEnd::Reset) => self.note(name, "sees the connection reset"),
                     None => {}
+                }
+            }
+            PeerState::Datagrams(peer) => {
+                let mut buf = vec![0u8; 65536];
+                let mut received = Vec::new();
+                while let Ok((n, from)) = peer.sock.recv_from(&mut buf) {
+                    if peer.inbox.len() < DATAGRAMS_KEPT {
+                        peer.inbox.push_back((from, buf[..n].to_vec()));
+                        received.push((from, buf[..n].to_vec()));
+                    } else {
+                        peer.dropped += 1;
+                    }
+                }
+                for (from, data) in received {
+                    self.record_datagram(
+                        format!("program → {name}"),
+                        &data,
+                        format!("from {from}"),
+                    );
                 }
             }
             PeerState::HungUp { .. } => {}

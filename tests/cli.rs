@@ -37,7 +37,7 @@ fn labs_lists_the_tcp_labs() {
 /// Each Rust reference program gets full marks from its own lab, on a port socklab chose.
 #[rstest]
 fn reference_program_gets_full_marks(
-    #[values("serv_simple", "conn_simple", "serv_tcp")] lab: &str,
+    #[values("serv_simple", "conn_simple", "serv_tcp", "udp_serv")] lab: &str,
 ) {
     let (code, report) = grade_json(lab, &reference(lab));
     assert_eq!(code, 0, "{report:#}");

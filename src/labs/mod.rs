@@ -5,13 +5,19 @@
 pub mod conn_simple;
 pub mod serv_simple;
 pub mod serv_tcp;
+pub mod udp_serv;
 
 use crate::error::{Error, Result};
 use crate::script::Lab;
 
 /// Every lab, in the order `socklab labs` lists them.
 pub fn all() -> Vec<Lab> {
-    vec![serv_simple::lab(), conn_simple::lab(), serv_tcp::lab()]
+    vec![
+        serv_simple::lab(),
+        conn_simple::lab(),
+        serv_tcp::lab(),
+        udp_serv::lab(),
+    ]
 }
 
 /// The lab called `name` or having it as an alias.

@@ -7,7 +7,7 @@
 //! hello back
 //! ```
 //!
-//! The harness plays `nc` as Alice; the program's keyboard types `hello back`.
+//! The harness plays `nc` as Alice (111.111.111.111), connecting to Bob (222.222.222.222); the program's keyboard types `hello back`.
 
 use crate::sandbox::Proto;
 use crate::script::*;
@@ -21,11 +21,14 @@ pub fn lab() -> Lab {
         proto: Proto::Tcp,
         setup: vec![],
         checks: vec![
-            check("accepts", 2, "accepts a TCP connection on its port")
+            check("accepts", 1, "accepts a TCP connection on its port")
                 .step(connect(ALICE)),
+            check("reachable", 1, "can be reached from another host (bob's address)")
+                .needs(&["accepts"])
+                .step(reachable_as_bob()),
             check("prints_client", 2, "prints \"connection from\" with the client's address")
                 .needs(&["accepts"])
-                .step(prints_line_with(&["connection from", "{alice.port}"]))
+                .step(prints_line_with(&["connection from", "{alice.ip}", "{alice.port}"]))
                 .hint("print the address that accept() returned: print(\"connection from\", addr)"),
             check("prints_message", 2, "prints the message the client sent")
                 .needs(&["accepts"])

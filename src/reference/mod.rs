@@ -6,13 +6,14 @@
 pub mod conn_simple;
 pub mod serv_simple;
 pub mod serv_tcp;
+pub mod udp_serv;
 
 use std::net::SocketAddr;
 
 use crate::error::{Error, Result};
 
 /// The labs that have a reference program.
-pub const LABS: &[&str] = &["serv_simple", "conn_simple", "serv_tcp"];
+pub const LABS: &[&str] = &["serv_simple", "conn_simple", "serv_tcp", "udp_serv"];
 
 /// Runs the reference program of `lab` on `port`; returns its exit code.
 pub fn run(lab: &str, port: u16) -> Result<i32> {
@@ -21,6 +22,7 @@ pub fn run(lab: &str, port: u16) -> Result<i32> {
         "serv_simple" => serv_simple::run(port),
         "conn_simple" => conn_simple::run(port),
         "serv_tcp" => serv_tcp::run(port),
+        "udp_serv" => udp_serv::run(port),
         other => {
             return Err(Error::Usage(format!(
                 "lab '{other}' has no reference program yet; these do: {}",
