@@ -53,6 +53,16 @@ impl Program {
         self.argv.iter().any(|a| a.contains(PORT_PLACEHOLDER))
     }
 
+    /// The same program with `extra` arguments after the user's (a lab's role arguments).
+    pub fn with_args(&self, extra: impl IntoIterator<Item = String>) -> Program {
+        let mut argv = self.argv.clone();
+        argv.extend(extra);
+        Program {
+            argv,
+            path: self.path.clone(),
+        }
+    }
+
     /// The arguments with `{port}` replaced.
     pub fn args_for(&self, port: u16) -> Vec<String> {
         self.argv

@@ -41,7 +41,8 @@ enum Command {
         timeout: Duration,
         /// The program and its arguments; `{port}` becomes the port socklab chose, otherwise
         /// the program uses the lesson's port (8000 for TCP, 9000 for UDP).
-        #[arg(last = true, required = true, value_name = "PROGRAM")]
+        /// (The netcat lab grades the `nc` on PATH when none is given.)
+        #[arg(last = true, value_name = "PROGRAM")]
         program: Vec<String>,
     },
     /// Run the Rust reference program of a lab: socklab ref serv_tcp 8000
@@ -132,7 +133,8 @@ fn check(lab: &str, format: Format, timeout: Duration, argv: &[String]) -> Resul
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
     let lab = labs::find(lab)?;
-    let program = Program::resolve(argv)?;
+    let default: Vec<String> = lab.default_program.into_iter().map(String::from).collect();
+    let program = Program::resolve(if argv.is_empty() { &default } else { argv })?;
     let timeouts = Timeouts {
         step: timeout,
         startup: timeout.max(Timeouts::default().startup),

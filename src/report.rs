@@ -78,6 +78,20 @@ pub struct Report {
     /// Transcript bytes not shown (a flood of output).
     pub transcript_omitted: u64,
     pub duration: Duration,
+    /// Each run of the program (one for most labs; the netcat lab runs it in four roles).
+    pub runs: Vec<RunSummary>,
+}
+
+/// How one run of the program went, apart from its checks.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    /// Empty for a lab of one run.
+    pub name: String,
+    /// The command as run, `{port}` filled in.
+    pub program: Vec<String>,
+    pub exit: Option<ProgramExit>,
+    pub stopped_by_harness: bool,
+    pub stderr_tail: String,
 }
 
 impl Report {
@@ -105,6 +119,11 @@ pub enum Event {
         isolation: String,
     },
     Notice(String),
+    /// A lab of several runs starts the next one (not sent for a lab of one run).
+    RunStarted {
+        name: String,
+        program: Vec<String>,
+    },
     CheckFinished(CheckResult),
     Finished(Report),
 }

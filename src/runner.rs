@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::escape;
 use crate::launch::Program;
-use crate::report::{CheckResult, Event, Failure, Outcome, Report};
+use crate::report::{CheckResult, Entry, Event, Failure, Outcome, Report, RunSummary};
 use crate::sandbox::{self, Isolation, Proto};
-use crate::script::{Lab, Received, Step, Text, Verdict};
+use crate::script::{Lab, Received, Run, Step, Text, Verdict};
 use crate::session::{Probe, Session, TimedOut, Timeouts};
 
 /// The longest pause between two connect attempts to a program not listening yet.
@@ -47,7 +47,7 @@ pub fn grade(
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name(format!("grade {}", lab.name))
-        .spawn(move || run_lab(&lab, &program, &config, &tx))
+        .spawn(move || grade_lab(&lab, &program, &config, &tx))
         .map_err(Error::io("starting a grading thread"))?;
     for event in rx {
         on_event(&event);
@@ -57,23 +57,163 @@ pub fn grade(
         .map_err(|_| Error::Internal("the grading thread panicked".into()))?
 }
 
-fn run_lab(
+/// What one run of the program (in its kept argument form) produced.
+struct RunResult {
+    checks: Vec<CheckResult>,
+    summary: RunSummary,
+    port: u16,
+    isolation: Isolation,
+    notices: Vec<String>,
+    transcript: Vec<Entry>,
+    transcript_omitted: u64,
+}
+
+/// An attempt at a run in one form of its arguments.
+struct Attempt {
+    result: RunResult,
+    /// Whether the first check passed (its events then went out as they happened).
+    first_passed: bool,
+    /// Events held back because the first check failed and another form may do better.
+    held: Vec<Event>,
+    /// Why the first check failed, for the note when another form is used.
+    first_failure: String,
+}
+
+fn grade_lab(
     lab: &Lab,
     program: &Program,
     config: &Config,
     events: &mpsc::Sender<Event>,
 ) -> Result<Report> {
     let started = Instant::now();
-    let emit = |event: Event| {
-        let _ = events.send(event);
+    let mut kept: Vec<RunResult> = Vec::new();
+    let mut notices = Vec::new();
+    for run in &lab.runs {
+        let hold = !run.fallbacks.is_empty();
+        let first_event = kept.is_empty();
+        let earlier: Vec<CheckResult> = kept.iter().flat_map(|r| r.checks.clone()).collect();
+        // Each attempt gets a fresh namespace, so a thread of its own.
+        let attempt = |args: &[&str], first_event: bool| {
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        attempt_run(
+                            lab,
+                            run,
+                            args,
+                            program,
+                            config,
+                            &earlier,
+                            hold,
+                            first_event,
+                            events,
+                        )
+                    })
+                    .join()
+                    .map_err(|_| Error::Internal("a grading thread panicked".into()))?
+            })
+        };
+        // The lesson's form first; other forms only where it fails the run's first check,
+        // and only kept where they pass it.
+        let lesson = attempt(&run.args, first_event)?;
+        let mut chosen = None;
+        if !lesson.first_passed {
+            for fallback in &run.fallbacks {
+                let mut other = attempt(&fallback.args, first_event)?;
+                if other.first_passed {
+                    let notice = format!(
+                        "{}; {}, so this run was graded as `{}`",
+                        lesson.first_failure,
+                        fallback.why,
+                        other.result.summary.program.join(" ")
+                    );
+                    let _ = events.send(Event::Notice(notice.clone()));
+                    other.result.notices.push(notice);
+                    chosen = Some(other);
+                    break;
+                }
+            }
+        }
+        let mut chosen = chosen.unwrap_or_else(|| {
+            for event in lesson.held.iter().cloned() {
+                let _ = events.send(event);
+            }
+            lesson
+        });
+        notices.append(&mut chosen.result.notices);
+        kept.push(chosen.result);
+    }
+    let last = kept
+        .last()
+        .ok_or_else(|| Error::Internal(format!("lab {} has no runs", lab.name)))?;
+    let report = Report {
+        lab: lab.name.to_string(),
+        program: program.argv.clone(),
+        port: kept[0].port,
+        isolation: kept[0].isolation.describe(),
+        notices,
+        checks: kept.iter().flat_map(|r| r.checks.clone()).collect(),
+        exit: last.summary.exit,
+        stopped_by_harness: last.summary.stopped_by_harness,
+        stderr_tail: last.summary.stderr_tail.clone(),
+        transcript: kept.iter().flat_map(|r| r.transcript.clone()).collect(),
+        transcript_omitted: kept.iter().map(|r| r.transcript_omitted).sum(),
+        duration: started.elapsed(),
+        runs: kept.iter().map(|r| r.summary.clone()).collect(),
+    };
+    let _ = events.send(Event::Finished(report.clone()));
+    Ok(report)
+}
+
+/// Events of an attempt: held back until released, then sent as they come.
+struct Outbox<'a> {
+    held: Option<Vec<Event>>,
+    events: &'a mpsc::Sender<Event>,
+}
+
+impl Outbox<'_> {
+    fn send(&mut self, event: Event, release: bool) {
+        match &mut self.held {
+            Some(queue) if !release => queue.push(event),
+            _ => {
+                for event in self.held.take().into_iter().flatten().chain([event]) {
+                    let _ = self.events.send(event);
+                }
+            }
+        }
+    }
+}
+
+/// One run of the program with one form of the lab's arguments, on the calling thread,
+/// which enters a fresh namespace for it. With `hold`, events wait until the first check
+/// has passed, so that a form given up on leaves no trace in the report.
+#[allow(clippy::too_many_arguments)]
+fn attempt_run(
+    lab: &Lab,
+    run: &Run,
+    args: &[&str],
+    program: &Program,
+    config: &Config,
+    earlier: &[CheckResult],
+    hold: bool,
+    first_event: bool,
+    events: &mpsc::Sender<Event>,
+) -> Result<Attempt> {
+    let mut out = Outbox {
+        held: Some(Vec::new()),
+        events,
     };
     let isolation = sandbox::enter_fresh_namespace();
     let mut notices = Vec::new();
-    if let Isolation::Host { reason } = &isolation {
+    if let Isolation::Host { reason } = &isolation
+        && first_event
+    {
         let notice = format!(
             "{reason}: grading on the host's loopback, where other programs and leftover connections can interfere"
         );
-        eprintln!("socklab: {notice}");
+        // Once per process, however many runs and attempts follow.
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| eprintln!("socklab: {notice}"));
         notices.push(notice);
     }
     let port = if program.takes_port() {
@@ -87,40 +227,61 @@ fn run_lab(
         }
         lab.lesson_port
     };
+    let bob = isolation.hosts().bob.to_string();
+    let given = program;
+    let program = program.with_args(args.iter().map(|a| a.replace("{bob}", &bob)));
 
     let mut session = Session::new(isolation.clone(), port, config.timeouts);
-    for step in &lab.setup {
+    for step in &run.setup {
         run_step(&mut session, step)
             .map_err(|f| Error::Internal(format!("preparing the lab: {}", f.message)))?;
     }
     session
-        .launch(program, &config.init_exe)
+        .launch(&program, &config.init_exe)
         .map_err(Error::io(format!("starting {}", program.argv[0])))?;
-    emit(Event::Started {
-        lab: lab.name.to_string(),
-        program: program.argv.clone(),
-        port,
-        isolation: isolation.describe(),
-    });
-    for notice in &notices {
-        emit(Event::Notice(notice.clone()));
+    let shown_argv = program.args_for(port);
+    if first_event {
+        out.send(
+            Event::Started {
+                lab: lab.name.to_string(),
+                program: given.argv.clone(),
+                port,
+                isolation: isolation.describe(),
+            },
+            false,
+        );
+        for notice in &notices {
+            out.send(Event::Notice(notice.clone()), false);
+        }
+    }
+    if !run.name.is_empty() {
+        out.send(
+            Event::RunStarted {
+                name: run.name.to_string(),
+                program: shown_argv.clone(),
+            },
+            false,
+        );
     }
 
     let mut results: Vec<CheckResult> = Vec::new();
-    for check in &lab.checks {
+    let mut first_failure = String::new();
+    for (index, check) in run.checks.iter().enumerate() {
         let began = Instant::now();
         let mark = session.transcript().len();
-        let unmet = check
-            .needs
-            .iter()
-            .find(|id| !results.iter().any(|r| r.id == **id && r.passed()));
+        let unmet = check.needs.iter().find(|id| {
+            !earlier
+                .iter()
+                .chain(&results)
+                .any(|r| r.id == **id && r.passed())
+        });
         let outcome = if let Some(unmet) = unmet {
             Outcome::NotReached {
                 reason: format!("needs '{unmet}', which did not pass"),
             }
         } else {
             let gone_before = session.exit.is_some();
-            let run = check.steps.iter().try_for_each(|scripted| {
+            let steps = check.steps.iter().try_for_each(|scripted| {
                 run_step(&mut session, &scripted.step).map_err(|mut failure| {
                     // A hint explains a mistake, not a crash.
                     if let Some(hint) = scripted.hint.filter(|_| !failure.program_gone) {
@@ -129,7 +290,7 @@ fn run_lab(
                     failure
                 })
             });
-            match run {
+            match steps {
                 Ok(()) => Outcome::Passed,
                 Err(failure) if failure.program_gone && gone_before => Outcome::NotReached {
                     reason: format!("{} before this check", session.how_program_ended_briefly()),
@@ -138,6 +299,26 @@ fn run_lab(
             }
         };
         let passed = matches!(outcome, Outcome::Passed);
+        if index == 0 && !passed {
+            let why = if session.exit.is_some() {
+                session.how_program_ended_briefly()
+            } else {
+                match &outcome {
+                    Outcome::Failed(f) => f.message.lines().next().unwrap_or_default().to_string(),
+                    Outcome::NotReached { reason } => reason.clone(),
+                    Outcome::Passed => String::new(),
+                }
+            };
+            first_failure = format!("`{}` did not work: {why}", shown_argv.join(" "));
+            if session.exit.is_some() && !run.name.is_empty() {
+                // Say plainly which of the lesson's commands this program cannot run.
+                let notice = format!("`{}` ended at once: {why}", shown_argv.join(" "));
+                out.send(Event::Notice(notice.clone()), false);
+                notices.push(notice);
+            }
+        }
+        // Held events go out once the first check has passed (or at once without `hold`).
+        let release = !hold || (index == 0 && passed) || out.held.is_none();
         let result = CheckResult {
             id: check.id.to_string(),
             description: check.description.to_string(),
@@ -150,27 +331,43 @@ fn run_lab(
             outcome,
             duration: began.elapsed(),
         };
-        emit(Event::CheckFinished(result.clone()));
+        out.send(Event::CheckFinished(result.clone()), release);
         results.push(result);
     }
 
     session.finish();
-    let report = Report {
-        lab: lab.name.to_string(),
-        program: program.argv.clone(),
-        port,
-        isolation: isolation.describe(),
-        notices,
-        checks: results,
-        exit: session.exit,
-        stopped_by_harness: session.stopped_by_harness,
-        stderr_tail: session.stderr_tail(20),
-        transcript: session.transcript().to_vec(),
-        transcript_omitted: session.transcript_omitted(),
-        duration: started.elapsed(),
-    };
-    emit(Event::Finished(report.clone()));
-    Ok(report)
+    let mut transcript = session.transcript().to_vec();
+    if !run.name.is_empty() {
+        transcript.insert(
+            0,
+            Entry {
+                at: Duration::ZERO,
+                who: "harness".into(),
+                text: format!("run '{}': {}", run.name, shown_argv.join(" ")),
+            },
+        );
+    }
+    let first_passed = results.first().is_some_and(CheckResult::passed);
+    Ok(Attempt {
+        first_passed,
+        held: out.held.take().unwrap_or_default(),
+        first_failure,
+        result: RunResult {
+            checks: results,
+            summary: RunSummary {
+                name: run.name.to_string(),
+                program: shown_argv,
+                exit: session.exit,
+                stopped_by_harness: session.stopped_by_harness,
+                stderr_tail: session.stderr_tail(20),
+            },
+            port,
+            isolation,
+            notices,
+            transcript,
+            transcript_omitted: session.transcript_omitted(),
+        },
+    })
 }
 
 fn port_is_free(proto: Proto, port: u16) -> bool {
@@ -271,7 +468,7 @@ fn run_step(s: &mut Session, step: &Step) -> Result<(), Failure> {
             s.hang_up(peer);
             Ok(())
         }
-        Step::Prints(text) => prints(s, text),
+        Step::Prints(text) => prints_on(s, text, Stream::Screen),
         Step::Receives(peer, expected) => receives(s, peer, expected),
         Step::SeesEndOfStream(peer) => sees_end_of_stream(s, peer),
         Step::Reachable => reachable(s),
@@ -287,6 +484,34 @@ fn run_step(s: &mut Session, step: &Step) -> Result<(), Failure> {
         }
         Step::ReceivesDatagram(peer, want) => receives_datagram(s, peer, want),
         Step::StopsAtEndOfInput => stops_at_end_of_input(s),
+        Step::BindUdp(peer) => s.bind_datagrams(peer).map_err(|e| Failure {
+            expected: format!("to bind UDP port {}", s.port),
+            got: e.to_string(),
+            message: format!("the harness could not bind UDP port {}: {e}", s.port),
+            ..Failure::default()
+        }),
+        Step::ReplyDatagram(peer, data) => {
+            let to = s.datagrams_mut(peer).and_then(|d| d.last_sender);
+            let Some(to) = to else {
+                return Err(Failure {
+                    expected: format!("a datagram from the program for {peer} to answer"),
+                    got: "none".into(),
+                    message: format!("the program sent {peer} nothing to answer"),
+                    ..Failure::default()
+                });
+            };
+            let from = s
+                .peer_local_addr(peer)
+                .map(|a| a.ip())
+                .unwrap_or(Ipv4Addr::UNSPECIFIED.into());
+            s.send_datagram(peer, from, to, data).map_err(|e| Failure {
+                expected: format!("{peer} to answer {to}"),
+                got: e.to_string(),
+                message: format!("{peer} could not send to {to}: {e}"),
+                ..Failure::default()
+            })
+        }
+        Step::PrintsOnStderr(text) => prints_on(s, text, Stream::Stderr),
         Step::ExitsWith(status) => exits_with(s, *status),
     }
 }
@@ -499,6 +724,7 @@ fn datagram_route(s: &Session) -> (IpAddr, SocketAddr) {
 fn receives_datagram(s: &mut Session, peer: &'static str, want: &Received) -> Result<(), Failure> {
     let expected = format!("one datagram holding {}", want.describe());
     let result = s.wait_for(|s, _| {
+        let server_port = s.port;
         let Some(inbox) = s.datagrams_mut(peer) else {
             return Probe::Failed(Failure {
                 expected: expected.clone(),
@@ -507,10 +733,41 @@ fn receives_datagram(s: &mut Session, peer: &'static str, want: &Received) -> Re
                 ..Failure::default()
             });
         };
-        let Some((_, data)) = inbox.inbox.pop_front() else {
+        let Some((from, data)) = inbox.inbox.pop_front() else {
+            if s.exit.is_some() || s.screen_closed() {
+                return Probe::Failed(program_gone(s, expected.clone(), "nothing".into()));
+            }
             return Probe::Pending;
         };
+        // A server answers from its own port: `nc -u HOST 9000` has connected its socket
+        // there and drops datagrams from anywhere else.
+        let from_server_expected = inbox.local.port() != server_port;
+        let more = inbox.inbox.len();
         match want.judge(&data, true) {
+            Verdict::Matched(_) if from_server_expected && from.port() != server_port => {
+                Probe::Failed(Failure {
+                    expected: format!("{expected}, from port {server_port}"),
+                    got: format!("{} from port {}", escape::python_bytes(&data), from.port()),
+                    message: format!(
+                        "the answer came from port {}, not {server_port}: a client such as nc -u, connected to port {server_port}, drops it; send with the socket bound to {server_port}",
+                        from.port()
+                    ),
+                    ..Failure::default()
+                })
+            }
+            Verdict::Matched(_) if more > 0 => {
+                let extra = s.datagrams_mut(peer).and_then(|d| d.inbox.pop_front());
+                Probe::Failed(Failure {
+                    expected: expected.clone(),
+                    got: format!(
+                        "{} and then {}",
+                        escape::python_bytes(&data),
+                        extra.map(|(_, d)| escape::python_bytes(&d)).unwrap_or_default()
+                    ),
+                    message: "the line came as more than one datagram: send it in one sendto()".into(),
+                    ..Failure::default()
+                })
+            }
             Verdict::Matched(_) => Probe::Ready(()),
             _ => {
                 let message = if want.awaited().starts_with(&data) && !data.is_empty() {
@@ -610,29 +867,61 @@ fn accept(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     })
 }
 
-fn prints(s: &mut Session, text: &Text) -> Result<(), Failure> {
+/// Where a program shows text.
+#[derive(Clone, Copy)]
+enum Stream {
+    Screen,
+    Stderr,
+}
+
+impl Stream {
+    fn inbox(self, s: &mut Session) -> &mut crate::session::Inbox {
+        match self {
+            Stream::Screen => &mut s.screen,
+            Stream::Stderr => &mut s.stderr,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Stream::Screen => "print",
+            Stream::Stderr => "print on stderr",
+        }
+    }
+}
+
+fn prints_on(s: &mut Session, text: &Text, stream: Stream) -> Result<(), Failure> {
     let parts: Vec<String> = match text {
         Text::LineWith(parts) => parts.iter().map(|p| expand(s, p)).collect(),
-        Text::Printed(_) => Vec::new(),
+        Text::Printed(_) | Text::Raw(_) => Vec::new(),
     };
     let expected = text.describe(&parts);
     let result = s.wait_for(|s, _| {
-        if let Some(end) = text.find(s.screen.unmatched(), &parts) {
-            s.screen.consume(end);
+        let inbox = stream.inbox(s);
+        if let Some(end) = text.find(inbox.unmatched(), &parts) {
+            inbox.consume(end);
             Probe::Ready(())
-        } else if s.screen_closed() {
-            let got = shown(s.screen.unmatched());
+        } else if inbox.ended() {
+            let got = shown(inbox.unmatched());
             Probe::Failed(program_gone(s, expected.clone(), got))
         } else {
             Probe::Pending
         }
     });
     result.unwrap_or_else(|TimedOut { waited }| {
-        let unmatched = s.screen.unmatched();
+        let unmatched = stream.inbox(s).unmatched();
         let message = if unmatched.is_empty() {
-            format!("the program printed nothing within {}", seconds(waited))
+            format!(
+                "the program did not {} anything within {}",
+                stream.name(),
+                seconds(waited)
+            )
         } else {
-            format!("the program did not print it within {}", seconds(waited))
+            format!(
+                "the program did not {} it within {}",
+                stream.name(),
+                seconds(waited)
+            )
         };
         Err(Failure {
             expected: expected.clone(),

@@ -67,7 +67,13 @@ pub fn enter_fresh_namespace() -> Isolation {
     }
     let ready = loopback_up().and_then(|()| {
         add_address("lo:alice", ALICE_IP)?;
-        add_address("lo:bob", BOB_IP)
+        add_address("lo:bob", BOB_IP)?;
+        // On real hosts whoever talks to Alice speaks from Bob's address and the other way
+        // round. Sharing one loopback, the kernel would answer Alice from her own address,
+        // and a UDP server that connect()s to its peer (nc -ul) would then miss her next
+        // datagrams, sent to Bob.
+        prefer_source(ALICE_IP, BOB_IP)?;
+        prefer_source(BOB_IP, ALICE_IP)
     });
     match ready {
         Ok(()) => Isolation::Namespace,
@@ -227,6 +233,96 @@ fn read_proc(path: &str) -> Option<String> {
         }
     }
     String::from_utf8(data).ok()
+}
+
+/// Makes the kernel speak from `source` to `local` (a loopback address of this namespace):
+/// `ip route replace local LOCAL dev lo table local scope host src SOURCE`, over netlink,
+/// since a child process started here would become PID 1 of the run's namespace.
+fn prefer_source(local: Ipv4Addr, source: Ipv4Addr) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    fn attr(msg: &mut Vec<u8>, kind: u16, data: &[u8]) {
+        msg.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
+        msg.extend_from_slice(&kind.to_ne_bytes());
+        msg.extend_from_slice(data);
+        msg.resize(msg.len().next_multiple_of(4), 0);
+    }
+    let lo = nix::net::if_::if_nametoindex("lo").map_err(io::Error::from)?;
+    let flags = libc::NLM_F_REQUEST | libc::NLM_F_ACK | libc::NLM_F_CREATE | libc::NLM_F_REPLACE;
+    let mut msg = Vec::with_capacity(64);
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // length, filled in below
+    msg.extend_from_slice(&libc::RTM_NEWROUTE.to_ne_bytes());
+    msg.extend_from_slice(&(flags as u16).to_ne_bytes());
+    msg.extend_from_slice(&1u32.to_ne_bytes()); // sequence
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel fills it in
+    // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags.
+    msg.extend_from_slice(&[
+        libc::AF_INET as u8,
+        32,
+        0,
+        0,
+        libc::RT_TABLE_LOCAL,
+        libc::RTPROT_KERNEL,
+        libc::RT_SCOPE_HOST,
+        libc::RTN_LOCAL,
+    ]);
+    msg.extend_from_slice(&0u32.to_ne_bytes());
+    attr(&mut msg, libc::RTA_DST, &local.octets());
+    attr(&mut msg, libc::RTA_PREFSRC, &source.octets());
+    attr(&mut msg, libc::RTA_OIF, &lo.to_ne_bytes());
+    let len = msg.len() as u32;
+    msg[..4].copy_from_slice(&len.to_ne_bytes());
+
+    // SAFETY: a plain socket call; the fd is owned right away.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_ROUTE,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a new socket we own.
+    let sock = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    // SAFETY: a zeroed sockaddr_nl addresses the kernel.
+    let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    // SAFETY: msg and kernel are valid for their lengths.
+    let sent = unsafe {
+        libc::sendto(
+            sock.as_raw_fd(),
+            msg.as_ptr().cast(),
+            msg.len(),
+            0,
+            (&kernel as *const libc::sockaddr_nl).cast(),
+            std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+        )
+    };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // The answer is an NLMSG_ERROR whose error field (after the 16-byte header) is 0 on
+    // success.
+    let mut answer = [0u8; 1024];
+    // SAFETY: answer is valid for its length.
+    let n = unsafe {
+        libc::recv(
+            sock.as_raw_fd(),
+            answer.as_mut_ptr().cast(),
+            answer.len(),
+            0,
+        )
+    };
+    if n < 20 {
+        return Err(io::Error::last_os_error());
+    }
+    let kind = u16::from_ne_bytes([answer[4], answer[5]]);
+    let error = i32::from_ne_bytes([answer[16], answer[17], answer[18], answer[19]]);
+    if kind == libc::NLMSG_ERROR as u16 && error != 0 {
+        return Err(io::Error::from_raw_os_error(-error));
+    }
+    Ok(())
 }
 
 /// `0100007F:1F40` (IPv4) or 32 hex digits (IPv6), each 32-bit word in host byte order.

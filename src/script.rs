@@ -21,15 +21,51 @@ pub struct Lab {
     /// The port the lesson's program has written in it.
     pub lesson_port: u16,
     pub proto: Proto,
+    /// What to grade when no program is given (Activity 1: the `nc` on PATH).
+    pub default_program: Option<&'static str>,
+    /// The program is run once per entry, each time in a fresh namespace; most labs have one.
+    pub runs: Vec<Run>,
+}
+
+impl Lab {
+    /// Every check of every run, in order.
+    pub fn checks(&self) -> impl Iterator<Item = &Check> {
+        self.runs.iter().flat_map(|r| r.checks.iter())
+    }
+
+    pub fn check_mut(&mut self, id: &str) -> Option<&mut Check> {
+        self.runs
+            .iter_mut()
+            .flat_map(|r| r.checks.iter_mut())
+            .find(|c| c.id == id)
+    }
+
+    pub fn max_score(&self) -> u32 {
+        self.checks().map(|c| c.points).sum()
+    }
+}
+
+/// One run of the program: the arguments the lab adds, what the harness prepares before the
+/// program starts, and the checks.
+#[derive(Default)]
+pub struct Run {
+    /// What this run is, for reports ("TCP listener"); empty in a lab of one run.
+    pub name: &'static str,
+    /// Arguments added after the user's command, e.g. `-lnv {port}`; `{port}` and `{bob}`
+    /// are filled in.
+    pub args: Vec<&'static str>,
+    /// Other forms of the arguments, tried in order when the run's first check fails with
+    /// the lesson's form (a netcat of another family).
+    pub fallbacks: Vec<Fallback>,
     /// Harness-only steps before the program starts (listening for a client program).
     pub setup: Vec<Step>,
     pub checks: Vec<Check>,
 }
 
-impl Lab {
-    pub fn max_score(&self) -> u32 {
-        self.checks.iter().map(|c| c.points).sum()
-    }
+pub struct Fallback {
+    pub args: Vec<&'static str>,
+    /// Why a program may need this form, said in the report when it is used.
+    pub why: &'static str,
 }
 
 pub struct Check {
@@ -112,6 +148,12 @@ pub enum Step {
     ReceivesDatagram(PeerName, Received),
     /// ^D on the keyboard (then Ctrl-C, if it goes on) ends the program.
     StopsAtEndOfInput,
+    /// The peer binds a UDP socket on all addresses at the lab's port (for a client program).
+    BindUdp(PeerName),
+    /// The peer answers, with one datagram, whoever sent it a datagram last.
+    ReplyDatagram(PeerName, Vec<u8>),
+    /// The program shows this on its stderr.
+    PrintsOnStderr(Text),
 }
 
 pub fn listen(peer: PeerName) -> Step {
@@ -135,6 +177,10 @@ pub fn hang_up(peer: PeerName) -> Step {
 /// The program prints `data` as Python's `print(data)` shows bytes, or as the text itself.
 pub fn prints(data: &str) -> Step {
     Step::Prints(Text::Printed(data.as_bytes().to_vec()))
+}
+/// The program shows exactly these bytes (a netcat shows what it receives as is).
+pub fn shows(data: &str) -> Step {
+    Step::Prints(Text::Raw(data.as_bytes().to_vec()))
 }
 /// The program prints a line holding each part; `{alice.port}` and the like are filled in.
 pub fn prints_line_with(parts: &[&str]) -> Step {
@@ -172,12 +218,26 @@ pub fn receives_datagram_line(peer: PeerName, line: &str) -> Step {
 pub fn stops_at_end_of_input() -> Step {
     Step::StopsAtEndOfInput
 }
+pub fn bind_udp(peer: PeerName) -> Step {
+    Step::BindUdp(peer)
+}
+pub fn reply_datagram(peer: PeerName, data: &str) -> Step {
+    Step::ReplyDatagram(peer, data.as_bytes().to_vec())
+}
+/// The program prints on stderr a line holding each part (`{alice.ip}` and the like).
+pub fn prints_on_stderr_line_with(parts: &[&str]) -> Step {
+    Step::PrintsOnStderr(Text::LineWith(
+        parts.iter().map(|p| p.to_string()).collect(),
+    ))
+}
 
 /// What the program should show on its screen.
 #[derive(Debug, Clone)]
 pub enum Text {
     /// `b'Hello!\n'` (Python's `print(data)`) or the raw text `Hello!\n`.
     Printed(Vec<u8>),
+    /// These bytes exactly, as they came.
+    Raw(Vec<u8>),
     /// A whole line containing each part: text matched ignoring case, numbers as whole
     /// numbers. Parts may hold variables such as `{alice.port}`.
     LineWith(Vec<String>),
@@ -200,6 +260,7 @@ impl Text {
                     end
                 })
             }
+            Text::Raw(data) => find_bytes(screen, data).map(|at| at + data.len()),
             Text::LineWith(_) => {
                 let mut start = 0;
                 while let Some(nl) = screen[start..].iter().position(|&b| b == b'\n') {
@@ -220,6 +281,7 @@ impl Text {
                 "{} (as print(data) shows bytes) or the text itself",
                 escape::python_bytes(data)
             ),
+            Text::Raw(data) => format!("{} exactly", escape::python_bytes(data)),
             Text::LineWith(_) => {
                 let quoted: Vec<String> = parts
                     .iter()

@@ -122,6 +122,8 @@ pub struct DatagramPeer {
     pub local: SocketAddr,
     /// Received and not yet matched, with their senders.
     pub inbox: VecDeque<(SocketAddr, Vec<u8>)>,
+    /// Who sent the last datagram: where an answer goes.
+    pub last_sender: Option<SocketAddr>,
     pub dropped: u64,
 }
 
@@ -309,12 +311,44 @@ impl Session {
         }
     }
 
-    /// How the program ended, in a few words.
+    /// How the program ended, in a few words, with the line of stderr that says why.
     pub fn how_program_ended_briefly(&self) -> String {
-        match self.exit {
+        let mut text = match self.exit {
             Some(exit) => format!("the program exited with {exit}"),
             None => "the program closed its terminal".to_string(),
+        };
+        if let Some(gist) = self.stderr_gist() {
+            text.push_str(&format!(" ({gist})"));
         }
+        text
+    }
+
+    /// The line of stderr that says what went wrong: the last that reads like an error
+    /// (a traceback ends with it, a usage message starts with it), else the last.
+    pub fn stderr_gist(&self) -> Option<String> {
+        // Stronger words first: a usage message follows the line that says what was wrong.
+        const TELLING: [&[&str]; 2] = [
+            &[
+                "error", "invalid", "unknown", "not ", "cannot", "refused", "no such",
+            ],
+            &["usage"],
+        ];
+        let text = escape::readable_lines(self.stderr.all());
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        TELLING
+            .iter()
+            .find_map(|words| {
+                lines.iter().rev().find(|l| {
+                    let lower = l.to_lowercase();
+                    words.iter().any(|w| lower.contains(w))
+                })
+            })
+            .or(lines.last())
+            .map(|l| l.to_string())
     }
 
     /// A sentence saying how the program ended, with its traceback if it crashed.
@@ -494,6 +528,31 @@ impl Session {
         }
     }
 
+    /// Binds the peer's UDP socket on all addresses at the session's port, as `nc -ul` does,
+    /// for a program that sends first.
+    pub fn bind_datagrams(&mut self, name: &'static str) -> io::Result<()> {
+        self.add_datagram_peer(name, SocketAddr::from((Ipv4Addr::UNSPECIFIED, self.port)))?;
+        self.note(name, format!("binds UDP 0.0.0.0:{}", self.port));
+        Ok(())
+    }
+
+    fn add_datagram_peer(&mut self, name: &'static str, bind: SocketAddr) -> io::Result<()> {
+        let sock = UdpSocket::bind(bind)?;
+        sock.set_nonblocking(true)?;
+        let local = sock.local_addr()?;
+        self.peers.push(Peer {
+            name,
+            state: PeerState::Datagrams(DatagramPeer {
+                sock,
+                local,
+                inbox: VecDeque::new(),
+                last_sender: None,
+                dropped: 0,
+            }),
+        });
+        Ok(())
+    }
+
     /// Sends one datagram from the peer's UDP socket (made on first use, bound to `from`).
     pub fn send_datagram(
         &mut self,
@@ -503,18 +562,7 @@ impl Session {
         data: &[u8],
     ) -> io::Result<()> {
         if !self.peers.iter().any(|p| p.name == name) {
-            let sock = UdpSocket::bind(SocketAddr::new(from, 0))?;
-            sock.set_nonblocking(true)?;
-            let local = sock.local_addr()?;
-            self.peers.push(Peer {
-                name,
-                state: PeerState::Datagrams(DatagramPeer {
-                    sock,
-                    local,
-                    inbox: VecDeque::new(),
-                    dropped: 0,
-                }),
-            });
+            self.add_datagram_peer(name, SocketAddr::new(from, 0))?;
         }
         let Some(peer) = self.datagrams_mut(name) else {
             return Err(io::Error::other(format!("{name} is not a UDP peer")));
@@ -767,6 +815,7 @@ impl Session {
                 let mut buf = vec![0u8; 65536];
                 let mut received = Vec::new();
                 while let Ok((n, from)) = peer.sock.recv_from(&mut buf) {
+                    peer.last_sender = Some(from);
                     if peer.inbox.len() < DATAGRAMS_KEPT {
                         peer.inbox.push_back((from, buf[..n].to_vec()));
                         received.push((from, buf[..n].to_vec()));

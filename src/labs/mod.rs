@@ -3,6 +3,7 @@
 //! new file and one line in [`all`].
 
 pub mod conn_simple;
+pub mod netcat;
 pub mod serv_simple;
 pub mod serv_tcp;
 pub mod udp_serv;
@@ -17,6 +18,7 @@ pub fn all() -> Vec<Lab> {
         conn_simple::lab(),
         serv_tcp::lab(),
         udp_serv::lab(),
+        netcat::lab(),
     ]
 }
 

@@ -145,6 +145,9 @@ impl Reporter for HumanReporter {
                 )?;
             }
             Event::Notice(text) => writeln!(self.out, "  note: {text}")?,
+            Event::RunStarted { name, program } => {
+                writeln!(self.out, "  {name}: {}", program.join(" "))?;
+            }
             Event::CheckFinished(check) => self.check(check)?,
             Event::Finished(report) => self.summary(report)?,
         }

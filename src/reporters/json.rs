@@ -58,13 +58,18 @@ fn check(c: &CheckResult) -> Value {
     v
 }
 
-/// The report as the JSON object scripts read.
-pub fn report_json(r: &Report) -> Value {
-    let (status, signal) = match r.exit {
+/// `exit_status` and `exit_signal`: one of them is set once the program has ended.
+fn exit_fields(exit: Option<ProgramExit>) -> (Value, Value) {
+    match exit {
         Some(ProgramExit::Exited(code)) => (json!(code), Value::Null),
         Some(ProgramExit::Signaled(sig)) => (Value::Null, json!(sig)),
         None => (Value::Null, Value::Null),
-    };
+    }
+}
+
+/// The report as the JSON object scripts read.
+pub fn report_json(r: &Report) -> Value {
+    let (status, signal) = exit_fields(r.exit);
     json!({
         "lab": r.lab,
         "program": r.program,
@@ -81,6 +86,17 @@ pub fn report_json(r: &Report) -> Value {
         "stderr_tail": r.stderr_tail,
         "transcript": entries(&r.transcript),
         "transcript_omitted_bytes": r.transcript_omitted,
+        "runs": r.runs.iter().map(|run| {
+            let (status, signal) = exit_fields(run.exit);
+            json!({
+                "name": run.name,
+                "program": run.program,
+                "exit_status": status,
+                "exit_signal": signal,
+                "stopped_by_harness": run.stopped_by_harness,
+                "stderr_tail": run.stderr_tail,
+            })
+        }).collect::<Vec<_>>(),
         "duration_s": r.duration.as_secs_f64(),
     })
 }
