@@ -14,6 +14,7 @@
 //!   process behind.
 //! - [`report`]: plain data: outcomes, reports, and the events reporters consume.
 //! - [`reporters`]: human and JSON output, apart from grading.
+//! - [`partner`]: `socklab partner`, the other terminal for a student practising alone.
 //! - [`reference`]: Rust programs that behave as the lesson's Python ones (`socklab ref`).
 //! - [`escape`]: showing bytes the way Python prints them (`b'Hello!\n'`).
 //! - [`error`]: the harness's own errors, and the exit codes.
@@ -23,6 +24,7 @@ pub mod escape;
 pub mod init;
 pub mod labs;
 pub mod launch;
+pub mod partner;
 pub mod reference;
 pub mod report;
 pub mod reporters;

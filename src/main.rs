@@ -12,7 +12,7 @@ use socklab::launch::Program;
 use socklab::reporters::{self, Format};
 use socklab::runner::{self, Config};
 use socklab::session::Timeouts;
-use socklab::{init, labs, reference, sandbox};
+use socklab::{init, labs, partner, reference, sandbox};
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +51,23 @@ enum Command {
         /// The port (default: the lesson's port for the lab).
         port: Option<u16>,
     },
+    /// Play the other terminal of Activity 1 or 2: socklab partner tcp --listen 9000
+    Partner {
+        #[arg(value_enum)]
+        proto: PartnerProto,
+        /// Listen on this port (you connect to it with nc).
+        #[arg(long, value_name = "PORT", required_unless_present = "connect")]
+        listen: Option<u16>,
+        /// Connect to your listener (or your Activity 2 server).
+        #[arg(long, num_args = 2, value_names = ["HOST", "PORT"], conflicts_with = "listen")]
+        connect: Option<Vec<String>>,
+        /// Seconds to wait for the other side to show up.
+        #[arg(long, default_value = "60", value_parser = parse_seconds)]
+        wait: Duration,
+        /// Seconds of silence after which the chat ends.
+        #[arg(long, default_value = "120", value_parser = parse_seconds)]
+        idle: Duration,
+    },
     /// The program's init inside its namespace (internal).
     #[command(name = "__init", hide = true)]
     Init {
@@ -59,6 +76,12 @@ enum Command {
         #[arg(last = true, required = true)]
         program: Vec<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PartnerProto {
+    Tcp,
+    Udp,
 }
 
 fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
@@ -105,6 +128,34 @@ fn run(command: Command) -> Result<i32> {
                 None => labs::find(&lab)?.lesson_port,
             };
             reference::run(&lab, port)
+        }
+        Command::Partner {
+            proto,
+            listen,
+            connect,
+            wait,
+            idle,
+        } => {
+            let role = match (listen, connect) {
+                (Some(port), _) => partner::Role::Listen(port),
+                (None, Some(target)) => {
+                    let port = target[1].parse().map_err(|_| {
+                        Error::Usage(format!("'{}' is not a port number", target[1]))
+                    })?;
+                    partner::Role::Connect(target[0].clone(), port)
+                }
+                (None, None) => unreachable!("clap requires one of them"),
+            };
+            let proto = match proto {
+                PartnerProto::Tcp => sandbox::Proto::Tcp,
+                PartnerProto::Udp => sandbox::Proto::Udp,
+            };
+            partner::run(&partner::Partner {
+                proto,
+                role,
+                wait,
+                idle,
+            })
         }
         Command::Init { .. } => unreachable!("handled in main"),
     }

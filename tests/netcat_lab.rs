@@ -36,7 +36,12 @@ fn grades_the_nc_on_path_with_the_lessons_commands() {
         .collect();
     assert_eq!(
         runs,
-        ["-lnv 9000", "222.222.222.222 9000", "-ulnv 9000", "-u 222.222.222.222 9000"]
+        [
+            "-lnv 9000",
+            "222.222.222.222 9000",
+            "-ulnv 9000",
+            "-u 222.222.222.222 9000"
+        ]
     );
 }
 
@@ -45,7 +50,11 @@ fn grades_the_nc_on_path_with_the_lessons_commands() {
 fn real_netcat_gets_full_marks(#[values("nc.openbsd", "ncat")] netcat: &str) {
     let (code, report) = grade_json("netcat", &[netcat.into()]);
     assert_eq!((code, not_passed(&report)), (0, vec![]), "{report:#}");
-    assert_eq!(notices(&report), "", "no note for a netcat that takes the lesson's form");
+    assert_eq!(
+        notices(&report),
+        "",
+        "no note for a netcat that takes the lesson's form"
+    );
 }
 
 /// netcat-traditional listens on a random port for `nc -lnv 9000`: the lab says so and
@@ -55,9 +64,15 @@ fn traditional_netcat_gets_full_marks_with_a_note() {
     let (code, report) = grade_json("netcat", &["nc.traditional".into()]);
     assert_eq!((code, not_passed(&report)), (0, vec![]), "{report:#}");
     let notes = notices(&report);
-    assert!(notes.contains("nc.traditional -lnv 9000` did not work"), "{notes}");
+    assert!(
+        notes.contains("nc.traditional -lnv 9000` did not work"),
+        "{notes}"
+    );
     assert!(notes.contains("wants -p before the port"), "{notes}");
-    assert!(notes.contains("graded as `nc.traditional -lnv -p 9000`"), "{notes}");
+    assert!(
+        notes.contains("graded as `nc.traditional -lnv -p 9000`"),
+        "{notes}"
+    );
 }
 
 /// BusyBox's nc has neither -n nor -u: the report names the commands it cannot run and
@@ -79,7 +94,10 @@ fn busybox_nc_is_told_which_commands_it_cannot_run() {
         ]
     );
     let notes = notices(&report);
-    assert!(notes.contains("`busybox nc -lnv 9000` ended at once"), "{notes}");
+    assert!(
+        notes.contains("`busybox nc -lnv 9000` ended at once"),
+        "{notes}"
+    );
     assert!(notes.contains("invalid option -- 'u'"), "{notes}");
 }
 
