@@ -526,7 +526,7 @@ fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     let mut backoff = Duration::from_millis(1);
     let mut next_scan = Instant::now();
     let result = s.wait_for(|s, _last| {
-        if s.exit.is_some() || s.screen_closed() {
+        if s.program_ended() {
             return Probe::Failed(program_gone(s, expected.clone(), "no listener".into()));
         }
         let mut attempt = s.try_connect(peer, hosts.alice.into(), bob);
@@ -668,7 +668,7 @@ fn binds_udp(s: &mut Session) -> Result<(), Failure> {
     }
     let mut backoff = Duration::from_millis(1);
     let result = s.wait_for(|s, _| {
-        if s.exit.is_some() || s.screen_closed() {
+        if s.program_ended() {
             return Probe::Failed(program_gone(s, expected.clone(), "no UDP socket".into()));
         }
         let listening = s.listening_elsewhere();
@@ -734,7 +734,7 @@ fn receives_datagram(s: &mut Session, peer: &'static str, want: &Received) -> Re
             });
         };
         let Some((from, data)) = inbox.inbox.pop_front() else {
-            if s.exit.is_some() || s.screen_closed() {
+            if s.program_ended() {
                 return Probe::Failed(program_gone(s, expected.clone(), "nothing".into()));
             }
             return Probe::Pending;
@@ -804,11 +804,11 @@ fn receives_datagram(s: &mut Session, peer: &'static str, want: &Received) -> Re
 /// ends the program within the deadline.
 fn stops_at_end_of_input(s: &mut Session) -> Result<(), Failure> {
     let expected = "the program to end on end of input (^D) or Ctrl-C".to_string();
-    if s.exit.is_some() || s.screen_closed() {
+    if s.program_ended() {
         return Err(program_gone(s, expected, "it had ended already".into()));
     }
     for (key, name) in [(b"\x04", "^D (end of input)"), (b"\x03", "Ctrl-C")] {
-        if s.exit.is_some() || s.screen_closed() {
+        if s.program_ended() {
             break;
         }
         s.note("harness", format!("presses {name}"));
@@ -825,7 +825,7 @@ fn stops_at_end_of_input(s: &mut Session) -> Result<(), Failure> {
         }
     }
     s.settle_exit();
-    if s.exit.is_some() || s.screen_closed() {
+    if s.program_ended() {
         return Ok(());
     }
     Err(Failure {
@@ -845,7 +845,7 @@ fn accept(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     let result = s.wait_for(|s, _| {
         if s.connection(peer).is_some() {
             Probe::Ready(())
-        } else if s.exit.is_some() || s.screen_closed() {
+        } else if s.program_ended() {
             Probe::Failed(program_gone(s, expected.clone(), "no connection".into()))
         } else {
             Probe::Pending
@@ -1059,7 +1059,7 @@ fn sees_end_of_stream(s: &mut Session, peer: &'static str) -> Result<(), Failure
 
 fn exits_with(s: &mut Session, status: i32) -> Result<(), Failure> {
     let expected = format!("the program to exit with status {status}");
-    let screen_before = s.screen.all().len();
+    let screen_before = s.screen.total();
     let result = s.wait_for(|s, _| match s.exit {
         Some(exit) if exit == crate::init::ProgramExit::Exited(status) => Probe::Ready(()),
         Some(exit) => Probe::Failed(Failure {
@@ -1071,11 +1071,11 @@ fn exits_with(s: &mut Session, status: i32) -> Result<(), Failure> {
         None => Probe::Pending,
     });
     result.unwrap_or_else(|TimedOut { waited }| {
-        let printed = &s.screen.all()[screen_before.min(s.screen.all().len())..];
-        let printed_bytes = printed.len() as u64 + s.screen.dropped();
+        let printed_bytes = s.screen.total() - screen_before;
         let mut message = format!("the program was still running after {}", seconds(waited));
         if printed_bytes > 0 {
-            let tail = &printed[printed.len().saturating_sub(40)..];
+            let tail = s.screen.tail();
+            let tail = &tail[tail.len().saturating_sub((printed_bytes as usize).min(40))..];
             message.push_str(&format!(
                 ", printing {printed_bytes} bytes meanwhile, ending {}",
                 escape::python_bytes(tail)

@@ -60,8 +60,13 @@ pub struct Inbox {
     kept: Vec<u8>,
     matched_to: usize,
     dropped: u64,
+    /// The last bytes received, kept or not: what a flood was printing at the end.
+    tail: Vec<u8>,
     pub end: Option<StreamEnd>,
 }
+
+/// How many of the last bytes an inbox remembers beyond its cap.
+const TAIL_BYTES: usize = 64;
 
 impl Inbox {
     fn push(&mut self, data: &[u8]) {
@@ -69,6 +74,20 @@ impl Inbox {
         let take = room.min(data.len());
         self.kept.extend_from_slice(&data[..take]);
         self.dropped += (data.len() - take) as u64;
+        self.tail
+            .extend_from_slice(&data[data.len().saturating_sub(TAIL_BYTES)..]);
+        let excess = self.tail.len().saturating_sub(TAIL_BYTES);
+        self.tail.drain(..excess);
+    }
+
+    /// The last bytes received (up to 64), even past the cap.
+    pub fn tail(&self) -> &[u8] {
+        &self.tail
+    }
+
+    /// Bytes received in all, kept or not.
+    pub fn total(&self) -> u64 {
+        self.kept.len() as u64 + self.dropped
     }
 
     /// What no step has matched yet.
@@ -273,6 +292,12 @@ impl Session {
 
     pub fn program_running(&self) -> bool {
         self.running.as_ref().is_some_and(|r| !r.status_closed) && self.exit.is_none()
+    }
+
+    /// Whether the program has ended (its exit is known, or init is gone). A program that
+    /// only closed its terminal may still serve the network.
+    pub fn program_ended(&self) -> bool {
+        self.exit.is_some() || self.running.as_ref().is_some_and(|r| r.status_closed)
     }
 
     /// Whether the program can no longer show anything: its terminal is closed.

@@ -1,0 +1,153 @@
+//! Programs hostile by accident: whatever they do, socklab gives a verdict, keeps its own
+//! memory small, and leaves nothing of theirs running.
+
+mod common;
+
+use std::process::Stdio;
+
+use common::{grade_json, not_passed, socklab};
+
+fn fixture(name: &str) -> String {
+    format!("fixtures/hostile/{name}")
+}
+
+/// Runs socklab to its end and returns (exit code, JSON report, peak RSS in KiB of socklab
+/// and everything it waited for).
+fn grade_measured(lab: &str, args: &[&str]) -> (i32, serde_json::Value, i64) {
+    let child = socklab()
+        .args(["check", lab, "--timeout", "1", "--format", "json", "--"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut out).unwrap();
+        out
+    });
+    let mut status = 0;
+    // SAFETY: rusage is plain data filled in by wait4 for this child alone.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
+    let out = reader.join().unwrap();
+    let report = serde_json::from_slice(&out).expect("a JSON report");
+    (libc::WEXITSTATUS(status), report, usage.ru_maxrss)
+}
+
+/// A program printing hundreds of MB: a failing verdict, the output kept capped (the rest
+/// counted), and socklab's peak memory far below the flood.
+#[test]
+fn endless_output_is_capped() {
+    let (code, report, peak_kib) =
+        grade_measured("serv_simple", &["python3", &fixture("flood.py")]);
+    assert_eq!(code, 1);
+    assert!(
+        report["transcript_omitted_bytes"].as_u64().unwrap() > 1 << 20,
+        "{}",
+        report["transcript_omitted_bytes"]
+    );
+    let exits = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "exits_cleanly")
+        .unwrap();
+    assert!(
+        exits["message"]
+            .as_str()
+            .unwrap()
+            .contains("bytes meanwhile, ending b'xxx"),
+        "{exits}"
+    );
+    // Python's own RSS is in this figure too; an unbounded buffer would be hundreds of MB.
+    assert!(peak_kib < 64 * 1024, "peak RSS {peak_kib} KiB");
+}
+
+/// 300 children in sessions of their own, and a parent ignoring SIGTERM: after the run none
+/// of them runs, and the next run of the lesson's program is unaffected.
+#[test]
+fn hundreds_of_escaped_children_are_gone_after_the_run() {
+    let token = format!("socklab-hostile-{}", std::process::id());
+    let (code, _, _) = grade_measured(
+        "serv_simple",
+        &["python3", &fixture("setsid_children.py"), &token],
+    );
+    assert_eq!(code, 1);
+    let left: Vec<_> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|p| {
+            std::fs::read(p.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&token))
+        })
+        .collect();
+    assert!(left.is_empty(), "{} processes left running", left.len());
+    let (code, report) = grade_json(
+        "serv_simple",
+        &[
+            "python3".into(),
+            "fixtures/serv_simple/pass/lesson_serv_simple.py".into(),
+        ],
+    );
+    assert_eq!(code, 0, "{report:#}");
+}
+
+/// A program that exits at once fails every check (most not reached) without waiting out
+/// deadlines for a listener that will never come.
+#[test]
+fn program_that_exits_at_once_gets_a_clear_verdict() {
+    let (code, report, _) = grade_measured("serv_tcp", &["python3", &fixture("exits_at_once.py")]);
+    assert_eq!(code, 1);
+    let accepts = &report["checks"][0];
+    assert_eq!(accepts["status"], "failed");
+    assert!(
+        accepts["message"]
+            .as_str()
+            .unwrap()
+            .contains("exited with status 0"),
+        "{accepts}"
+    );
+}
+
+/// Closing its own terminal is reported as such, and what can still be checked is.
+#[test]
+fn program_that_closes_its_terminal_is_told_so() {
+    let (code, report, _) =
+        grade_measured("serv_simple", &["python3", &fixture("closes_terminal.py")]);
+    assert_eq!(code, 1);
+    let client = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "prints_client")
+        .unwrap();
+    assert!(
+        client["message"]
+            .as_str()
+            .unwrap()
+            .contains("closed its terminal"),
+        "{client}"
+    );
+    assert!(!not_passed(&report).contains(&"accepts".to_string()));
+}
+
+/// Megabytes sent to the harness's peer: the check fails on the first wrong bytes, and the
+/// report stays small.
+#[test]
+fn megabytes_to_the_peer_fail_one_check() {
+    let (code, report, peak_kib) =
+        grade_measured("serv_simple", &["python3", &fixture("floods_peer.py")]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        not_passed(&report),
+        ["closes_connection", "sends_typed_line"].map(String::from)
+    );
+    assert!(peak_kib < 64 * 1024, "peak RSS {peak_kib} KiB");
+    assert!(
+        report.to_string().len() < 1 << 20,
+        "report of {} bytes",
+        report.to_string().len()
+    );
+}
