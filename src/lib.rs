@@ -12,12 +12,17 @@
 //! - [`launch`]: finds the program and starts it under [`init`] on that pty.
 //! - [`init`]: the tiny init that runs inside the namespace, reports the exit, and leaves no
 //!   process behind.
-//! - [`report`]: plain data: outcomes, reports, and the events reporters consume.
-//! - [`reporters`]: human and JSON output, apart from grading.
+//! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a class's
+//!   submissions and summary.
+//! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit and GitHub
+//!   Classroom for one run; human, JSON and CSV, and a progress bar, for a class.
+//! - [`batch`]: `socklab grade`: every submission folder of a class, several at once.
+//! - [`rubric`]: points from a TOML file, without a rebuild.
 //! - [`reference`]: Rust programs that behave as the lesson's Python ones (`socklab ref`).
 //! - [`escape`]: showing bytes the way Python prints them (`b'Hello!\n'`).
 //! - [`error`]: the harness's own errors, and the exit codes.
 
+pub mod batch;
 pub mod error;
 pub mod escape;
 pub mod init;
@@ -26,6 +31,7 @@ pub mod launch;
 pub mod reference;
 pub mod report;
 pub mod reporters;
+pub mod rubric;
 pub mod runner;
 pub mod sandbox;
 pub mod script;

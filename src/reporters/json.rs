@@ -27,7 +27,8 @@ fn entries(entries: &[Entry]) -> Value {
         .collect()
 }
 
-fn check(c: &CheckResult) -> Value {
+/// One check as the JSON reports show it (`socklab check` and `socklab grade` alike).
+pub fn check(c: &CheckResult) -> Value {
     let mut v = json!({
         "name": c.id,
         "description": c.description,
@@ -87,11 +88,13 @@ pub fn report_json(r: &Report) -> Value {
 
 impl Reporter for JsonReporter {
     fn event(&mut self, event: &Event) -> io::Result<()> {
-        if let Event::Finished(report) = event {
-            serde_json::to_writer_pretty(&mut self.out, &report_json(report))?;
-            writeln!(self.out)?;
-            self.out.flush()?;
+        match event {
+            Event::Started { .. } | Event::Notice(_) | Event::CheckFinished(_) => Ok(()),
+            Event::Finished(report) => {
+                serde_json::to_writer_pretty(&mut self.out, &report_json(report))?;
+                writeln!(self.out)?;
+                self.out.flush()
+            }
         }
-        Ok(())
     }
 }
