@@ -1,6 +1,7 @@
 //! `socklab grade --format json`: one object. `lab`, `max_score`, `submissions` in order of
 //! id (each `id`, `status` — `graded`, `no_program` or `harness_error` — `error` when not
-//! graded, `score`, `max_score`, `checks` as `socklab check --format json` shows them), and
+//! graded, `program` (its command line, `{dir}` filled in; empty if not run), `score`,
+//! `max_score`, `checks` as `socklab check --format json` shows them), and
 //! `summary` (`count`, `mean`, `full_marks`, `not_graded`, `most_failed`: each `check` and
 //! `failed`, how many graded submissions did not pass it, most first).
 
@@ -37,6 +38,7 @@ fn submission(s: &Submission) -> Value {
         "id": s.id,
         "status": status,
         "error": error,
+        "program": s.report.program,
         "score": s.report.score(),
         "max_score": s.report.max_score(),
         "full_marks": matches!(s.verdict, Verdict::Graded) && s.report.full_marks(),
