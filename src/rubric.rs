@@ -100,7 +100,7 @@ mod tests {
     use super::*;
     use crate::labs;
 
-    fn points(lab: &Lab) -> Vec<(&str, u32)> {
+    fn points(lab: &Lab) -> Vec<(&'static str, u32)> {
         lab.checks.iter().map(|c| (c.id, c.points)).collect()
     }
 
