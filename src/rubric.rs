@@ -145,15 +145,17 @@ mod tests {
         assert_eq!(lab.checks[0].points, 5);
     }
 
+    /// The error applying rubric `text` to `lab`.
+    fn apply_error(text: &str, lab: &mut Lab) -> String {
+        let rubric = Rubric::parse(text, "r.toml").unwrap();
+        rubric.apply(lab).unwrap_err().to_string()
+    }
+
     /// A misspelt check is an error naming it and every check of the lab.
     #[test]
     fn unknown_check_lists_the_labs_checks() {
         let mut lab = labs::find("conn_simple").unwrap();
-        let err = Rubric::parse("[points]\nsends_helo = 1\n", "r.toml")
-            .unwrap()
-            .apply(&mut lab)
-            .unwrap_err()
-            .to_string();
+        let err = apply_error("[points]\nsends_helo = 1\n", &mut lab);
         assert!(err.contains("r.toml"), "{err}");
         assert!(err.contains("no check 'sends_helo'"), "{err}");
         for check in &lab.checks {
@@ -165,11 +167,7 @@ mod tests {
     #[test]
     fn rubric_for_another_lab_is_refused() {
         let mut lab = labs::find("serv_simple").unwrap();
-        let err = Rubric::parse("lab = \"serv_tcp\"\n", "r.toml")
-            .unwrap()
-            .apply(&mut lab)
-            .unwrap_err()
-            .to_string();
+        let err = apply_error("lab = \"serv_tcp\"\n", &mut lab);
         assert!(
             err.contains("for lab 'serv_tcp', not 'serv_simple'"),
             "{err}"

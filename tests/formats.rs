@@ -35,6 +35,35 @@ fn set<'a>(names: &[&'a str]) -> BTreeSet<&'a str> {
     names.iter().copied().collect()
 }
 
+/// The noisy program's report in `format` (with `extra` arguments): exit 1, and no raw
+/// control byte or invalid UTF-8 in it.
+fn noisy_report(format: &str, extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["check", "serv_simple", "--format", format, "--timeout", "1"];
+    args.extend(extra);
+    let (code, out, err) = run(&args, &noisy_program(dir.path()));
+    assert_eq!(code, 1, "{err}");
+    assert_no_raw_controls(&out, format);
+    String::from_utf8(out).unwrap()
+}
+
+/// Checks a test's status and score against what the noisy program does to check `id`,
+/// with pass and fail spelt as the format spells them; returns the outcome.
+fn assert_status(t: &Value, id: &str, max: u32, [pass, fail]: [&str; 2]) -> &'static str {
+    let outcome = noisy_outcome(id);
+    let (status, score) = if outcome == "passed" {
+        (pass, max)
+    } else {
+        (fail, 0)
+    };
+    assert_eq!(
+        (&t["status"], &t["score"]),
+        (&status.into(), &score.into()),
+        "{id}: {t}"
+    );
+    outcome
+}
+
 fn write_rubric(dir: &std::path::Path, text: &str) -> String {
     let path = dir.join("rubric.toml");
     std::fs::write(&path, text).unwrap();
@@ -46,21 +75,7 @@ fn write_rubric(dir: &std::path::Path, text: &str) -> String {
 /// reason), scores that add up to `score`, and the program's bytes escaped.
 #[test]
 fn gradescope_results_field_by_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(
-        &[
-            "check",
-            "serv_simple",
-            "--format",
-            "gradescope",
-            "--timeout",
-            "1",
-        ],
-        &noisy_program(dir.path()),
-    );
-    assert_eq!(code, 1, "{err}");
-    assert_no_raw_controls(&out, "gradescope");
-    let r: Value = serde_json::from_slice(&out).unwrap();
+    let r: Value = serde_json::from_str(&noisy_report("gradescope", &[])).unwrap();
     assert_eq!(
         keys(&r),
         set(&[
@@ -102,27 +117,17 @@ fn gradescope_results_field_by_field() {
         assert_eq!(t["max_score"], *max, "{t}");
         assert_eq!(t["visibility"], "visible");
         let output = t["output"].as_str().unwrap();
-        match noisy_outcome(id) {
-            "passed" => {
-                assert_eq!(
-                    (&t["status"], &t["score"]),
-                    (&"passed".into(), &(*max).into())
-                );
-                assert!(!output.contains("expected:"), "{output}");
-            }
+        match assert_status(t, id, *max, ["passed", "failed"]) {
+            "passed" => assert!(!output.contains("expected:"), "{output}"),
             "failed" => {
-                assert_eq!((&t["status"], &t["score"]), (&"failed".into(), &0.into()));
                 for part in ["expected: ", "got: ", "why: "] {
                     assert!(output.contains(part), "{id} lacks {part:?}: {output}");
                 }
             }
-            _ => {
-                assert_eq!((&t["status"], &t["score"]), (&"failed".into(), &0.into()));
-                assert!(
-                    output.contains("not reached: the program exited"),
-                    "{output}"
-                );
-            }
+            _ => assert!(
+                output.contains("not reached: the program exited"),
+                "{output}"
+            ),
         }
         sum += t["score"].as_u64().unwrap();
     }
@@ -136,21 +141,7 @@ fn gradescope_results_field_by_field() {
 /// `status` (`pass`/`fail`), `score`, `message`, `test_code`, on one line.
 #[test]
 fn classroom_result_field_by_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(
-        &[
-            "check",
-            "serv_simple",
-            "--format",
-            "classroom",
-            "--timeout",
-            "1",
-        ],
-        &noisy_program(dir.path()),
-    );
-    assert_eq!(code, 1, "{err}");
-    assert_no_raw_controls(&out, "classroom");
-    let text = String::from_utf8(out).unwrap();
+    let text = noisy_report("classroom", &[]);
     assert_eq!(text.lines().count(), 1, "one line: {text}");
     let r: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(keys(&r), set(&["version", "status", "max_score", "tests"]));
@@ -168,22 +159,10 @@ fn classroom_result_field_by_field() {
         );
         assert_eq!(t["name"], format!("serv_simple: {id}"));
         let message = t["message"].as_str().unwrap();
-        match noisy_outcome(id) {
-            "passed" => {
-                assert_eq!(
-                    (&t["status"], &t["score"]),
-                    (&"pass".into(), &(*max).into())
-                );
-                assert_eq!(message, "");
-            }
-            "failed" => {
-                assert_eq!((&t["status"], &t["score"]), (&"fail".into(), &0.into()));
-                assert!(message.starts_with("expected: "), "{message}");
-            }
-            _ => {
-                assert_eq!((&t["status"], &t["score"]), (&"fail".into(), &0.into()));
-                assert!(message.starts_with("not reached: "), "{message}");
-            }
+        match assert_status(t, id, *max, ["pass", "fail"]) {
+            "passed" => assert_eq!(message, ""),
+            "failed" => assert!(message.starts_with("expected: "), "{message}"),
+            _ => assert!(message.starts_with("not reached: "), "{message}"),
         }
         assert!(t["test_code"].as_str().is_some_and(|c| !c.is_empty()));
         sum += t["score"].as_u64().unwrap();
@@ -213,21 +192,7 @@ fn text_of(node: roxmltree::Node, tag: &'static str) -> String {
 /// transcript in system-out, all showing the program's bytes escaped.
 #[test]
 fn junit_parses_back_with_the_programs_bytes_escaped() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(
-        &[
-            "check",
-            "serv_simple",
-            "--format",
-            "junit",
-            "--timeout",
-            "1",
-        ],
-        &noisy_program(dir.path()),
-    );
-    assert_eq!(code, 1, "{err}");
-    assert_no_raw_controls(&out, "junit");
-    let xml = String::from_utf8(out).unwrap();
+    let xml = noisy_report("junit", &[]);
     assert!(!xml.contains("]]>"), "]]> must be escaped in XML text");
     let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
     let root = doc.root_element();
@@ -298,17 +263,19 @@ fn full_marks_in_every_format(#[values("gradescope", "classroom", "junit")] form
     );
     assert_eq!(code, 0, "{err}");
     let max: u32 = lab_checks("serv_simple").iter().map(|(_, m)| m).sum();
+    let statuses = |r: &Value| -> BTreeSet<String> {
+        r["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["status"].as_str().unwrap().to_string())
+            .collect()
+    };
     match format {
         "gradescope" => {
             let r: Value = serde_json::from_slice(&out).unwrap();
             assert_eq!(r["score"], max);
-            assert!(
-                r["tests"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .all(|t| t["status"] == "passed")
-            );
+            assert_eq!(statuses(&r), BTreeSet::from(["passed".to_string()]));
         }
         "classroom" => {
             let r: Value = serde_json::from_slice(&out).unwrap();
@@ -316,13 +283,7 @@ fn full_marks_in_every_format(#[values("gradescope", "classroom", "junit")] form
                 (&r["status"], &r["max_score"]),
                 (&"pass".into(), &max.into())
             );
-            assert!(
-                r["tests"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .all(|t| t["status"] == "pass")
-            );
+            assert_eq!(statuses(&r), BTreeSet::from(["pass".to_string()]));
         }
         _ => {
             let xml = String::from_utf8(out).unwrap();
@@ -412,23 +373,8 @@ fn rubric_points_reach_every_format() {
         dir.path(),
         "lab = \"serv_simple\"\n[points]\nprints_client = 5\nexits_cleanly = 0\n",
     );
-    let program = noisy_program(dir.path());
     let grade = |format: &str| -> Value {
-        let (code, out, err) = run(
-            &[
-                "check",
-                "serv_simple",
-                "--format",
-                format,
-                "--timeout",
-                "1",
-                "--rubric",
-                &rubric,
-            ],
-            &program,
-        );
-        assert_eq!(code, 1, "{err}");
-        serde_json::from_slice(&out).unwrap()
+        serde_json::from_str(&noisy_report(format, &["--rubric", &rubric])).unwrap()
     };
     let json = grade("json");
     assert_eq!(

@@ -20,34 +20,29 @@ fn socklab_bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("socklab")
 }
 
-fn python(code: &str, args: &[&Path]) -> String {
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(code)
-        .args(args)
-        .output()
-        .expect("python3");
+/// Runs `cmd`, which must succeed; returns its stdout.
+fn succeed(cmd: &mut Command) -> String {
+    let output = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
         output.status.success(),
-        "{}",
+        "{cmd:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
+}
+
+fn python(code: &str, args: &[&Path]) -> String {
+    succeed(Command::new("python3").arg("-c").arg(code).args(args))
 }
 
 /// Builds the zip with this build's socklab and unpacks it as Gradescope does into
 /// `root/source`; returns each entry of the zip with its Unix mode.
 fn autograder_from_zip(root: &Path) -> BTreeMap<String, u32> {
     let zip = root.join("autograder.zip");
-    let output = Command::new(Path::new(ROOT).join("grading/gradescope/make_zip.sh"))
-        .arg(&zip)
-        .env("SOCKLAB_BIN", socklab_bin())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    succeed(
+        Command::new(Path::new(ROOT).join("grading/gradescope/make_zip.sh"))
+            .arg(&zip)
+            .env("SOCKLAB_BIN", socklab_bin()),
     );
     let listing = python(
         "import json, sys, zipfile\n\
@@ -58,12 +53,11 @@ fn autograder_from_zip(root: &Path) -> BTreeMap<String, u32> {
     );
     // setup.sh's own chmod: zipfile does not restore modes when it extracts.
     for exe in ["socklab", "run_autograder"] {
-        let status = Command::new("chmod")
-            .arg("+x")
-            .arg(root.join("source").join(exe))
-            .status()
-            .unwrap();
-        assert!(status.success());
+        succeed(
+            Command::new("chmod")
+                .arg("+x")
+                .arg(root.join("source").join(exe)),
+        );
     }
     serde_json::from_str(&listing).unwrap()
 }
@@ -71,17 +65,12 @@ fn autograder_from_zip(root: &Path) -> BTreeMap<String, u32> {
 /// Runs run_autograder from the unpacked zip with `root` as /autograder; returns
 /// results/results.json.
 fn run_autograder(root: &Path) -> Value {
-    let output = Command::new(root.join("source/run_autograder"))
-        .env("AUTOGRADER_ROOT", root)
-        .env_remove("SOCKLAB")
-        .env_remove("PYTHONUNBUFFERED")
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "run_autograder: {}",
-        String::from_utf8_lossy(&output.stderr)
+    succeed(
+        Command::new(root.join("source/run_autograder"))
+            .env("AUTOGRADER_ROOT", root)
+            .env_remove("SOCKLAB")
+            .env_remove("PYTHONUNBUFFERED")
+            .current_dir(root),
     );
     let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))

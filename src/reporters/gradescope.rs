@@ -9,22 +9,12 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use crate::report::{CheckResult, Event, Outcome, Report};
-use crate::reporters::{Reporter, text};
+use crate::report::{CheckResult, Outcome, Report};
+use crate::reporters::{json, text};
 
 /// Students see each test as soon as it is graded; an instructor who wants otherwise can
 /// change it in Gradescope's settings for the whole assignment.
 pub const VISIBILITY: &str = "visible";
-
-pub struct GradescopeReporter {
-    out: Box<dyn Write>,
-}
-
-impl GradescopeReporter {
-    pub fn new(out: Box<dyn Write>) -> GradescopeReporter {
-        GradescopeReporter { out }
-    }
-}
 
 fn test(lab: &str, c: &CheckResult) -> Value {
     let status = match c.outcome {
@@ -61,15 +51,7 @@ pub fn results_json(r: &Report) -> Value {
     })
 }
 
-impl Reporter for GradescopeReporter {
-    fn event(&mut self, event: &Event) -> io::Result<()> {
-        match event {
-            Event::Started { .. } | Event::Notice(_) | Event::CheckFinished(_) => Ok(()),
-            Event::Finished(report) => {
-                serde_json::to_writer_pretty(&mut self.out, &results_json(report))?;
-                writeln!(self.out)?;
-                self.out.flush()
-            }
-        }
-    }
+/// Writes the report as Gradescope's results.json.
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    json::document(&results_json(report), out)
 }

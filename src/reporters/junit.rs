@@ -13,18 +13,8 @@ use std::io::{self, Write};
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use crate::report::{CheckResult, Entry, Event, Outcome, Report};
-use crate::reporters::{Reporter, text};
-
-pub struct JunitReporter {
-    out: Box<dyn Write>,
-}
-
-impl JunitReporter {
-    pub fn new(out: Box<dyn Write>) -> JunitReporter {
-        JunitReporter { out }
-    }
-}
+use crate::report::{CheckResult, Entry, Outcome, Report};
+use crate::reporters::text;
 
 /// Text XML 1.0 can hold: U+FFFE and U+FFFF (valid UTF-8, not XML characters) shown as
 /// escapes. Control characters are dropped by quick-junit; ours are escaped long before.
@@ -109,16 +99,7 @@ pub fn report_xml(r: &Report) -> quick_junit::Report {
     report
 }
 
-impl Reporter for JunitReporter {
-    fn event(&mut self, event: &Event) -> io::Result<()> {
-        match event {
-            Event::Started { .. } | Event::Notice(_) | Event::CheckFinished(_) => Ok(()),
-            Event::Finished(report) => {
-                report_xml(report)
-                    .serialize(&mut self.out)
-                    .map_err(io::Error::other)?;
-                self.out.flush()
-            }
-        }
-    }
+/// Writes the report as JUnit XML.
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    report_xml(report).serialize(out).map_err(io::Error::other)
 }

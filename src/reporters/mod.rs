@@ -12,7 +12,7 @@ pub mod text;
 
 use std::io::{self, Write};
 
-use crate::report::Event;
+use crate::report::{Event, Report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -32,13 +32,43 @@ pub trait Reporter {
     fn event(&mut self, event: &Event) -> io::Result<()>;
 }
 
+/// Writes `T` (a run's report, or a class's) to `out`.
+pub type WriteDocument<T> = Box<dyn Fn(&T, &mut dyn Write) -> io::Result<()>>;
+
+/// A reporter that writes one document once everything is known: JSON, Gradescope, JUnit
+/// and classroom for a run, and every format of `socklab grade`.
+pub struct AtEnd<T> {
+    out: Box<dyn Write>,
+    write: WriteDocument<T>,
+}
+
+impl<T> AtEnd<T> {
+    pub fn new(out: Box<dyn Write>, write: WriteDocument<T>) -> AtEnd<T> {
+        AtEnd { out, write }
+    }
+
+    fn finish(&mut self, whole: &T) -> io::Result<()> {
+        (self.write)(whole, &mut self.out)?;
+        self.out.flush()
+    }
+}
+
+impl Reporter for AtEnd<Report> {
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        match event {
+            Event::Started { .. } | Event::Notice(_) | Event::CheckFinished(_) => Ok(()),
+            Event::Finished(report) => self.finish(report),
+        }
+    }
+}
+
 /// The reporter for `format`, writing to `out`. `color` only matters for human output.
 pub fn for_format(format: Format, out: Box<dyn Write>, color: bool) -> Box<dyn Reporter> {
     match format {
         Format::Human => Box::new(human::HumanReporter::new(out, color)),
-        Format::Json => Box::new(json::JsonReporter::new(out)),
-        Format::Gradescope => Box::new(gradescope::GradescopeReporter::new(out)),
-        Format::Junit => Box::new(junit::JunitReporter::new(out)),
-        Format::Classroom => Box::new(classroom::ClassroomReporter::new(out)),
+        Format::Json => Box::new(AtEnd::new(out, Box::new(json::write))),
+        Format::Gradescope => Box::new(AtEnd::new(out, Box::new(gradescope::write))),
+        Format::Junit => Box::new(AtEnd::new(out, Box::new(junit::write))),
+        Format::Classroom => Box::new(AtEnd::new(out, Box::new(classroom::write))),
     }
 }

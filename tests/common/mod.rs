@@ -143,3 +143,14 @@ pub fn lab_checks(lab: &str) -> Vec<(String, u32)> {
         .map(|c| (c.id.to_string(), c.points))
         .collect()
 }
+
+/// socklab could not grade: exit 2, and stderr says `says`, without a panic.
+pub fn assert_cannot_grade(output: &std::process::Output, says: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(
+        stderr.contains(says),
+        "stderr should say {says:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -4,53 +4,37 @@
 
 use std::io::{self, Write};
 
-use crate::report::{ClassEvent, ClassReport};
-use crate::reporters::class::ClassReporter;
+use crate::report::ClassReport;
 use crate::reporters::class::json::status;
 
-pub struct CsvClassReporter {
-    out: Box<dyn Write>,
+pub fn write(class: &ClassReport, out: &mut dyn Write) -> io::Result<()> {
+    rows(class, out).map_err(io::Error::from)
 }
 
-impl CsvClassReporter {
-    pub fn new(out: Box<dyn Write>) -> CsvClassReporter {
-        CsvClassReporter { out }
+fn rows(class: &ClassReport, out: &mut dyn Write) -> ::csv::Result<()> {
+    let mut rows = ::csv::Writer::from_writer(out);
+    let mut header = vec!["id", "score", "max_score"];
+    header.extend(class.checks.iter().map(|(id, _)| id.as_str()));
+    header.extend(["status", "error"]);
+    rows.write_record(&header)?;
+    for s in &class.submissions {
+        let (status, error) = status(&s.verdict);
+        let mut row = vec![
+            s.id.clone(),
+            s.report.score().to_string(),
+            s.report.max_score().to_string(),
+        ];
+        row.extend(class.checks.iter().map(|(id, _)| {
+            s.report
+                .checks
+                .iter()
+                .find(|c| &c.id == id)
+                .map(|c| c.points.to_string())
+                .unwrap_or_default()
+        }));
+        row.extend([status.to_string(), error.unwrap_or_default().to_string()]);
+        rows.write_record(&row)?;
     }
-
-    fn class(&mut self, class: &ClassReport) -> ::csv::Result<()> {
-        let mut rows = ::csv::Writer::from_writer(&mut self.out);
-        let mut header = vec!["id", "score", "max_score"];
-        header.extend(class.checks.iter().map(|(id, _)| id.as_str()));
-        header.extend(["status", "error"]);
-        rows.write_record(&header)?;
-        for s in &class.submissions {
-            let (status, error) = status(&s.verdict);
-            let mut row = vec![
-                s.id.clone(),
-                s.report.score().to_string(),
-                s.report.max_score().to_string(),
-            ];
-            row.extend(class.checks.iter().map(|(id, _)| {
-                s.report
-                    .checks
-                    .iter()
-                    .find(|c| &c.id == id)
-                    .map(|c| c.points.to_string())
-                    .unwrap_or_default()
-            }));
-            row.extend([status.to_string(), error.unwrap_or_default().to_string()]);
-            rows.write_record(&row)?;
-        }
-        rows.flush()?;
-        Ok(())
-    }
-}
-
-impl ClassReporter for CsvClassReporter {
-    fn event(&mut self, event: &ClassEvent) -> io::Result<()> {
-        match event {
-            ClassEvent::Started { .. } | ClassEvent::SubmissionFinished { .. } => Ok(()),
-            ClassEvent::Finished(class) => self.class(class).map_err(io::Error::from),
-        }
-    }
+    rows.flush()?;
+    Ok(())
 }

@@ -6,76 +6,66 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::report::{ClassEvent, ClassReport, Outcome, Submission, Verdict};
-use crate::reporters::class::{ClassReporter, shown_id};
+use crate::report::{ClassReport, Outcome, Submission, Verdict};
+use crate::reporters::class::shown_id;
 use crate::reporters::text;
 
-pub struct HumanClassReporter {
-    out: Box<dyn Write>,
-    color: bool,
+/// Writes the class for a person; `color` paints the scores.
+pub fn write(class: &ClassReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    writeln!(
+        out,
+        "socklab grade {}: {} submissions, {} at a time, {:.1} s",
+        class.lab,
+        class.submissions.len(),
+        class.jobs,
+        class.duration.as_secs_f64()
+    )?;
+    let id_width = class
+        .submissions
+        .iter()
+        .map(|s| shown_id(&s.id).chars().count())
+        .max()
+        .unwrap_or(0);
+    for s in &class.submissions {
+        submission(s, id_width, out, color)?;
+    }
+    let summary = class.summary();
+    let mut line = format!(
+        "{} submissions: mean {:.2}/{}, {} at full marks",
+        summary.count, summary.mean, summary.max_score, summary.full_marks
+    );
+    if summary.not_run > 0 {
+        line.push_str(&format!(", {} not graded", summary.not_run));
+    }
+    writeln!(out, "{line}")?;
+    if !summary.most_failed.is_empty() {
+        let failed: Vec<String> = summary
+            .most_failed
+            .iter()
+            .map(|(check, n)| format!("{check} ({n})"))
+            .collect();
+        writeln!(out, "failed most: {}", failed.join(", "))?;
+    }
+    Ok(())
 }
 
-impl HumanClassReporter {
-    pub fn new(out: Box<dyn Write>, color: bool) -> HumanClassReporter {
-        HumanClassReporter { out, color }
-    }
-
-    fn submission(&mut self, s: &Submission, id_width: usize) -> io::Result<()> {
-        let r = &s.report;
-        let style = if matches!(s.verdict, Verdict::Graded) && r.full_marks() {
-            Style::new().fg_color(Some(AnsiColor::Green.into())).bold()
-        } else {
-            Style::new().fg_color(Some(AnsiColor::Red.into())).bold()
-        };
-        let score = format!("{:>3}/{:<3}", r.score(), r.max_score());
-        let score = text::paint(self.color, style, &score);
-        let note = match &s.verdict {
-            Verdict::Graded => lost(s),
-            Verdict::NoProgram { reason } => format!("not graded: {reason}"),
-            Verdict::HarnessError { reason } => format!("socklab could not grade it: {reason}"),
-        };
-        let id = shown_id(&s.id);
-        let line = format!("  {id:<id_width$}  {score} {note}");
-        writeln!(self.out, "{}", line.trim_end())
-    }
-
-    fn class(&mut self, class: &ClassReport) -> io::Result<()> {
-        writeln!(
-            self.out,
-            "socklab grade {}: {} submissions, {} at a time, {:.1} s",
-            class.lab,
-            class.submissions.len(),
-            class.jobs,
-            class.duration.as_secs_f64()
-        )?;
-        let id_width = class
-            .submissions
-            .iter()
-            .map(|s| shown_id(&s.id).chars().count())
-            .max()
-            .unwrap_or(0);
-        for s in &class.submissions {
-            self.submission(s, id_width)?;
-        }
-        let summary = class.summary();
-        let mut line = format!(
-            "{} submissions: mean {:.2}/{}, {} at full marks",
-            summary.count, summary.mean, summary.max_score, summary.full_marks
-        );
-        if summary.not_run > 0 {
-            line.push_str(&format!(", {} not graded", summary.not_run));
-        }
-        writeln!(self.out, "{line}")?;
-        if !summary.most_failed.is_empty() {
-            let failed: Vec<String> = summary
-                .most_failed
-                .iter()
-                .map(|(check, n)| format!("{check} ({n})"))
-                .collect();
-            writeln!(self.out, "failed most: {}", failed.join(", "))?;
-        }
-        Ok(())
-    }
+fn submission(s: &Submission, id_width: usize, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    let r = &s.report;
+    let style = if matches!(s.verdict, Verdict::Graded) && r.full_marks() {
+        Style::new().fg_color(Some(AnsiColor::Green.into())).bold()
+    } else {
+        Style::new().fg_color(Some(AnsiColor::Red.into())).bold()
+    };
+    let score = format!("{:>3}/{:<3}", r.score(), r.max_score());
+    let score = text::paint(color, style, &score);
+    let note = match &s.verdict {
+        Verdict::Graded => lost(s),
+        Verdict::NoProgram { reason } => format!("not graded: {reason}"),
+        Verdict::HarnessError { reason } => format!("socklab could not grade it: {reason}"),
+    };
+    let id = shown_id(&s.id);
+    let line = format!("  {id:<id_width$}  {score} {note}");
+    writeln!(out, "{}", line.trim_end())
 }
 
 /// `failed: a, b; not reached: c`, or nothing at full marks.
@@ -97,16 +87,4 @@ fn lost(s: &Submission) -> String {
         parts.push(format!("not reached: {}", not_reached.join(", ")));
     }
     parts.join("; ")
-}
-
-impl ClassReporter for HumanClassReporter {
-    fn event(&mut self, event: &ClassEvent) -> io::Result<()> {
-        match event {
-            ClassEvent::Started { .. } | ClassEvent::SubmissionFinished { .. } => Ok(()),
-            ClassEvent::Finished(class) => {
-                self.class(class)?;
-                self.out.flush()
-            }
-        }
-    }
 }

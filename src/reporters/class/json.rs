@@ -9,19 +9,8 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use crate::report::{ClassEvent, ClassReport, Submission, Verdict};
-use crate::reporters::class::ClassReporter;
-use crate::reporters::json::check;
-
-pub struct JsonClassReporter {
-    out: Box<dyn Write>,
-}
-
-impl JsonClassReporter {
-    pub fn new(out: Box<dyn Write>) -> JsonClassReporter {
-        JsonClassReporter { out }
-    }
-}
+use crate::report::{ClassReport, Submission, Verdict};
+use crate::reporters::json::{check, document};
 
 /// `graded`, `no_program` or `harness_error`, and the reason when not graded.
 pub fn status(verdict: &Verdict) -> (&'static str, Option<&str>) {
@@ -69,15 +58,6 @@ pub fn class_json(class: &ClassReport) -> Value {
     })
 }
 
-impl ClassReporter for JsonClassReporter {
-    fn event(&mut self, event: &ClassEvent) -> io::Result<()> {
-        match event {
-            ClassEvent::Started { .. } | ClassEvent::SubmissionFinished { .. } => Ok(()),
-            ClassEvent::Finished(class) => {
-                serde_json::to_writer_pretty(&mut self.out, &class_json(class))?;
-                writeln!(self.out)?;
-                self.out.flush()
-            }
-        }
-    }
+pub fn write(class: &ClassReport, out: &mut dyn Write) -> io::Result<()> {
+    document(&class_json(class), out)
 }

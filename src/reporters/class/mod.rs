@@ -11,7 +11,8 @@ pub mod progress;
 use std::io::{self, Write};
 
 use crate::escape;
-use crate::report::ClassEvent;
+use crate::report::{ClassEvent, ClassReport};
+use crate::reporters::AtEnd;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ClassFormat {
@@ -27,13 +28,23 @@ pub trait ClassReporter {
     fn event(&mut self, event: &ClassEvent) -> io::Result<()>;
 }
 
+impl ClassReporter for AtEnd<ClassReport> {
+    fn event(&mut self, event: &ClassEvent) -> io::Result<()> {
+        match event {
+            ClassEvent::Started { .. } | ClassEvent::SubmissionFinished { .. } => Ok(()),
+            ClassEvent::Finished(class) => self.finish(class),
+        }
+    }
+}
+
 /// The reporter for `format`, writing to `out`. `color` only matters for human output.
 pub fn for_format(format: ClassFormat, out: Box<dyn Write>, color: bool) -> Box<dyn ClassReporter> {
-    match format {
-        ClassFormat::Human => Box::new(human::HumanClassReporter::new(out, color)),
-        ClassFormat::Json => Box::new(json::JsonClassReporter::new(out)),
-        ClassFormat::Csv => Box::new(self::csv::CsvClassReporter::new(out)),
-    }
+    let write: crate::reporters::WriteDocument<ClassReport> = match format {
+        ClassFormat::Human => Box::new(move |class, out| human::write(class, out, color)),
+        ClassFormat::Json => Box::new(json::write),
+        ClassFormat::Csv => Box::new(self::csv::write),
+    };
+    Box::new(AtEnd::new(out, write))
 }
 
 /// A submission's id as a terminal may show it: a folder name is the student's choice, and
