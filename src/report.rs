@@ -184,7 +184,7 @@ impl ClassReport {
             .filter(|(_, failed)| *failed > 0)
             .collect();
         // Stable: ties keep the lab's order.
-        most_failed.sort_by(|a, b| b.1.cmp(&a.1));
+        most_failed.sort_by_key(|(_, failed)| std::cmp::Reverse(*failed));
         ClassSummary {
             count,
             max_score: self.max_score(),

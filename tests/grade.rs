@@ -355,3 +355,79 @@ fn class_errors_exit_2(#[case] args: &[&str], #[case] script: &str, #[case] says
         .unwrap();
     assert_cannot_grade(&output, says);
 }
+
+/// On a terminal, progress is a bar on stderr, not a line per submission.
+#[test]
+fn progress_is_a_bar_on_a_terminal() {
+    let class = class();
+    let command = format!(
+        "{} grade serv_simple {} --timeout 1 -- python3 '{{dir}}/serv_simple.py'",
+        assert_cmd::cargo::cargo_bin("socklab").display(),
+        class.path().display()
+    );
+    // `script` gives socklab a terminal for stdout and stderr and copies what it shows.
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("PYTHONUNBUFFERED")
+        .output()
+        .expect("run script");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("grading "), "no bar: {shown:?}");
+    assert!(
+        !shown.contains("[1/4]"),
+        "plain progress lines on a terminal: {shown:?}"
+    );
+    assert!(
+        shown.contains("failed most: prints_message (1)"),
+        "{shown:?}"
+    );
+}
+
+/// socklab's own failure on a submission is not the student's zero: with the lesson's port
+/// taken on the host and namespaces refused, every submission is a harness error, the
+/// report still comes out, and the exit status is 2.
+#[test]
+fn harness_failure_is_exit_2_not_a_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "alice",
+        "fixtures/serv_simple/pass/lesson_serv_simple.py",
+        "serv_simple.py",
+    );
+    // In a network namespace of its own, python takes port 8000, then runs socklab.
+    let output = std::process::Command::new("unshare")
+        .args(["-rn", "python3", "-c"])
+        .arg(
+            "import socket, subprocess, sys\n\
+             s = socket.socket(); s.bind(('0.0.0.0', 8000)); s.listen()\n\
+             sys.exit(subprocess.call(sys.argv[1:]))",
+        )
+        .arg(assert_cmd::cargo::cargo_bin("socklab"))
+        .args(["grade", "serv_simple"])
+        .arg(dir.path())
+        .args(["--format", "json", "--", "python3", "{dir}/serv_simple.py"])
+        .env("SOCKLAB_ISOLATION", "host")
+        .env_remove("PYTHONUNBUFFERED")
+        .output()
+        .expect("run unshare");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("could not grade 1 of 1 submissions"),
+        "{stderr}"
+    );
+    let r: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let alice = &r["submissions"][0];
+    assert_eq!(
+        (&alice["id"], &alice["status"]),
+        (&"alice".into(), &"harness_error".into())
+    );
+    assert!(
+        alice["error"]
+            .as_str()
+            .unwrap()
+            .contains("port 8000 is already in use"),
+        "{alice}"
+    );
+}
