@@ -79,7 +79,8 @@ impl ClassReporter for Progress {
                 },
             ) => writeln!(
                 out,
-                "socklab grade {lab}: {total} submissions in {dir}, {jobs} at a time"
+                "socklab grade {lab}: {total} submissions in {}, {jobs} at a time",
+                shown_id(dir)
             ),
             (
                 Progress::Lines(out),
