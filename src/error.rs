@@ -27,6 +27,8 @@ pub enum Error {
     NotExecutable(PathBuf),
     #[error("{0}")]
     Usage(String),
+    #[error("rubric {file}: {message}")]
+    Rubric { file: String, message: String },
     #[error(
         "port {port} is already in use on this machine, and without a network namespace socklab cannot give the program a port of its own; stop what uses it, or pass {{port}} to the program"
     )]

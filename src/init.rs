@@ -29,6 +29,9 @@ pub const STATUS_FD: i32 = 3;
 pub struct InitArgs {
     /// No PID namespace: find descendants as a subreaper instead of `kill(-1)`.
     pub subreaper: bool,
+    /// Set up the program's mount namespace (see [`crate::confine`]); only with a PID
+    /// namespace of its own.
+    pub confinement: Option<crate::confine::Confinement>,
     pub program: PathBuf,
     pub args: Vec<String>,
 }
@@ -62,12 +65,23 @@ pub fn run(init: InitArgs) -> i32 {
         let _ = nix::sys::prctl::set_child_subreaper(true);
     }
 
+    if let Some(confinement) = init.confinement.as_ref().filter(|_| !subreaper)
+        && let Err(e) = crate::confine::enter(confinement)
+    {
+        let _ = writeln!(
+            status_pipe,
+            "note the program could not be fully confined ({e})"
+        );
+    }
+
     let mut cmd = Command::new(&init.program);
     cmd.args(&init.args);
     // SAFETY: init is single-threaded; these calls are async-signal-safe anyway.
     unsafe {
         cmd.pre_exec(|| {
             let _ = SigSet::empty().thread_set_mask();
+            // The program needs no privilege; without any it cannot undo its confinement.
+            crate::confine::drop_privileges()?;
             nix::unistd::setsid()?;
             if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
                 return Err(std::io::Error::last_os_error());

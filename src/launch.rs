@@ -91,6 +91,7 @@ pub fn launch(
     args: &[String],
     init_exe: &Path,
     pid_namespace: bool,
+    confinement: &crate::confine::Confinement,
 ) -> io::Result<Launched> {
     let Terminal { master, slave } = terminal::open()?;
     let (stderr_r, stderr_w) = io::pipe()?;
@@ -100,6 +101,12 @@ pub fn launch(
     cmd.arg(crate::init::SUBCOMMAND);
     if !pid_namespace {
         cmd.arg("--subreaper");
+    }
+    for path in &confinement.hide {
+        cmd.arg("--hide").arg(path);
+    }
+    for path in &confinement.show {
+        cmd.arg("--show").arg(path);
     }
     cmd.arg("--")
         .arg(&program.path)

@@ -10,15 +10,23 @@
 //! - [`sandbox`]: a fresh network and PID namespace per run, loopback up, and what listens.
 //! - [`terminal`]: the pty that stands in for the student's keyboard and screen.
 //! - [`launch`]: finds the program and starts it under [`init`] on that pty.
+//! - [`confine`]: what keeps a program from forging its grade: a read-only filesystem,
+//!   hidden paths, its own /proc, no capabilities.
 //! - [`init`]: the tiny init that runs inside the namespace, reports the exit, and leaves no
 //!   process behind.
-//! - [`report`]: plain data: outcomes, reports, and the events reporters consume.
-//! - [`reporters`]: human and JSON output, apart from grading.
+//! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a class's
+//!   submissions and summary.
+//! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit and GitHub
+//!   Classroom for one run; human, JSON and CSV, and a progress bar, for a class.
+//! - [`batch`]: `socklab grade`: every submission folder of a class, several at once.
+//! - [`rubric`]: points from a TOML file, without a rebuild.
 //! - [`partner`]: `socklab partner`, the other terminal for a student practising alone.
 //! - [`reference`]: Rust programs that behave as the lesson's Python ones (`socklab ref`).
 //! - [`escape`]: showing bytes the way Python prints them (`b'Hello!\n'`).
 //! - [`error`]: the harness's own errors, and the exit codes.
 
+pub mod batch;
+pub mod confine;
 pub mod error;
 pub mod escape;
 pub mod init;
@@ -28,6 +36,7 @@ pub mod partner;
 pub mod reference;
 pub mod report;
 pub mod reporters;
+pub mod rubric;
 pub mod runner;
 pub mod sandbox;
 pub mod script;

@@ -1,16 +1,24 @@
 //! socklab's command line: parse, dispatch to one function per mode, and turn errors into
 //! one line on stderr and exit status 2 (see `error.rs` for the exit codes).
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
+use socklab::batch::{self, ClassRun};
 use socklab::error::{EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
 use socklab::launch::Program;
+use socklab::report::{ClassReport, Verdict};
+use socklab::reporters::class::progress::Progress;
+use socklab::reporters::class::{self, ClassFormat, ClassReporter};
 use socklab::reporters::{self, Format};
+use socklab::rubric::Rubric;
 use socklab::runner::{self, Config};
+use socklab::script::Lab;
 use socklab::session::Timeouts;
 use socklab::{init, labs, partner, reference, sandbox};
 
@@ -36,13 +44,33 @@ enum Command {
         lab: String,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
-        /// Seconds each step may wait (the program's start gets at least 10).
-        #[arg(long, default_value = "3", value_parser = parse_seconds)]
-        timeout: Duration,
+        /// Write the report to FILE rather than to stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        grading: GradingArgs,
         /// The program and its arguments; `{port}` becomes the port socklab chose, otherwise
         /// the program uses the lesson's port (8000 for TCP, 9000 for UDP).
         /// (The netcat lab grades the `nc` on PATH when none is given.)
         #[arg(last = true, value_name = "PROGRAM")]
+        program: Vec<String>,
+    },
+    /// Grade a whole class: socklab grade serv_simple submissions/ -- python3 {dir}/serv_simple.py
+    Grade {
+        /// The lab (see `socklab labs`).
+        lab: String,
+        /// The class folder: one folder per submission under it, named by the student's id.
+        dir: PathBuf,
+        /// How many submissions to grade at once [default: the number of cores].
+        #[arg(long)]
+        jobs: Option<NonZeroUsize>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: ClassFormat,
+        #[command(flatten)]
+        grading: GradingArgs,
+        /// The program and its arguments; `{dir}` becomes the submission's folder (absolute),
+        /// `{port}` as in check.
+        #[arg(last = true, required = true, value_name = "PROGRAM")]
         program: Vec<String>,
     },
     /// Run the Rust reference program of a lab: socklab ref serv_tcp 8000
@@ -73,6 +101,10 @@ enum Command {
     Init {
         #[arg(long)]
         subreaper: bool,
+        #[arg(long)]
+        hide: Vec<PathBuf>,
+        #[arg(long)]
+        show: Vec<PathBuf>,
         #[arg(last = true, required = true)]
         program: Vec<String>,
     },
@@ -82,6 +114,51 @@ enum Command {
 enum PartnerProto {
     Tcp,
     Udp,
+}
+
+/// How a lab is graded, for `check` and `grade` alike.
+#[derive(Args)]
+struct GradingArgs {
+    /// Seconds each step may wait (the program's start gets at least 10).
+    #[arg(long, default_value = "3", value_parser = parse_seconds)]
+    timeout: Duration,
+    /// Points from a TOML file rather than the lab's own (see grading/README.md).
+    #[arg(long, value_name = "FILE")]
+    rubric: Option<PathBuf>,
+    /// Hide this folder (or file's folder) from the program, e.g. other submissions or
+    /// where results are written; may be given more than once. The program always sees a
+    /// read-only filesystem.
+    #[arg(long, value_name = "PATH")]
+    hide: Vec<PathBuf>,
+}
+
+impl GradingArgs {
+    fn rubric(&self) -> Result<Option<Rubric>> {
+        self.rubric.as_deref().map(Rubric::load).transpose()
+    }
+
+    /// The lab called `name`, with the rubric's points.
+    fn lab(&self, name: &str) -> Result<Lab> {
+        let mut lab = labs::find(name)?;
+        if let Some(rubric) = self.rubric()? {
+            rubric.apply(&mut lab)?;
+        }
+        Ok(lab)
+    }
+
+    fn config(&self) -> Result<Config> {
+        let mut config = Config::new(Timeouts {
+            step: self.timeout,
+            startup: self.timeout.max(Timeouts::default().startup),
+        })?;
+        // Absolute, since the program's init may start elsewhere in the tree.
+        for path in &self.hide {
+            let path = std::path::absolute(path)
+                .map_err(Error::io(format!("finding {}", path.display())))?;
+            config.confinement.hide.push(path);
+        }
+        Ok(config)
+    }
 }
 
 fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
@@ -97,8 +174,14 @@ fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Init { subreaper, program } => init::run(init::InitArgs {
+        Command::Init {
             subreaper,
+            hide,
+            show,
+            program,
+        } => init::run(init::InitArgs {
+            subreaper,
+            confinement: Some(socklab::confine::Confinement { hide, show }),
             program: program[0].clone().into(),
             args: program[1..].to_vec(),
         }),
@@ -119,9 +202,18 @@ fn run(command: Command) -> Result<i32> {
         Command::Check {
             lab,
             format,
-            timeout,
+            output,
+            grading,
             program,
-        } => check(&lab, format, timeout, &program),
+        } => check(&lab, format, output, &grading, &program),
+        Command::Grade {
+            lab,
+            dir,
+            jobs,
+            format,
+            grading,
+            program,
+        } => grade(lab, dir, jobs, format, &grading, program),
         Command::Ref { lab, port } => {
             let port = match port {
                 Some(port) => port,
@@ -161,6 +253,34 @@ fn run(command: Command) -> Result<i32> {
     }
 }
 
+/// Colour only for a person: stdout a terminal, and `NO_COLOR` unset.
+fn color_on_stdout() -> bool {
+    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// The first error writing a report; a reader that went away (`| head`) is no error.
+#[derive(Default)]
+struct WriteError(Option<io::Error>);
+
+impl WriteError {
+    fn note(&mut self, result: io::Result<()>) {
+        if let Err(e) = result
+            && self.0.is_none()
+        {
+            self.0 = Some(e);
+        }
+    }
+
+    fn into_result(self) -> Result<()> {
+        match self.0 {
+            Some(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                Err(Error::io("writing the report")(e))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 fn list_labs() -> Result<i32> {
     for lab in labs::all() {
         let aliases = if lab.aliases.is_empty() {
@@ -180,34 +300,94 @@ fn list_labs() -> Result<i32> {
     Ok(EXIT_FULL_MARKS)
 }
 
-fn check(lab: &str, format: Format, timeout: Duration, argv: &[String]) -> Result<i32> {
+fn check(
+    lab: &str,
+    format: Format,
+    output: Option<PathBuf>,
+    grading: &GradingArgs,
+    argv: &[String],
+) -> Result<i32> {
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
-    let lab = labs::find(lab)?;
+    let lab = grading.lab(lab)?;
     let default: Vec<String> = lab.default_program.into_iter().map(String::from).collect();
     let program = Program::resolve(if argv.is_empty() { &default } else { argv })?;
-    let timeouts = Timeouts {
-        step: timeout,
-        startup: timeout.max(Timeouts::default().startup),
-    };
-    let config = Config::new(timeouts)?;
-    let stdout = std::io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let mut reporter = reporters::for_format(format, Box::new(stdout), color);
-    let mut write_error = None;
-    let report = runner::grade(lab, program, config, &mut |event| {
-        if let Err(e) = reporter.event(event)
-            && write_error.is_none()
-        {
-            write_error = Some(e);
+    let config = grading.config()?;
+    let (out, color): (Box<dyn Write>, bool) = match output {
+        Some(path) => {
+            let file = std::fs::File::create(&path)
+                .map_err(Error::io(format!("creating {}", path.display())))?;
+            (Box::new(io::BufWriter::new(file)), false)
         }
+        None => (Box::new(io::stdout()), color_on_stdout()),
+    };
+    let mut reporter = reporters::for_format(format, out, color);
+    let mut write_error = WriteError::default();
+    let report = runner::grade(lab, program, config, &mut |event| {
+        write_error.note(reporter.event(event));
     })?;
-    if let Some(e) = write_error
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return Err(Error::io("writing the report")(e));
-    }
+    write_error.into_result()?;
     Ok(if report.full_marks() {
+        EXIT_FULL_MARKS
+    } else {
+        EXIT_LOST_MARKS
+    })
+}
+
+fn grade(
+    lab: String,
+    dir: PathBuf,
+    jobs: Option<NonZeroUsize>,
+    format: ClassFormat,
+    grading: &GradingArgs,
+    argv: Vec<String>,
+) -> Result<i32> {
+    // Before any thread exists: a user namespace where we are not root.
+    sandbox::prepare_process();
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let run = ClassRun {
+        lab,
+        rubric: grading.rubric()?,
+        dir,
+        argv,
+        jobs: jobs.map_or(cores, NonZeroUsize::get),
+        config: grading.config()?,
+    };
+    let mut output = class::for_format(format, Box::new(io::stdout()), color_on_stdout());
+    let mut progress = Progress::new(io::stderr().is_terminal(), Box::new(io::stderr()));
+    let mut write_error = WriteError::default();
+    let class = batch::grade_class(&run, &mut |event| {
+        // Progress on stderr is a courtesy; only the report's own writing counts.
+        let _ = progress.event(event);
+        write_error.note(output.event(event));
+    })?;
+    write_error.into_result()?;
+    class_exit_code(&class)
+}
+
+/// 0 when every submission has full marks, 1 when any lost marks (a submission without a
+/// program included), 2 when socklab itself failed on any.
+fn class_exit_code(class: &ClassReport) -> Result<i32> {
+    let failed: Vec<String> = class
+        .submissions
+        .iter()
+        .filter_map(|s| match &s.verdict {
+            Verdict::HarnessError { reason } => Some(format!("{}: {reason}", s.id)),
+            Verdict::Graded | Verdict::NoProgram { .. } => None,
+        })
+        .collect();
+    if let Some(first) = failed.first() {
+        return Err(Error::Internal(format!(
+            "could not grade {} of {} submissions (first, {first})",
+            failed.len(),
+            class.submissions.len()
+        )));
+    }
+    let all_full = class
+        .submissions
+        .iter()
+        .all(|s| matches!(s.verdict, Verdict::Graded) && s.report.full_marks());
+    Ok(if all_full {
         EXIT_FULL_MARKS
     } else {
         EXIT_LOST_MARKS

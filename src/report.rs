@@ -1,5 +1,6 @@
 //! Plain data that leaves the engine: what each check found, the whole run's report, and
-//! the events reporters consume. Nothing here knows of ptys, namespaces or sockets.
+//! the events reporters consume; and for `socklab grade`, each submission of a class and
+//! the class as a whole. Nothing here knows of ptys, namespaces or sockets.
 
 use std::time::Duration;
 
@@ -103,8 +104,10 @@ impl Report {
         self.checks.iter().map(|c| c.max).sum()
     }
 
+    /// No marks lost: every check that carries points passed. A check a rubric set to 0
+    /// points is reported but does not count, here or in the exit status.
     pub fn full_marks(&self) -> bool {
-        self.checks.iter().all(CheckResult::passed)
+        self.checks.iter().all(|c| c.passed() || c.max == 0)
     }
 }
 
@@ -126,4 +129,116 @@ pub enum Event {
     },
     CheckFinished(CheckResult),
     Finished(Report),
+}
+
+/// How one submission of a class fared before its checks were counted.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// The program ran; the report says how it did.
+    Graded,
+    /// There was nothing to run (no such file, not executable): a zero, with the reason.
+    NoProgram { reason: String },
+    /// socklab itself failed on this submission, so its zero is not the student's doing.
+    HarnessError { reason: String },
+}
+
+/// One student's folder, graded. A submission that did not run still has a report: every
+/// check not reached, with the reason.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The folder's name.
+    pub id: String,
+    pub verdict: Verdict,
+    pub report: Report,
+}
+
+/// A whole class graded against one lab, submissions in order of id.
+#[derive(Debug, Clone)]
+pub struct ClassReport {
+    pub lab: String,
+    /// The lab's checks, in the lab's order, with their points after the rubric.
+    pub checks: Vec<(String, u32)>,
+    pub submissions: Vec<Submission>,
+    pub jobs: usize,
+    pub duration: Duration,
+}
+
+/// Figures over a class, for its summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassSummary {
+    pub count: usize,
+    pub max_score: u32,
+    /// The mean score over every submission, those that did not run counted as zero.
+    pub mean: f64,
+    pub full_marks: usize,
+    /// Submissions that did not run (no program, or the harness failed).
+    pub not_run: usize,
+    /// Checks not passed by submissions that ran, most often first: (check, how many).
+    pub most_failed: Vec<(String, usize)>,
+}
+
+impl ClassReport {
+    pub fn max_score(&self) -> u32 {
+        self.checks.iter().map(|(_, max)| max).sum()
+    }
+
+    pub fn summary(&self) -> ClassSummary {
+        let count = self.submissions.len();
+        let total: u32 = self.submissions.iter().map(|s| s.report.score()).sum();
+        let ran: Vec<&Submission> = self
+            .submissions
+            .iter()
+            .filter(|s| matches!(s.verdict, Verdict::Graded))
+            .collect();
+        let mut most_failed: Vec<(String, usize)> = self
+            .checks
+            .iter()
+            .map(|(id, _)| {
+                let failed = ran
+                    .iter()
+                    .filter(|s| s.report.checks.iter().any(|c| &c.id == id && !c.passed()))
+                    .count();
+                (id.clone(), failed)
+            })
+            .filter(|(_, failed)| *failed > 0)
+            .collect();
+        // Stable: ties keep the lab's order.
+        most_failed.sort_by_key(|(_, failed)| std::cmp::Reverse(*failed));
+        ClassSummary {
+            count,
+            max_score: self.max_score(),
+            mean: if count == 0 {
+                0.0
+            } else {
+                f64::from(total) / count as f64
+            },
+            full_marks: self
+                .submissions
+                .iter()
+                .filter(|s| matches!(s.verdict, Verdict::Graded) && s.report.full_marks())
+                .count(),
+            not_run: count - ran.len(),
+            most_failed,
+        }
+    }
+}
+
+/// What `socklab grade` tells its reporters, in order: one `Started`, a
+/// `SubmissionFinished` per submission as each ends (in no set order), one `Finished` with
+/// the submissions in order of id.
+#[derive(Debug, Clone)]
+pub enum ClassEvent {
+    Started {
+        lab: String,
+        dir: String,
+        total: usize,
+        jobs: usize,
+    },
+    SubmissionFinished {
+        submission: Submission,
+        /// How many have finished, this one included.
+        done: usize,
+        total: usize,
+    },
+    Finished(ClassReport),
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::confine::Confinement;
 use crate::error::{Error, Result};
 use crate::escape;
 use crate::launch::Program;
@@ -27,13 +28,19 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// A socklab binary to run as the program's init (normally this very binary).
     pub init_exe: PathBuf,
+    /// What the program may not see (other submissions, results); see [`crate::confine`].
+    pub confinement: Confinement,
 }
 
 impl Config {
     pub fn new(timeouts: Timeouts) -> Result<Config> {
         let init_exe =
             std::env::current_exe().map_err(Error::io("finding socklab's own binary"))?;
-        Ok(Config { timeouts, init_exe })
+        Ok(Config {
+            timeouts,
+            init_exe,
+            confinement: Confinement::default(),
+        })
     }
 }
 
@@ -237,7 +244,7 @@ fn attempt_run(
             .map_err(|f| Error::Internal(format!("preparing the lab: {}", f.message)))?;
     }
     session
-        .launch(&program, &config.init_exe)
+        .launch(&program, &config.init_exe, &config.confinement)
         .map_err(Error::io(format!("starting {}", program.argv[0])))?;
     let shown_argv = program.args_for(port);
     if first_event {
@@ -336,6 +343,10 @@ fn attempt_run(
     }
 
     session.finish();
+    for notice in &session.notices {
+        out.send(Event::Notice(notice.clone()), true);
+        notices.push(notice.clone());
+    }
     let mut transcript = session.transcript().to_vec();
     if !run.name.is_empty() {
         transcript.insert(

@@ -193,6 +193,8 @@ pub struct Session {
     pub exit: Option<ProgramExit>,
     /// Whether the harness had to stop the program at the end.
     pub stopped_by_harness: bool,
+    /// What init had to say about the run (confinement it could not set up).
+    pub notices: Vec<String>,
     peers: Vec<Peer>,
     transcript: Vec<Entry>,
     transcript_bytes: usize,
@@ -219,6 +221,7 @@ impl Session {
             stderr: Inbox::default(),
             exit: None,
             stopped_by_harness: false,
+            notices: Vec::new(),
             peers: Vec::new(),
             transcript: Vec::new(),
             transcript_bytes: 0,
@@ -228,10 +231,15 @@ impl Session {
         }
     }
 
-    pub fn launch(&mut self, program: &Program, init_exe: &std::path::Path) -> io::Result<()> {
+    pub fn launch(
+        &mut self,
+        program: &Program,
+        init_exe: &std::path::Path,
+        confinement: &crate::confine::Confinement,
+    ) -> io::Result<()> {
         let args = program.args_for(self.port);
         let pid_namespace = self.isolation == Isolation::Namespace;
-        let launched = launch::launch(program, &args[1..], init_exe, pid_namespace)?;
+        let launched = launch::launch(program, &args[1..], init_exe, pid_namespace, confinement)?;
         self.note("harness", format!("starts {}", args.join(" ")));
         self.launched_at = Some(Instant::now());
         self.running = Some(Running {
@@ -787,21 +795,26 @@ impl Session {
         };
         let (data, end) = drain(&running.launched.status);
         running.status_line.extend_from_slice(&data);
-        let line = String::from_utf8_lossy(&running.status_line).to_string();
         if end.is_some() {
             running.status_closed = true;
         }
-        if self.exit.is_none()
-            && line.ends_with('\n')
-            && let Some(exit) = ProgramExit::parse(&line)
-        {
-            self.exit = Some(exit);
-            self.note("program", format!("exits with {exit}"));
-        } else if self.exit.is_none() && line.starts_with("error ") && line.ends_with('\n') {
-            self.note(
-                "harness",
-                format!("could not start the program: {}", &line[6..].trim()),
-            );
+        // Whole lines from init: `note …` (before the program starts), then `exit N`,
+        // `signal N` or `error …`.
+        let mut lines = Vec::new();
+        while let Some(nl) = running.status_line.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = running.status_line.drain(..=nl).collect();
+            lines.push(String::from_utf8_lossy(&line).trim().to_string());
+        }
+        for line in lines {
+            if let Some(note) = line.strip_prefix("note ") {
+                self.note("harness", note);
+                self.notices.push(note.to_string());
+            } else if let Some(error) = line.strip_prefix("error ") {
+                self.note("harness", format!("could not start the program: {error}"));
+            } else if let Some(exit) = ProgramExit::parse(&line).filter(|_| self.exit.is_none()) {
+                self.exit = Some(exit);
+                self.note("program", format!("exits with {exit}"));
+            }
         }
     }
 

@@ -6,7 +6,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 
 use assert_cmd::assert::OutputAssertExt;
-use common::{grade_json, socklab};
+use common::{assert_cannot_grade, grade_json, socklab};
 use predicates::prelude::*;
 use rstest::rstest;
 
@@ -101,18 +101,11 @@ fn lost_marks_exit_1_with_expected_and_got() {
 #[case::unknown_lab(&["check", "nosuchlab", "--", "true"], "unknown lab 'nosuchlab'")]
 #[case::missing_program(&["check", "serv_simple", "--", "./no/such/program.py"], "program not found")]
 #[case::missing_command(&["check", "serv_simple", "--", "no-such-command-xyz"], "program not found")]
-#[case::no_program(&["check", "serv_simple"], "PROGRAM")]
+#[case::no_program(&["check", "serv_simple"], "no program given")]
 #[case::bad_timeout(&["check", "serv_simple", "--timeout", "soon", "--", "true"], "not a number")]
 #[case::unknown_reference(&["ref", "nosuchlab", "8000"], "unknown lab")]
 fn cannot_grade_exits_2_with_one_line(#[case] args: &[&str], #[case] says: &str) {
-    let output = socklab().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
-    assert!(
-        stderr.contains(says),
-        "stderr should say {says:?}: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_cannot_grade(&socklab().args(args).output().unwrap(), says);
 }
 
 /// A script without its run bit is named in the error, with the way out.

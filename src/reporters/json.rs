@@ -7,18 +7,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::init::ProgramExit;
-use crate::report::{CheckResult, Entry, Event, Outcome, Report};
-use crate::reporters::Reporter;
-
-pub struct JsonReporter {
-    out: Box<dyn Write>,
-}
-
-impl JsonReporter {
-    pub fn new(out: Box<dyn Write>) -> JsonReporter {
-        JsonReporter { out }
-    }
-}
+use crate::report::{CheckResult, Entry, Outcome, Report};
 
 fn entries(entries: &[Entry]) -> Value {
     entries
@@ -27,7 +16,8 @@ fn entries(entries: &[Entry]) -> Value {
         .collect()
 }
 
-fn check(c: &CheckResult) -> Value {
+/// One check as the JSON reports show it (`socklab check` and `socklab grade` alike).
+pub fn check(c: &CheckResult) -> Value {
     let mut v = json!({
         "name": c.id,
         "description": c.description,
@@ -101,13 +91,13 @@ pub fn report_json(r: &Report) -> Value {
     })
 }
 
-impl Reporter for JsonReporter {
-    fn event(&mut self, event: &Event) -> io::Result<()> {
-        if let Event::Finished(report) = event {
-            serde_json::to_writer_pretty(&mut self.out, &report_json(report))?;
-            writeln!(self.out)?;
-            self.out.flush()?;
-        }
-        Ok(())
-    }
+/// Writes the report as JSON.
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    document(&report_json(report), out)
+}
+
+/// `value` pretty-printed, and a newline: a JSON document for a person or a script.
+pub fn document(value: &Value, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
 }

@@ -78,3 +78,78 @@ pub fn not_passed(report: &serde_json::Value) -> Vec<String> {
     names.sort();
     names
 }
+
+/// A serv_simple program that accepts, then prints (and writes on stderr) an escape
+/// sequence, NUL, invalid UTF-8, `]]>`, markup and U+FFFF, and exits 3: it passes
+/// `accepts`, `prints_client` and `closes_connection`, fails `prints_message` and
+/// `exits_cleanly`, and never reaches `sends_typed_line`.
+pub fn noisy_program(dir: &Path) -> Vec<String> {
+    let script = dir.join("noisy.py");
+    std::fs::write(
+        &script,
+        "import sys, socket\n\
+         s = socket.socket(); s.bind(('0.0.0.0', 8000)); s.listen()\n\
+         c, a = s.accept()\n\
+         print('connection from', a, flush=True)\n\
+         junk = b'\\x1b[31mred\\x00\\xff]]><x>&\\xef\\xbf\\xbf\\n'\n\
+         sys.stdout.buffer.write(junk); sys.stdout.flush()\n\
+         sys.stderr.buffer.write(b'oops ' + junk); sys.stderr.flush()\n\
+         sys.exit(3)\n",
+    )
+    .unwrap();
+    vec!["python3".into(), script.display().to_string()]
+}
+
+/// The lesson's own program for `lab`: full marks.
+pub fn lesson(lab: &str) -> Vec<String> {
+    vec![
+        "python3".into(),
+        format!("fixtures/{lab}/pass/lesson_{lab}.py"),
+    ]
+}
+
+/// Runs socklab with `args`; returns its exit code, stdout and stderr.
+pub fn run(args: &[&str], program: &[String]) -> (i32, Vec<u8>, String) {
+    let output = socklab()
+        .args(args)
+        .arg("--")
+        .args(program)
+        .output()
+        .expect("run socklab");
+    (
+        output.status.code().expect("socklab exited by a signal"),
+        output.stdout,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Bytes a report must never carry raw: control characters other than newline and tab.
+pub fn assert_no_raw_controls(report: &[u8], what: &str) {
+    let bad: Vec<u8> = report
+        .iter()
+        .copied()
+        .filter(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f)
+        .collect();
+    assert!(bad.is_empty(), "{what}: raw control bytes {bad:?}");
+    assert!(std::str::from_utf8(report).is_ok(), "{what}: invalid UTF-8");
+}
+
+/// `lab`'s checks in the lab's order, with their default points, from the library itself.
+pub fn lab_checks(lab: &str) -> Vec<(String, u32)> {
+    socklab::labs::find(lab)
+        .expect("lab")
+        .checks()
+        .map(|c| (c.id.to_string(), c.points))
+        .collect()
+}
+
+/// socklab could not grade: exit 2, and stderr says `says`, without a panic.
+pub fn assert_cannot_grade(output: &std::process::Output, says: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(
+        stderr.contains(says),
+        "stderr should say {says:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1,0 +1,266 @@
+//! `socklab grade`: a whole class against one lab. Every folder directly under the class
+//! folder is one submission, its id the folder's name (hidden folders and plain files are
+//! not submissions). `{dir}` in the program's arguments becomes the folder's absolute path.
+//! Up to `jobs` submissions are graded at once, each through [`runner::grade`] in a network
+//! and PID namespace of its own, so programs with the lesson's port written in them never
+//! meet.
+//!
+//! A submission with nothing to run gets a zero with the reason, never an error for the
+//! class: its program cannot be found or run, or an argument beginning with `{dir}` names a
+//! file the folder lacks. Its report has every check not reached, with that reason.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::labs;
+use crate::launch::Program;
+use crate::report::{CheckResult, ClassEvent, ClassReport, Outcome, Report, Submission, Verdict};
+use crate::rubric::Rubric;
+use crate::runner::{self, Config};
+use crate::script::Lab;
+
+/// The placeholder in a program's arguments for the submission's folder.
+pub const DIR_PLACEHOLDER: &str = "{dir}";
+
+/// What to grade and how.
+pub struct ClassRun {
+    pub lab: String,
+    pub rubric: Option<Rubric>,
+    /// The class folder: one folder per submission under it.
+    pub dir: PathBuf,
+    /// The program's command line, with `{dir}` (and maybe `{port}`) in it.
+    pub argv: Vec<String>,
+    pub jobs: usize,
+    pub config: Config,
+}
+
+impl ClassRun {
+    /// The lab with the rubric's points.
+    fn lab(&self) -> Result<Lab> {
+        let mut lab = labs::find(&self.lab)?;
+        if let Some(rubric) = &self.rubric {
+            rubric.apply(&mut lab)?;
+        }
+        Ok(lab)
+    }
+}
+
+/// The submission folders under `dir`, in order of id.
+pub fn submissions(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let read = |e| Error::io(format!("reading the class folder {}", dir.display()))(e);
+    let dir = dir.canonicalize().map_err(read)?;
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(read)? {
+        let entry = entry.map_err(read)?;
+        let id = entry.file_name().to_string_lossy().into_owned();
+        if id.starts_with('.') || !entry.path().is_dir() {
+            continue;
+        }
+        found.push((id, entry.path()));
+    }
+    found.sort();
+    if found.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} has no submission folders: put each student's files in a folder of their own under it",
+            dir.display()
+        )));
+    }
+    Ok(found)
+}
+
+/// Grades every submission, calling `on_event` on this thread as each one ends.
+pub fn grade_class(run: &ClassRun, on_event: &mut dyn FnMut(&ClassEvent)) -> Result<ClassReport> {
+    let started = Instant::now();
+    // Refuses a bad lab or rubric before anything runs.
+    let lab = LabInfo::of(&run.lab()?);
+    if !run.argv.iter().any(|a| a.contains(DIR_PLACEHOLDER)) {
+        return Err(Error::Usage(format!(
+            "the program's arguments should name the submission's folder as {DIR_PLACEHOLDER}, e.g. -- python3 {DIR_PLACEHOLDER}/serv_simple.py"
+        )));
+    }
+    let folders = submissions(&run.dir)?;
+    let total = folders.len();
+    let jobs = run.jobs.clamp(1, total);
+    on_event(&ClassEvent::Started {
+        lab: lab.name.clone(),
+        dir: run.dir.display().to_string(),
+        total,
+        jobs,
+    });
+
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel();
+    let mut graded = Vec::with_capacity(total);
+    std::thread::scope(|scope| {
+        for worker in 0..jobs {
+            let tx = tx.clone();
+            let (next, folders, lab) = (&next, &folders, &lab);
+            std::thread::Builder::new()
+                .name(format!("grade worker {worker}"))
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((id, folder)) = folders.get(i) else {
+                            break;
+                        };
+                        if tx.send(grade_one(run, lab, id, folder)).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(Error::io("starting a grading worker"))?;
+        }
+        drop(tx);
+        for submission in rx {
+            graded.push(submission);
+            on_event(&ClassEvent::SubmissionFinished {
+                submission: graded[graded.len() - 1].clone(),
+                done: graded.len(),
+                total,
+            });
+        }
+        Ok::<(), Error>(())
+    })?;
+    graded.sort_by(|a, b| a.id.cmp(&b.id));
+    let class = ClassReport {
+        checks: lab
+            .checks
+            .iter()
+            .map(|c| (c.id.clone(), c.points))
+            .collect(),
+        lab: lab.name,
+        submissions: graded,
+        jobs,
+        duration: started.elapsed(),
+    };
+    on_event(&ClassEvent::Finished(class.clone()));
+    Ok(class)
+}
+
+/// Grades one folder. Whatever happens becomes this submission's verdict.
+fn grade_one(run: &ClassRun, lab: &LabInfo, id: &str, folder: &Path) -> Submission {
+    let started = Instant::now();
+    let not_run = |verdict: Verdict, reason: &str| Submission {
+        id: id.to_string(),
+        verdict,
+        report: lab.not_run(reason, started.elapsed()),
+    };
+    let program = match program_in(&run.argv, id, folder) {
+        Ok(program) => program,
+        Err(reason) => {
+            return not_run(
+                Verdict::NoProgram {
+                    reason: reason.clone(),
+                },
+                &reason,
+            );
+        }
+    };
+    // Each program sees its own folder of the class, and no other.
+    let mut config = run.config.clone();
+    config
+        .confinement
+        .hide
+        .extend(folder.parent().map(Path::to_path_buf));
+    config.confinement.show.push(folder.to_path_buf());
+    let graded = run
+        .lab()
+        .and_then(|lab| runner::grade(lab, program, config, &mut |_| {}));
+    match graded {
+        Ok(report) => Submission {
+            id: id.to_string(),
+            verdict: Verdict::Graded,
+            report,
+        },
+        Err(e) => {
+            let reason = e.to_string();
+            not_run(
+                Verdict::HarnessError {
+                    reason: reason.clone(),
+                },
+                &reason,
+            )
+        }
+    }
+}
+
+/// The submission's program with `{dir}` filled in, or why there is none to run.
+fn program_in(argv: &[String], id: &str, folder: &Path) -> Result<Program, String> {
+    let dir = folder.display().to_string();
+    for arg in argv.iter().filter(|a| a.starts_with(DIR_PLACEHOLDER)) {
+        let path = arg.replacen(DIR_PLACEHOLDER, &dir, 1);
+        if !Path::new(&path).exists() {
+            let name = arg[DIR_PLACEHOLDER.len()..].trim_start_matches('/');
+            return Err(format!("{id} has no {name}"));
+        }
+    }
+    let argv: Vec<String> = argv
+        .iter()
+        .map(|a| a.replace(DIR_PLACEHOLDER, &dir))
+        .collect();
+    Program::resolve(&argv).map_err(|e| e.to_string())
+}
+
+/// What a report needs of the lab to say a submission's checks were not reached.
+struct LabInfo {
+    name: String,
+    checks: Vec<CheckInfo>,
+}
+
+struct CheckInfo {
+    id: String,
+    description: String,
+    points: u32,
+}
+
+impl LabInfo {
+    fn of(lab: &Lab) -> LabInfo {
+        LabInfo {
+            name: lab.name.to_string(),
+            checks: lab
+                .checks()
+                .map(|c| CheckInfo {
+                    id: c.id.to_string(),
+                    description: c.description.to_string(),
+                    points: c.points,
+                })
+                .collect(),
+        }
+    }
+
+    /// The report of a submission that never ran: every check not reached, with `reason`.
+    fn not_run(&self, reason: &str, took: Duration) -> Report {
+        Report {
+            lab: self.name.clone(),
+            program: Vec::new(),
+            port: 0,
+            isolation: "not run".into(),
+            notices: Vec::new(),
+            checks: self
+                .checks
+                .iter()
+                .map(|c| CheckResult {
+                    id: c.id.clone(),
+                    description: c.description.clone(),
+                    points: 0,
+                    max: c.points,
+                    outcome: Outcome::NotReached {
+                        reason: reason.to_string(),
+                    },
+                    transcript: Vec::new(),
+                    duration: Duration::ZERO,
+                })
+                .collect(),
+            exit: None,
+            stopped_by_harness: false,
+            stderr_tail: String::new(),
+            transcript: Vec::new(),
+            transcript_omitted: 0,
+            duration: took,
+            runs: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! What keeps a student's program from forging its grade. Its PID namespace already hides
+//! socklab's processes (it cannot signal what it cannot name) and its network namespace has
+//! loopback only. Here, for the rest:
+//!
+//! - [`enter`] (run by init, as PID 1 of the run's namespaces, before the program starts):
+//!   a private mount namespace where the whole filesystem is read-only, `/proc` shows only
+//!   the run's own processes, `/run` (where host daemons keep their sockets) is empty, and
+//!   the paths to hide (other submissions, results) are covered by empty tmpfs, except the
+//!   paths to show (the submission's own folder).
+//! - [`drop_privileges`] (in the program, just before exec): no capabilities at all and no
+//!   way to gain any, so it cannot undo those mounts.
+//!
+//! The program keeps uid 0 on purpose: interpreters may live where no other user can reach
+//! them (pyenv under /root). Without capabilities, uid 0 is an ordinary user whose every
+//! write meets a read-only filesystem.
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// Paths to cover with an empty tmpfs, and paths under them to leave visible.
+#[derive(Debug, Clone, Default)]
+pub struct Confinement {
+    pub hide: Vec<PathBuf>,
+    pub show: Vec<PathBuf>,
+}
+
+/// Host paths a program never needs and must not reach (daemons' sockets live there).
+const ALWAYS_HIDDEN: &[&str] = &["/run"];
+
+/// `mount_setattr(2)`: the same number on every architecture (added in Linux 5.12).
+const SYS_MOUNT_SETATTR: libc::c_long = 442;
+const MOUNT_ATTR_RDONLY: u64 = 0x1;
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+fn cstr(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::other("a path with NUL"))
+}
+
+fn check(ret: libc::c_int) -> io::Result<()> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn mount(
+    source: &str,
+    target: &Path,
+    fstype: &str,
+    flags: libc::c_ulong,
+    data: &str,
+) -> io::Result<()> {
+    let (source, target, fstype, data) = (
+        CString::new(source)?,
+        cstr(target)?,
+        CString::new(fstype)?,
+        CString::new(data)?,
+    );
+    // SAFETY: all pointers are valid NUL-terminated strings for the call.
+    check(unsafe {
+        libc::mount(
+            source.as_ptr(),
+            target.as_ptr(),
+            fstype.as_ptr(),
+            flags,
+            data.as_ptr().cast(),
+        )
+    })
+}
+
+/// Sets up the mount namespace of the calling process (init). Errors say which step
+/// failed; the caller reports them and the run goes on less confined.
+pub fn enter(confinement: &Confinement) -> io::Result<()> {
+    let cwd = std::env::current_dir()?;
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)?;
+    // Nothing done here may reach the host's mounts.
+    mount(
+        "none",
+        Path::new("/"),
+        "",
+        libc::MS_REC | libc::MS_PRIVATE,
+        "",
+    )?;
+
+    // Shown paths are opened before their parents disappear under tmpfs, then bound back.
+    let mut shown = Vec::new();
+    for path in &confinement.show {
+        if let Ok(dir) = std::fs::File::open(path) {
+            shown.push((path.clone(), dir));
+        }
+    }
+    let hidden = ALWAYS_HIDDEN
+        .iter()
+        .map(PathBuf::from)
+        .chain(confinement.hide.iter().cloned());
+    for path in hidden {
+        if !path.is_dir() {
+            continue;
+        }
+        mount(
+            "tmpfs",
+            &path,
+            "tmpfs",
+            libc::MS_NOSUID | libc::MS_NODEV,
+            "size=1m,mode=755",
+        )
+        .map_err(|e| io::Error::new(e.kind(), format!("hiding {}: {e}", path.display())))?;
+        for (shown_path, dir) in &shown {
+            if let Ok(rest) = shown_path.strip_prefix(&path) {
+                let target = path.join(rest);
+                std::fs::create_dir_all(&target)?;
+                let source = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(dir));
+                mount(&source, &target, "", libc::MS_BIND | libc::MS_REC, "")?;
+            }
+        }
+    }
+
+    // A /proc of the run's own PID namespace: socklab and the host's processes vanish.
+    mount(
+        "proc",
+        Path::new("/proc"),
+        "proc",
+        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        "",
+    )
+    .map_err(|e| io::Error::new(e.kind(), format!("mounting /proc: {e}")))?;
+
+    // Everything read-only, at once and recursively.
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let root = CString::new("/").expect("no NUL");
+    // SAFETY: a valid path and a mount_attr of the size passed.
+    let ret = unsafe {
+        libc::syscall(
+            SYS_MOUNT_SETATTR,
+            libc::AT_FDCWD,
+            root.as_ptr(),
+            libc::AT_RECURSIVE as libc::c_uint,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if ret < 0 {
+        let e = io::Error::last_os_error();
+        return Err(io::Error::new(
+            e.kind(),
+            format!("making the filesystem read-only: {e}"),
+        ));
+    }
+
+    // The working directory may lie under a hidden path: look it up again through the new
+    // mounts (a hidden one ends on the empty tmpfs, or at /).
+    if std::env::set_current_dir(&cwd).is_err() {
+        std::env::set_current_dir("/")?;
+    }
+    Ok(())
+}
+
+/// Drops every capability for good: bounding set, ambient, effective, permitted and
+/// inheritable, with no_new_privs so that no exec (setuid or not) brings any back.
+/// Async-signal-safe: only prctl and capset, for use between fork and exec.
+pub fn drop_privileges() -> io::Result<()> {
+    // SAFETY: prctl and capset with plain integer and struct arguments.
+    unsafe {
+        check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))?;
+        let mut cap = 0;
+        // Dropping past the last capability the kernel knows fails with EINVAL: done.
+        while libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 {
+            cap += 1;
+        }
+        if cap == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
+        #[repr(C)]
+        struct Header {
+            version: u32,
+            pid: i32,
+        }
+        #[repr(C)]
+        struct Data {
+            effective: u32,
+            permitted: u32,
+            inheritable: u32,
+        }
+        const VERSION_3: u32 = 0x2008_0522;
+        let header = Header {
+            version: VERSION_3,
+            pid: 0,
+        };
+        let data = [
+            Data {
+                effective: 0,
+                permitted: 0,
+                inheritable: 0,
+            },
+            Data {
+                effective: 0,
+                permitted: 0,
+                inheritable: 0,
+            },
+        ];
+        if libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! `socklab grade --format human`: a line per submission in order of id (its score, and the
+//! checks it did not pass or why it was not graded), then the class's summary. Colour only
+//! on a terminal.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use crate::report::{ClassReport, Outcome, Submission, Verdict};
+use crate::reporters::class::shown_id;
+use crate::reporters::text;
+
+/// Writes the class for a person; `color` paints the scores.
+pub fn write(class: &ClassReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    writeln!(
+        out,
+        "socklab grade {}: {} submissions, {} at a time, {:.1} s",
+        class.lab,
+        class.submissions.len(),
+        class.jobs,
+        class.duration.as_secs_f64()
+    )?;
+    let id_width = class
+        .submissions
+        .iter()
+        .map(|s| shown_id(&s.id).chars().count())
+        .max()
+        .unwrap_or(0);
+    for s in &class.submissions {
+        submission(s, id_width, out, color)?;
+    }
+    let summary = class.summary();
+    let mut line = format!(
+        "{} submissions: mean {:.2}/{}, {} at full marks",
+        summary.count, summary.mean, summary.max_score, summary.full_marks
+    );
+    if summary.not_run > 0 {
+        line.push_str(&format!(", {} not graded", summary.not_run));
+    }
+    writeln!(out, "{line}")?;
+    if !summary.most_failed.is_empty() {
+        let failed: Vec<String> = summary
+            .most_failed
+            .iter()
+            .map(|(check, n)| format!("{check} ({n})"))
+            .collect();
+        writeln!(out, "failed most: {}", failed.join(", "))?;
+    }
+    Ok(())
+}
+
+fn submission(s: &Submission, id_width: usize, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    let r = &s.report;
+    let style = if matches!(s.verdict, Verdict::Graded) && r.full_marks() {
+        Style::new().fg_color(Some(AnsiColor::Green.into())).bold()
+    } else {
+        Style::new().fg_color(Some(AnsiColor::Red.into())).bold()
+    };
+    let score = format!("{:>3}/{:<3}", r.score(), r.max_score());
+    let score = text::paint(color, style, &score);
+    let note = match &s.verdict {
+        Verdict::Graded => lost(s),
+        Verdict::NoProgram { reason } => format!("not graded: {reason}"),
+        Verdict::HarnessError { reason } => format!("socklab could not grade it: {reason}"),
+    };
+    let id = shown_id(&s.id);
+    let line = format!("  {id:<id_width$}  {score} {note}");
+    writeln!(out, "{}", line.trim_end())
+}
+
+/// `failed: a, b; not reached: c`, or nothing at full marks.
+fn lost(s: &Submission) -> String {
+    let mut failed = Vec::new();
+    let mut not_reached = Vec::new();
+    for c in &s.report.checks {
+        match c.outcome {
+            Outcome::Passed => {}
+            Outcome::Failed(_) => failed.push(c.id.as_str()),
+            Outcome::NotReached { .. } => not_reached.push(c.id.as_str()),
+        }
+    }
+    let mut parts = Vec::new();
+    if !failed.is_empty() {
+        parts.push(format!("failed: {}", failed.join(", ")));
+    }
+    if !not_reached.is_empty() {
+        parts.push(format!("not reached: {}", not_reached.join(", ")));
+    }
+    parts.join("; ")
+}

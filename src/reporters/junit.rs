@@ -1,0 +1,105 @@
+//! `--format junit`: JUnit XML through quick-junit, written when the run ends. A testsuite
+//! per lab, a testcase per check (`classname` = the lab, `name` = the check). A failed check
+//! is a `<failure>` whose message is why and whose body is expected, got, why and the
+//! transcript; a check not reached is `<skipped>` with its reason. Each testcase's
+//! system-out is that check's transcript; the testsuite's is the whole run's, and its
+//! system-err the end of the program's stderr. Points are properties (`points`, `max`).
+//!
+//! The program's bytes arrive escaped, so escape sequences, NUL and invalid UTF-8 are text
+//! such as `\x1b`; quick-junit escapes `<`, `&` and `]]>` and drops what XML 1.0 cannot
+//! hold, and [`xml_text`] shows the two noncharacters it lets through.
+
+use std::io::{self, Write};
+
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+
+use crate::report::{CheckResult, Entry, Outcome, Report};
+use crate::reporters::text;
+
+/// Text XML 1.0 can hold: U+FFFE and U+FFFF (valid UTF-8, not XML characters) shown as
+/// escapes. Control characters are dropped by quick-junit; ours are escaped long before.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{fffe}' | '\u{ffff}' => format!("\\u{{{:x}}}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// A message attribute is one line: the why and its hint, joined.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn transcript(entries: &[Entry]) -> String {
+    xml_text(
+        &entries
+            .iter()
+            .map(|e| format!("+{:.3}s  {}  {}", e.at.as_secs_f64(), e.who, e.text))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+fn testcase(lab: &str, c: &CheckResult) -> TestCase {
+    let status = match &c.outcome {
+        Outcome::Passed => TestCaseStatus::success(),
+        Outcome::Failed(f) => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_message(xml_text(&one_line(&f.message)))
+                .set_type("socklab check failed")
+                .set_description(xml_text(&text::details_text(c)));
+            status
+        }
+        Outcome::NotReached { reason } => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(xml_text(&format!("not reached: {reason}")));
+            status
+        }
+    };
+    let mut case = TestCase::new(c.id.as_str(), status);
+    case.set_classname(lab)
+        .set_time(c.duration)
+        .add_properties([
+            Property::new("points", c.points.to_string()),
+            Property::new("max", c.max.to_string()),
+            Property::new("description", xml_text(&c.description)),
+        ]);
+    if !c.transcript.is_empty() {
+        case.set_system_out(transcript(&c.transcript));
+    }
+    case
+}
+
+/// The report as JUnit XML.
+pub fn report_xml(r: &Report) -> quick_junit::Report {
+    let mut suite = TestSuite::new(r.lab.as_str());
+    suite
+        .set_time(r.duration)
+        .add_properties([
+            Property::new("score", r.score().to_string()),
+            Property::new("max_score", r.max_score().to_string()),
+            Property::new("program", xml_text(&r.program.join(" "))),
+            Property::new("ending", text::ending(r)),
+        ])
+        .add_test_cases(r.checks.iter().map(|c| testcase(&r.lab, c)))
+        .set_system_out(transcript(&r.transcript));
+    if !r.stderr_tail.is_empty() {
+        suite.set_system_err(xml_text(&r.stderr_tail));
+    }
+    let mut report = quick_junit::Report::new("socklab");
+    report.set_time(r.duration).add_test_suite(suite);
+    report
+}
+
+/// Writes the report as JUnit XML.
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    report_xml(report).serialize(out).map_err(io::Error::other)
+}

@@ -1,0 +1,115 @@
+//! Plain text shared by every reporter that shows a check to a person (human, Gradescope,
+//! JUnit, classroom): what a failure expected, what came, why, and that check's transcript;
+//! and how the program ended. The program's bytes arrive here already escaped.
+
+use anstyle::Style;
+
+use crate::report::{CheckResult, Entry, Outcome, Report};
+
+/// A failed check shows this many transcript entries from its start and from its end.
+const TRANSCRIPT_SHOWN: usize = 8;
+
+/// A transcript line is cut after this many characters (JSON keeps them whole).
+const ENTRY_SHOWN_CHARS: usize = 120;
+
+/// The lines under a check's verdict, unindented: nothing for a pass, the reason for a
+/// check not reached, and for a failure expected, got, why and the transcript.
+pub fn details(check: &CheckResult) -> Vec<String> {
+    let mut lines = Vec::new();
+    match &check.outcome {
+        Outcome::Passed => {}
+        Outcome::NotReached { reason } => lines.push(format!("not reached: {reason}")),
+        Outcome::Failed(f) => {
+            lines.push(format!("expected: {}", f.expected));
+            lines.push(format!("got:      {}", f.got));
+            for (i, line) in f.message.lines().enumerate() {
+                let label = if i == 0 { "why:" } else { "" };
+                lines.push(format!("{label:<9} {line}"));
+            }
+            if !check.transcript.is_empty() {
+                lines.push("transcript:".into());
+                lines.extend(transcript(&check.transcript).map(|line| format!("  {line}")));
+            }
+        }
+    }
+    lines
+}
+
+/// [`details`] as one block of text.
+pub fn details_text(check: &CheckResult) -> String {
+    details(check).join("\n")
+}
+
+/// The entries of a transcript, one line each; a long one shows its start and its end.
+pub fn transcript(entries: &[Entry]) -> impl Iterator<Item = String> + '_ {
+    let (head, skipped, tail) = if entries.len() <= TRANSCRIPT_SHOWN * 2 {
+        (entries, 0, &entries[..0])
+    } else {
+        (
+            &entries[..TRANSCRIPT_SHOWN],
+            entries.len() - 2 * TRANSCRIPT_SHOWN,
+            &entries[entries.len() - TRANSCRIPT_SHOWN..],
+        )
+    };
+    let gap = (skipped > 0).then(|| format!("… {skipped} more entries …"));
+    head.iter()
+        .map(entry)
+        .chain(gap)
+        .chain(tail.iter().map(entry))
+}
+
+/// `+ 0.012s  alice → program   b'Hello!\n'`, cut if long.
+pub fn entry(entry: &Entry) -> String {
+    let text = match entry.text.char_indices().nth(ENTRY_SHOWN_CHARS) {
+        Some((cut, _)) => format!(
+            "{}… ({} chars in all)",
+            &entry.text[..cut],
+            entry.text.chars().count()
+        ),
+        None => entry.text.clone(),
+    };
+    format!(
+        "+{:>6.3}s  {:<17} {text}",
+        entry.at.as_secs_f64(),
+        entry.who
+    )
+}
+
+/// How the run ended, in a few words: "the program exited with status 0".
+pub fn ending(report: &Report) -> String {
+    match (report.exit, report.stopped_by_harness) {
+        (_, true) => "the harness had to stop the program".to_string(),
+        (Some(exit), false) => format!("the program exited with {exit}"),
+        (None, false) => "the program's exit status is unknown".to_string(),
+    }
+}
+
+/// One paragraph for a whole run: the score, how it ended, the notices, and the end of the
+/// program's stderr if it wrote any.
+pub fn run_summary(report: &Report) -> String {
+    let mut text = format!(
+        "{}: {}/{} ({}; {:.2} s)",
+        report.lab,
+        report.score(),
+        report.max_score(),
+        ending(report),
+        report.duration.as_secs_f64()
+    );
+    for notice in &report.notices {
+        text.push_str(&format!("\nnote: {notice}"));
+    }
+    if !report.stderr_tail.is_empty() {
+        text.push_str("\nthe end of the program's stderr:\n");
+        text.push_str(&report.stderr_tail);
+    }
+    text
+}
+
+/// `text` in `style` when `color` is on (a terminal, and `NO_COLOR` unset), else as is.
+pub fn paint(color: bool, style: Style, text: &str) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
+}

@@ -1,0 +1,192 @@
+//! Points without a rebuild: a small TOML file, passed as `--rubric FILE`, that changes the
+//! points of a lab's checks. A check set to 0 is still run and reported, but not scored.
+//!
+//! ```toml
+//! lab = "serv_simple"        # optional; if present it must be the lab being graded
+//! [points]
+//! prints_client = 3
+//! exits_cleanly = 0          # reported, not scored
+//! ```
+//!
+//! Checks the file does not name keep the points the lab gives them. A name that is not one
+//! of the lab's checks is an error that lists the lab's checks, so a typo never silently
+//! leaves the default points in place.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::script::Lab;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rubric {
+    /// Where it came from, for error messages.
+    file: String,
+    lab: Option<String>,
+    points: BTreeMap<String, u32>,
+}
+
+/// The file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RubricFile {
+    lab: Option<String>,
+    #[serde(default)]
+    points: BTreeMap<String, u32>,
+}
+
+impl Rubric {
+    pub fn load(path: &Path) -> Result<Rubric> {
+        let text = std::fs::read_to_string(path)
+            .map_err(Error::io(format!("reading the rubric {}", path.display())))?;
+        Rubric::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses rubric `text`; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Rubric> {
+        let parsed: RubricFile = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|span| {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}: ")
+                })
+                .unwrap_or_default();
+            Error::Rubric {
+                file: file.to_string(),
+                message: format!("{at}{}", e.message().trim().replace('\n', "; ")),
+            }
+        })?;
+        Ok(Rubric {
+            file: file.to_string(),
+            lab: parsed.lab,
+            points: parsed.points,
+        })
+    }
+
+    /// Sets the points of the checks the rubric names.
+    pub fn apply(&self, lab: &mut Lab) -> Result<()> {
+        let error = |message: String| Error::Rubric {
+            file: self.file.clone(),
+            message,
+        };
+        if let Some(name) = &self.lab
+            && name != lab.name
+            && !lab.aliases.contains(&name.as_str())
+        {
+            return Err(error(format!("it is for lab '{name}', not '{}'", lab.name)));
+        }
+        let known: Vec<&str> = lab.checks().map(|c| c.id).collect();
+        if let Some(unknown) = self.points.keys().find(|id| !known.contains(&id.as_str())) {
+            return Err(error(format!(
+                "{} has no check '{unknown}'; its checks are: {}",
+                lab.name,
+                known.join(", ")
+            )));
+        }
+        for (id, points) in &self.points {
+            if let Some(check) = lab.check_mut(id) {
+                check.points = *points;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labs;
+
+    fn points(lab: &Lab) -> Vec<(&'static str, u32)> {
+        lab.checks().map(|c| (c.id, c.points)).collect()
+    }
+
+    /// Named checks get the rubric's points, 0 included; the others keep the lab's.
+    #[test]
+    fn sets_the_points_it_names_and_keeps_the_rest() {
+        let rubric = Rubric::parse(
+            "lab = \"serv_simple\"\n[points]\nprints_client = 3\nexits_cleanly = 0\n",
+            "r.toml",
+        )
+        .unwrap();
+        let mut lab = labs::find("serv_simple").unwrap();
+        let before = points(&lab);
+        rubric.apply(&mut lab).unwrap();
+        let after = points(&lab);
+        for ((id, old), (_, new)) in before.iter().zip(&after) {
+            let want = match *id {
+                "prints_client" => 3,
+                "exits_cleanly" => 0,
+                _ => *old,
+            };
+            assert_eq!(*new, want, "{id}");
+        }
+        assert_ne!(before, after);
+    }
+
+    /// A rubric without `lab` fits any lab whose checks it names; an empty one changes
+    /// nothing.
+    #[test]
+    fn lab_is_optional_and_points_may_be_empty() {
+        let mut lab = labs::find("serv_tcp").unwrap();
+        let before = points(&lab);
+        Rubric::parse("", "r.toml")
+            .unwrap()
+            .apply(&mut lab)
+            .unwrap();
+        assert_eq!(points(&lab), before);
+        Rubric::parse("[points]\naccepts = 5\n", "r.toml")
+            .unwrap()
+            .apply(&mut lab)
+            .unwrap();
+        assert_eq!(lab.checks().next().unwrap().points, 5);
+    }
+
+    /// The error applying rubric `text` to `lab`.
+    fn apply_error(text: &str, lab: &mut Lab) -> String {
+        let rubric = Rubric::parse(text, "r.toml").unwrap();
+        rubric.apply(lab).unwrap_err().to_string()
+    }
+
+    /// A misspelt check is an error naming it and every check of the lab.
+    #[test]
+    fn unknown_check_lists_the_labs_checks() {
+        let mut lab = labs::find("conn_simple").unwrap();
+        let err = apply_error("[points]\nsends_helo = 1\n", &mut lab);
+        assert!(err.contains("r.toml"), "{err}");
+        assert!(err.contains("no check 'sends_helo'"), "{err}");
+        for check in lab.checks() {
+            assert!(err.contains(check.id), "{err} lacks {}", check.id);
+        }
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    #[test]
+    fn rubric_for_another_lab_is_refused() {
+        let mut lab = labs::find("serv_simple").unwrap();
+        let err = apply_error("lab = \"serv_tcp\"\n", &mut lab);
+        assert!(
+            err.contains("for lab 'serv_tcp', not 'serv_simple'"),
+            "{err}"
+        );
+    }
+
+    /// Bad TOML, a negative or fractional number, or an unknown key: one line with where.
+    #[test]
+    fn malformed_rubrics_are_one_line_errors() {
+        for (text, says) in [
+            ("[points]\naccepts = -1\n", "line 2"),
+            ("[points]\naccepts = 1.5\n", "line 2"),
+            ("[points\n", "line 1"),
+            ("point = 3\n", "unknown field"),
+            ("[points]\naccepts = \"two\"\n", "line 2"),
+        ] {
+            let err = Rubric::parse(text, "r.toml").unwrap_err().to_string();
+            assert!(err.contains(says), "{text:?}: {err}");
+            assert!(!err.contains('\n'), "{text:?}: one line: {err}");
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! grading/: the Gradescope zip built, unpacked into a temporary /autograder, and its
+//! run_autograder run on a correct, an incorrect and a missing submission (Python and C),
+//! its results.json validated field by field; the GitHub Classroom workflow parsed as YAML,
+//! and each of its grading steps run as the runner would, the result it hands the reporter
+//! decoded and checked; every example rubric fits its lab.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::lab_checks;
+use serde_json::Value;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn socklab_bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("socklab")
+}
+
+/// Runs `cmd`, which must succeed; returns its stdout.
+fn succeed(cmd: &mut Command) -> String {
+    let output = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn python(code: &str, args: &[&Path]) -> String {
+    succeed(Command::new("python3").arg("-c").arg(code).args(args))
+}
+
+/// Builds the zip with this build's socklab and unpacks it as Gradescope does into
+/// `root/source`; returns each entry of the zip with its Unix mode.
+fn autograder_from_zip(root: &Path) -> BTreeMap<String, u32> {
+    let zip = root.join("autograder.zip");
+    succeed(
+        Command::new(Path::new(ROOT).join("grading/gradescope/make_zip.sh"))
+            .arg(&zip)
+            .env("SOCKLAB_BIN", socklab_bin()),
+    );
+    let listing = python(
+        "import json, sys, zipfile\n\
+         z = zipfile.ZipFile(sys.argv[1])\n\
+         print(json.dumps({i.filename: i.external_attr >> 16 for i in z.infolist()}))\n\
+         z.extractall(sys.argv[2])",
+        &[&zip, &root.join("source")],
+    );
+    // setup.sh's own chmod: zipfile does not restore modes when it extracts.
+    for exe in ["socklab", "run_autograder"] {
+        succeed(
+            Command::new("chmod")
+                .arg("+x")
+                .arg(root.join("source").join(exe)),
+        );
+    }
+    serde_json::from_str(&listing).unwrap()
+}
+
+/// Runs run_autograder from the unpacked zip with `root` as /autograder; returns
+/// results/results.json.
+fn run_autograder(root: &Path) -> Value {
+    succeed(
+        Command::new(root.join("source/run_autograder"))
+            .env("AUTOGRADER_ROOT", root)
+            .env_remove("SOCKLAB")
+            .env_remove("PYTHONUNBUFFERED")
+            .current_dir(root),
+    );
+    let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn submit(root: &Path, fixture: &str, name: &str) {
+    std::fs::create_dir_all(root.join("submission")).unwrap();
+    std::fs::copy(
+        Path::new(ROOT).join(fixture),
+        root.join("submission").join(name),
+    )
+    .unwrap();
+}
+
+/// What a test of results.json says: (name, score, max_score, status).
+fn tests_of(results: &Value) -> Vec<(String, u64, u64, String)> {
+    results["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["score"].as_u64().unwrap(),
+                t["max_score"].as_u64().unwrap(),
+                t["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The tests a lab should have in results.json: every check, `failing` ones at 0, with
+/// points changed by `points`.
+fn expected_tests(
+    lab: &str,
+    failing: &[&str],
+    points: &[(&str, u64)],
+) -> Vec<(String, u64, u64, String)> {
+    lab_checks(lab)
+        .into_iter()
+        .map(|(id, max)| {
+            let max = points
+                .iter()
+                .find(|(p, _)| *p == id)
+                .map_or(u64::from(max), |(_, p)| *p);
+            let failed = failing.contains(&id.as_str()) || failing == ["*"];
+            let (score, status) = if failed {
+                (0, "failed")
+            } else {
+                (max, "passed")
+            };
+            (format!("{lab}: {id}"), score, max, status.to_string())
+        })
+        .collect()
+}
+
+/// The zip holds setup.sh, run_autograder, labs.conf, socklab and the rubrics at its root,
+/// the scripts and binary executable. Its run_autograder, with the shipped labs.conf and a
+/// changed rubric, grades a correct serv_simple.py, a conn_simple.py that forgets the
+/// newline, and a missing serv_tcp.py into one results.json whose score is its tests' sum.
+#[test]
+fn gradescope_zip_grades_a_submission_into_results_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let entries = autograder_from_zip(root);
+    for (name, executable) in [
+        ("setup.sh", true),
+        ("run_autograder", true),
+        ("socklab", true),
+        ("labs.conf", false),
+        ("rubrics/serv_simple.toml", false),
+    ] {
+        let mode = entries
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} not at the zip's root: {entries:?}"));
+        assert_eq!(mode & 0o100 != 0, executable, "{name}: mode {mode:o}");
+    }
+    std::fs::write(
+        root.join("source/rubrics/serv_simple.toml"),
+        "lab = \"serv_simple\"\n[points]\nprints_client = 4\nexits_cleanly = 0\n",
+    )
+    .unwrap();
+    submit(
+        root,
+        "fixtures/serv_simple/pass/lesson_serv_simple.py",
+        "serv_simple.py",
+    );
+    submit(
+        root,
+        "fixtures/conn_simple/fail/no_newline.py",
+        "conn_simple.py",
+    );
+
+    let results = run_autograder(root);
+    let keys: Vec<&str> = results
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "score",
+            "execution_time",
+            "output",
+            "output_format",
+            "tests"
+        ]
+    );
+    let mut want = expected_tests("serv_tcp", &["*"], &[]);
+    want.extend(expected_tests("conn_simple", &["sends_hello"], &[]));
+    want.extend(expected_tests(
+        "serv_simple",
+        &[],
+        &[("prints_client", 4), ("exits_cleanly", 0)],
+    ));
+    assert_eq!(tests_of(&results), want, "{results:#}");
+    let sum: u64 = want.iter().map(|t| t.1).sum();
+    assert_eq!(results["score"], sum);
+    assert!(results["execution_time"].is_u64());
+    let output = results["output"].as_str().unwrap();
+    assert!(
+        output.starts_with("serv_tcp: serv_tcp.py was not found in your submission"),
+        "{output}"
+    );
+    for t in results["tests"].as_array().unwrap() {
+        assert_eq!(t["visibility"], "visible");
+        assert!(t["output"].is_string());
+    }
+}
+
+/// With a labs.conf naming C files: one that compiles is graded, one that does not gets
+/// every check failed and the compiler's message at the top.
+#[test]
+fn gradescope_compiles_c_and_says_what_did_not_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    autograder_from_zip(root);
+    std::fs::write(
+        root.join("source/labs.conf"),
+        "# lab file\nconn_simple conn_simple.c\n\nserv_simple serv_simple.c\n",
+    )
+    .unwrap();
+    submit(
+        root,
+        "fixtures/conn_simple/pass/stdio_no_flush.c",
+        "conn_simple.c",
+    );
+    std::fs::write(root.join("submission/serv_simple.c"), "int main( {\n").unwrap();
+
+    let results = run_autograder(root);
+    let mut want = expected_tests("conn_simple", &[], &[]);
+    want.extend(expected_tests("serv_simple", &["*"], &[]));
+    assert_eq!(tests_of(&results), want, "{results:#}");
+    let output = results["output"].as_str().unwrap();
+    assert!(
+        output.starts_with("serv_simple: serv_simple.c did not compile"),
+        "{output}"
+    );
+    assert!(output.contains("error"), "the compiler's message: {output}");
+}
+
+fn yaml_str<'a>(v: &'a serde_norway::Value, key: &str) -> &'a str {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {key} in {v:?}"))
+}
+
+/// The workflow is YAML GitHub can read: triggered on push, allowed to write checks, one
+/// grading step per lab (id = lab) and GitHub Classroom's reporter reading each step's
+/// `result` as `<ID>_RESULTS`. Each grading step, run as the runner would (bash -e, with
+/// socklab on PATH), writes `result=` base64 of the classroom object to $GITHUB_OUTPUT.
+#[test]
+fn classroom_workflow_reports_each_lab() {
+    let path = Path::new(ROOT).join("grading/github-classroom/classroom.yml");
+    let workflow: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(yaml_str(&workflow, "name"), "Autograding Tests");
+    let on: Vec<&str> = workflow["on"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(on.contains(&"push"), "{on:?}");
+    assert_eq!(yaml_str(&workflow["permissions"], "checks"), "write");
+    let jobs = workflow["jobs"].as_mapping().unwrap();
+    assert_eq!(jobs.len(), 1);
+    let job = jobs.values().next().unwrap();
+    assert_eq!(yaml_str(job, "name"), "Autograding Tests");
+    let steps = job["steps"].as_sequence().unwrap();
+
+    let labs: Vec<String> = socklab::labs::all()
+        .iter()
+        .map(|l| l.name.to_string())
+        .collect();
+    let reporter = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("classroom-resources/autograding-grading-reporter@"))
+        })
+        .expect("a reporter step");
+    assert_eq!(yaml_str(&reporter["with"], "runners"), labs.join(","));
+    for lab in &labs {
+        assert_eq!(
+            yaml_str(&reporter["env"], &format!("{}_RESULTS", lab.to_uppercase())),
+            format!("${{{{ steps.{lab}.outputs.result }}}}")
+        );
+    }
+
+    // The student's repository: a correct serv_simple, a conn_simple that forgets the
+    // newline, a serv_tcp that never prints.
+    let repo = tempfile::tempdir().unwrap();
+    for (fixture, name) in [
+        (
+            "fixtures/serv_simple/pass/lesson_serv_simple.py",
+            "serv_simple.py",
+        ),
+        ("fixtures/conn_simple/fail/no_newline.py", "conn_simple.py"),
+        ("fixtures/serv_tcp/fail/never_prints.py", "serv_tcp.py"),
+    ] {
+        std::fs::copy(Path::new(ROOT).join(fixture), repo.path().join(name)).unwrap();
+    }
+    let path_var = format!(
+        "{}:{}",
+        socklab_bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
+    for lab in &labs {
+        let step = steps
+            .iter()
+            .find(|s| s["id"].as_str() == Some(lab))
+            .unwrap_or_else(|| panic!("no step with id {lab}"));
+        let github_output = repo.path().join(format!("{lab}.output"));
+        let status = Command::new("bash")
+            .args([
+                "--noprofile",
+                "--norc",
+                "-eo",
+                "pipefail",
+                "-c",
+                yaml_str(step, "run"),
+            ])
+            .current_dir(repo.path())
+            .env("PATH", &path_var)
+            .env("GITHUB_OUTPUT", &github_output)
+            .env("RUNNER_TEMP", repo.path())
+            .env_remove("PYTHONUNBUFFERED")
+            .status()
+            .unwrap();
+        assert!(status.success(), "the {lab} step failed");
+        let written = std::fs::read_to_string(&github_output).unwrap();
+        let encoded = written
+            .strip_prefix("result=")
+            .and_then(|r| r.strip_suffix('\n'))
+            .unwrap_or_else(|| panic!("{lab}: $GITHUB_OUTPUT holds {written:?}"));
+        let result: Value = serde_json::from_slice(&base64_decode(encoded)).unwrap();
+        let max: u32 = lab_checks(lab).iter().map(|(_, m)| m).sum();
+        assert_eq!(
+            (&result["version"], &result["max_score"]),
+            (&1.into(), &max.into())
+        );
+        let want = if lab == "serv_simple" { "pass" } else { "fail" };
+        assert_eq!(result["status"], want, "{lab}: {result:#}");
+        let tests = result["tests"].as_array().unwrap();
+        assert_eq!(tests.len(), lab_checks(lab).len());
+        let score: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
+        assert_eq!(score == u64::from(max), lab == "serv_simple", "{result:#}");
+    }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let mut child = Command::new("base64")
+        .arg("-d")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "not base64: {text}");
+    output.stdout
+}
+
+/// grading/rubrics has an example for every lab; each names its own lab, every check of it
+/// with the lab's own points, and nothing else.
+#[test]
+fn example_rubrics_fit_their_labs() {
+    for lab in socklab::labs::all() {
+        let path = Path::new(ROOT).join(format!("grading/rubrics/{}.toml", lab.name));
+        let rubric = socklab::rubric::Rubric::load(&path).unwrap();
+        let mut graded = socklab::labs::find(lab.name).unwrap();
+        rubric.apply(&mut graded).unwrap();
+        let points = |l: &socklab::script::Lab| -> Vec<(String, u32)> {
+            l.checks().map(|c| (c.id.to_string(), c.points)).collect()
+        };
+        assert_eq!(points(&graded), points(&lab), "{}", path.display());
+        let text = std::fs::read_to_string(&path).unwrap();
+        for check in lab.checks() {
+            assert!(
+                text.contains(&format!("\n{} = ", check.id)),
+                "{} does not name {}",
+                path.display(),
+                check.id
+            );
+        }
+        let other = socklab::labs::all()
+            .into_iter()
+            .find(|o| o.name != lab.name)
+            .unwrap();
+        let mut other = other;
+        assert!(
+            rubric.apply(&mut other).is_err(),
+            "{} fits another lab",
+            path.display()
+        );
+    }
+}
