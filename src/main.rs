@@ -66,6 +66,9 @@ enum Command {
         jobs: Option<NonZeroUsize>,
         #[arg(long, value_enum, default_value = "human")]
         format: ClassFormat,
+        /// Write the report to FILE rather than to stdout (e.g. report.html).
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
         #[command(flatten)]
         grading: GradingArgs,
         /// The program and its arguments; `{dir}` becomes the submission's folder (absolute),
@@ -211,9 +214,10 @@ fn run(command: Command) -> Result<i32> {
             dir,
             jobs,
             format,
+            output,
             grading,
             program,
-        } => grade(lab, dir, jobs, format, &grading, program),
+        } => grade(lab, dir, jobs, format, output, &grading, program),
         Command::Ref { lab, port } => {
             let port = match port {
                 Some(port) => port,
@@ -256,6 +260,20 @@ fn run(command: Command) -> Result<i32> {
 /// Colour only for a person: stdout a terminal, and `NO_COLOR` unset.
 fn color_on_stdout() -> bool {
     io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Where a report goes, and whether it may be coloured: FILE for `--output FILE` (created
+/// now, so that a path that cannot be written stops socklab before any grading), else
+/// stdout.
+fn report_output(output: Option<PathBuf>) -> Result<(Box<dyn Write>, bool)> {
+    Ok(match output {
+        Some(path) => {
+            let file = std::fs::File::create(&path)
+                .map_err(Error::io(format!("creating {}", path.display())))?;
+            (Box::new(io::BufWriter::new(file)), false)
+        }
+        None => (Box::new(io::stdout()), color_on_stdout()),
+    })
 }
 
 /// The first error writing a report; a reader that went away (`| head`) is no error.
@@ -313,14 +331,7 @@ fn check(
     let default: Vec<String> = lab.default_program.into_iter().map(String::from).collect();
     let program = Program::resolve(if argv.is_empty() { &default } else { argv })?;
     let config = grading.config()?;
-    let (out, color): (Box<dyn Write>, bool) = match output {
-        Some(path) => {
-            let file = std::fs::File::create(&path)
-                .map_err(Error::io(format!("creating {}", path.display())))?;
-            (Box::new(io::BufWriter::new(file)), false)
-        }
-        None => (Box::new(io::stdout()), color_on_stdout()),
-    };
+    let (out, color) = report_output(output)?;
     let mut reporter = reporters::for_format(format, out, color);
     let mut write_error = WriteError::default();
     let report = runner::grade(lab, program, config, &mut |event| {
@@ -334,11 +345,13 @@ fn check(
     })
 }
 
+/// `socklab grade`: the class in `dir`, the report in `format` to `output` (or stdout).
 fn grade(
     lab: String,
     dir: PathBuf,
     jobs: Option<NonZeroUsize>,
     format: ClassFormat,
+    output: Option<PathBuf>,
     grading: &GradingArgs,
     argv: Vec<String>,
 ) -> Result<i32> {
@@ -353,7 +366,8 @@ fn grade(
         jobs: jobs.map_or(cores, NonZeroUsize::get),
         config: grading.config()?,
     };
-    let mut output = class::for_format(format, Box::new(io::stdout()), color_on_stdout());
+    let (out, color) = report_output(output)?;
+    let mut output = class::for_format(format, out, color);
     let mut progress = Progress::new(io::stderr().is_terminal(), Box::new(io::stderr()));
     let mut write_error = WriteError::default();
     let class = batch::grade_class(&run, &mut |event| {

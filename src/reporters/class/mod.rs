@@ -1,9 +1,10 @@
 //! The reporters of `socklab grade`: a whole class graded against one lab. They see only
 //! [`crate::report`] data: the class's events, each submission's report, the summary.
-//! Output formats write the class in order of id once it is all graded; [`progress`] shows
-//! on stderr how far grading has come.
+//! Output formats (human, JSON, CSV, HTML) write the class in order of id once it is all
+//! graded; [`progress`] shows on stderr how far grading has come.
 
 pub mod csv;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod progress;
@@ -22,6 +23,9 @@ pub enum ClassFormat {
     Json,
     /// A row per submission, for a gradebook.
     Csv,
+    /// One self-contained HTML page: a histogram, the checks failed most, a row per
+    /// submission opening onto its checks (best with --output).
+    Html,
 }
 
 pub trait ClassReporter {
@@ -43,6 +47,7 @@ pub fn for_format(format: ClassFormat, out: Box<dyn Write>, color: bool) -> Box<
         ClassFormat::Human => Box::new(move |class, out| human::write(class, out, color)),
         ClassFormat::Json => Box::new(json::write),
         ClassFormat::Csv => Box::new(self::csv::write),
+        ClassFormat::Html => Box::new(html::write),
     };
     Box::new(AtEnd::new(out, write))
 }
