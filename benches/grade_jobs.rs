@@ -15,11 +15,7 @@ use serde_json::Value;
 
 const SOCKLAB: &str = env!("CARGO_BIN_EXE_socklab");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const FIXTURES: [&str; 3] = [
-    "lesson_serv_simple.py",
-    "fstring_strip.py",
-    "with_socket_readline.py",
-];
+const FIXTURES: [&str; 2] = ["lesson_serv_simple.py", "with_socket_readline.py"];
 const RUNS: usize = 3;
 
 fn class_size() -> usize {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -40,7 +41,7 @@ fn class() -> tempfile::TempDir {
     put(
         class,
         "dave",
-        "fixtures/serv_simple/pass/fstring_strip.py",
+        "fixtures/serv_simple/pass/with_socket_readline.py",
         "serv_simple.py",
     );
     put(
@@ -258,22 +259,29 @@ fn class_for_a_person() {
 
 /// Three submissions with port 8000 written in them, each waiting until all three have
 /// started before it listens: they get full marks only if graded at the same time, each
-/// with a port 8000 of its own.
+/// with a port 8000 of its own. They meet on a Unix socket of the test's (the filesystem
+/// they see is read-only, but a socket on it can be connected to).
 #[test]
 fn hard_coded_ports_grade_in_parallel() {
     let dir = tempfile::tempdir().unwrap();
     let class = dir.path().join("class");
-    let met = dir.path().join("met");
-    std::fs::create_dir(&met).unwrap();
+    let rendezvous = dir.path().join("rendezvous.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&rendezvous).unwrap();
+    // Lets them all go once the three have come; a test that fails leaves it waiting.
+    std::thread::spawn(move || {
+        let mut met: Vec<_> = listener.incoming().take(3).map(Result::unwrap).collect();
+        for program in &mut met {
+            let _ = program.write_all(b"go");
+        }
+    });
     let lesson = std::fs::read_to_string("fixtures/serv_simple/pass/lesson_serv_simple.py")
         .unwrap()
         .replace("#!/usr/bin/python3", "");
     let program = format!(
-        "import os, sys, time\n\
-         met = sys.argv[1]\n\
-         open(os.path.join(met, os.path.basename(os.path.dirname(os.path.abspath(__file__)))), 'w').close()\n\
-         deadline = time.time() + 30\n\
-         while len(os.listdir(met)) < 3 and time.time() < deadline:\n    time.sleep(0.01)\n\
+        "import socket, sys\n\
+         met = socket.socket(socket.AF_UNIX)\n\
+         met.connect(sys.argv[1])\n\
+         met.recv(2)\n\
          {lesson}"
     );
     for id in ["ann", "ben", "cat"] {
@@ -286,7 +294,7 @@ fn hard_coded_ports_grade_in_parallel() {
         &[
             "python3".into(),
             "{dir}/serv_simple.py".into(),
-            met.display().to_string(),
+            rendezvous.display().to_string(),
         ],
     );
     assert_eq!(code, 0, "{r:#}");
