@@ -5,7 +5,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{command_for, grade_json, lab_of, not_passed};
+use common::{command_for, expected_failures, grade_json, lab_of, not_passed};
 use rstest::rstest;
 
 /// A correct program gets full marks and exit status 0.
@@ -29,13 +29,7 @@ fn passing_program_gets_full_marks(#[files("fixtures/*/pass/*")] fixture: PathBu
 fn failing_program_fails_exactly_the_expected_checks(
     #[files("fixtures/*/fail/*")] fixture: PathBuf,
 ) {
-    let source = std::fs::read_to_string(&fixture).unwrap();
-    let header = source
-        .lines()
-        .find_map(|line| line.split_once("socklab-expect-fail:").map(|(_, ids)| ids))
-        .unwrap_or_else(|| panic!("{} has no socklab-expect-fail header", fixture.display()));
-    let mut expected: Vec<String> = header.split_whitespace().map(String::from).collect();
-    expected.sort();
+    let expected = expected_failures(&fixture);
     assert!(
         !expected.is_empty(),
         "{}: the header names no check",

@@ -26,6 +26,18 @@ pub fn lab_of(fixture: &Path) -> String {
         .into_owned()
 }
 
+/// The checks a fail fixture names in its header (`# socklab-expect-fail: a b`), sorted.
+pub fn expected_failures(fixture: &Path) -> Vec<String> {
+    let source = std::fs::read_to_string(fixture).unwrap();
+    let header = source
+        .lines()
+        .find_map(|line| line.split_once("socklab-expect-fail:").map(|(_, ids)| ids))
+        .unwrap_or_else(|| panic!("{} has no socklab-expect-fail header", fixture.display()));
+    let mut expected: Vec<String> = header.split_whitespace().map(String::from).collect();
+    expected.sort();
+    expected
+}
+
 /// The command that runs a fixture: `python3 FILE`, or a C file compiled into `build_dir`.
 pub fn command_for(fixture: &Path, build_dir: &Path) -> Vec<String> {
     match fixture.extension().and_then(|e| e.to_str()) {

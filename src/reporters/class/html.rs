@@ -149,7 +149,9 @@ details.sub > summary:hover, details.sub[open] > summary { background: var(--cod
 .score.zero, .score.none { color: var(--fail); }
 .lost code { margin-right: .2rem; }
 .detail { padding: .5rem .5rem 1rem 1.6rem; }
-table.checks { width: 100%; border-collapse: collapse; margin: .5rem 0; }
+table.checks { width: 100%; border-collapse: collapse; margin: .5rem 0; table-layout: fixed; }
+table.checks th.pts { width: 4.5rem; }
+table.checks th.result { width: 7.5rem; }
 table.checks th, table.checks td { text-align: left; vertical-align: top; padding: .3rem .5rem .3rem 0; border-top: 1px solid var(--line); }
 table.checks td.pts { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .passed { color: var(--pass); }
@@ -159,6 +161,7 @@ table.checks td.pts { white-space: nowrap; font-variant-numeric: tabular-nums; }
 dl.evidence { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .15rem .75rem; margin: .25rem 0; }
 dl.evidence dt { color: var(--muted); }
 dl.evidence dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+dl.evidence pre { margin: 0; }
 pre { background: var(--code); padding: .5rem .6rem; border-radius: 4px; overflow-x: auto; margin: .35rem 0; white-space: pre; }
 details.more > summary { cursor: pointer; color: var(--accent); }
 footer { color: var(--muted); font-size: .8rem; text-align: center; }
@@ -586,7 +589,7 @@ fn submission(s: &Submission, html: &mut String) {
         }
     }
     html.push_str(
-        "<table class=\"checks\">\n<thead><tr><th>check</th><th>points</th><th>result</th></tr></thead>\n<tbody>\n",
+        "<table class=\"checks\">\n<thead><tr><th>check</th><th class=\"pts\">points</th><th class=\"result\">result</th></tr></thead>\n<tbody>\n",
     );
     for c in &r.checks {
         check(c, html);
@@ -639,21 +642,21 @@ fn check(c: &CheckResult, html: &mut String) {
             escape_html(reason)
         ),
         Outcome::Failed(f) => {
-            let mut evidence = format!(
-                "<dl class=\"evidence\"><dt>expected</dt><dd class=\"mono\">{}</dd><dt>got</dt><dd class=\"mono\">{}</dd><dt>why</dt><dd>{}</dd></dl>",
+            let transcript = if c.transcript.is_empty() {
+                String::new()
+            } else {
+                let lines: Vec<String> = text::transcript(&c.transcript).collect();
+                format!(
+                    "<dt>transcript</dt><dd><pre>{}</pre></dd>",
+                    escape_html(&lines.join("\n"))
+                )
+            };
+            format!(
+                "<dl class=\"evidence\"><dt>expected</dt><dd class=\"mono\">{}</dd><dt>got</dt><dd class=\"mono\">{}</dd><dt>why</dt><dd>{}</dd>{transcript}</dl>",
                 escape_html(&f.expected),
                 escape_html(&f.got),
                 escape_html(&f.message)
-            );
-            if !c.transcript.is_empty() {
-                let lines: Vec<String> = text::transcript(&c.transcript).collect();
-                let _ = write!(
-                    evidence,
-                    "<pre class=\"transcript\">{}</pre>",
-                    escape_html(&lines.join("\n"))
-                );
-            }
-            evidence
+            )
         }
     };
     let _ = writeln!(
