@@ -425,6 +425,10 @@ fn light_dark_print_and_phone() {
     browser.emulate("light", "screen");
     browser.viewport(390, 844, true);
     assert_fits(&browser, 390);
+    browser.execute(
+        "document.querySelector('details.sub[open]').scrollIntoView();",
+        json!([]),
+    );
     browser.screenshot(&screenshot_path("socklab-class-report-phone.png"));
 }
 
@@ -442,7 +446,8 @@ sys.exit(3)
 "#;
 
 /// What a student's program printed, and a folder name with markup and an escape in it,
-/// appear on the page as text: no raw control byte and no markup of theirs in the file
+/// appear on the page as text (beside them, a folder without the program is a row saying
+/// so): no raw control byte and no markup of theirs in the file
 /// (written to stdout without --output), no script but the page's own in the browser, no
 /// alert, and the bytes readable in the opened row.
 #[test]
@@ -450,6 +455,7 @@ fn student_bytes_show_as_text() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("noisy")).unwrap();
     std::fs::write(dir.path().join("noisy/serv_simple.py"), NOISY).unwrap();
+    std::fs::create_dir(dir.path().join("nothing")).unwrap();
     let odd_id = "<b onmouseover=alert(1)>\x1b[1m";
     std::fs::create_dir(dir.path().join(odd_id)).unwrap();
     std::fs::copy(
@@ -494,7 +500,12 @@ fn student_bytes_show_as_text() {
     );
     assert_eq!(handlers, 0);
     let ids: Vec<String> = rows(&browser).into_iter().map(|r| r.id).collect();
-    assert_eq!(ids, [r"<b onmouseover=alert(1)>\x1b[1m", "noisy"]);
+    assert_eq!(
+        ids,
+        [r"<b onmouseover=alert(1)>\x1b[1m", "noisy", "nothing"]
+    );
+    let nothing = browser.text(&browser.find("details.sub[data-id='nothing'] .lost"));
+    assert_eq!(nothing, "not graded: nothing has no serv_simple.py");
     browser.click(&browser.find("details.sub[data-id='noisy'] > summary"));
     let shown = browser.text(&browser.find("details.sub[data-id='noisy'] .detail"));
     assert!(
@@ -502,4 +513,10 @@ fn student_bytes_show_as_text() {
         "{shown}"
     );
     assert_eq!(browser.alert(), None, "a student's script ran");
+    browser.viewport(1000, 1400, false);
+    browser.execute(
+        "document.querySelector('details.sub[open]').scrollIntoView();",
+        json!([]),
+    );
+    browser.screenshot(&screenshot_path("socklab-class-report-escaped.png"));
 }

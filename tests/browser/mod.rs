@@ -103,7 +103,7 @@ impl Browser {
             chromedriver: child,
             port,
             session: String::new(),
-            profile: profile,
+            profile,
             _turn: turn,
         };
         let capabilities = json!({"capabilities": {"alwaysMatch": {

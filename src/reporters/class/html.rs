@@ -173,6 +173,8 @@ footer { color: var(--muted); font-size: .8rem; text-align: center; }
   .head .lost-head, .row .lost { grid-column: 1 / -1; }
   .head .lost-head { display: none; }
   .detail { padding-left: .5rem; }
+  table.checks th.pts { width: 3rem; }
+  table.checks th.result { width: 6.5rem; }
   dl.evidence { grid-template-columns: minmax(0, 1fr); }
 }
 @media print {
@@ -452,40 +454,42 @@ fn struggles(class: &ClassReport, html: &mut String) {
     html.push_str("<section aria-labelledby=\"struggles\">\n<h2 id=\"struggles\">Where the class struggled</h2>\n");
     let ranked = struggles_of(class);
     if ranked.is_empty() {
-        let _ = writeln!(
-            html,
-            "<p class=\"muted\">Every graded submission passed every check.</p>"
+        html.push_str(
+            "<p class=\"muted\">Every graded submission passed every check.</p>\n</section>\n",
         );
-    } else {
-        html.push_str("<ol class=\"ranking\">\n");
+        return;
     }
+    html.push_str("<ol class=\"ranking\">\n");
     for s in &ranked {
         let description = class
             .submissions
             .iter()
             .flat_map(|sub| &sub.report.checks)
             .find(|c| c.id == s.check)
-            .map(|c| c.description.as_str())
-            .unwrap_or("");
+            .map_or("", |c| c.description.as_str());
         let share = 100.0 * s.not_passed as f64 / graded.max(1) as f64;
         let not_reached = if s.not_reached > 0 {
             format!(" ({} not reached)", s.not_reached)
         } else {
             String::new()
         };
-        let reason = match &s.reason {
-            Some(t) => format!(
-                "<p class=\"reason\">{} <span class=\"muted\">({} of {})</span></p>{}",
+        let reason = s.reason.as_ref().map_or(String::new(), |t| {
+            // The reason comes from the failures, or from the not-reached when none failed.
+            let among = if s.not_passed > s.not_reached {
+                "failures"
+            } else {
+                "not reached"
+            };
+            let then = t.then.as_deref().map_or(String::new(), |then| {
+                format!("<p class=\"then\">{}</p>", escape_html(then))
+            });
+            format!(
+                "<p class=\"reason\">{} <span class=\"muted\">({} of {} {among})</span></p>{then}",
                 escape_html(&t.line),
                 t.count,
                 t.of,
-                t.then
-                    .as_deref()
-                    .map(|then| format!("<p class=\"then\">{}</p>", escape_html(then)))
-                    .unwrap_or_default()
-            ),
-            None => String::new(),
-        };
+            )
+        });
         let _ = writeln!(
             html,
             r#"<li data-check="{check}" data-not-passed="{n}"><div class="rank-head"><code>{check}</code> <span class="desc">{description}</span> <span class="count">{n} of {graded} did not pass{not_reached}</span></div>
@@ -496,10 +500,7 @@ fn struggles(class: &ClassReport, html: &mut String) {
             description = escape_html(description),
         );
     }
-    if !ranked.is_empty() {
-        html.push_str("</ol>\n");
-    }
-    html.push_str("</section>\n");
+    html.push_str("</ol>\n</section>\n");
 }
 
 /// A row per submission, sortable, each opening onto its checks.
