@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::{grade_json, not_passed, socklab};
+use common::{grade_json, not_passed, processes_with, socklab};
 
 fn fixture(name: &str) -> String {
     format!("fixtures/hostile/{name}")
@@ -75,14 +75,7 @@ fn hundreds_of_escaped_children_are_gone_after_the_run() {
         &["python3", &fixture("setsid_children.py"), &token],
     );
     assert_eq!(code, 1);
-    let left: Vec<_> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|p| {
-            std::fs::read(p.path().join("cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&token))
-        })
-        .collect();
+    let left = processes_with(&token);
     assert!(left.is_empty(), "{} processes left running", left.len());
     let (code, report) = grade_json(
         "serv_simple",
@@ -205,13 +198,9 @@ fn misbehaving_submissions_do_not_disturb_the_class() {
         .map(|(id, _)| id.as_str())
         .collect();
     assert_eq!(full, ["ann", "dee"], "{scores:?}");
-    let left = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|p| {
-            std::fs::read(p.path().join("cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&token))
-        })
-        .count();
-    assert_eq!(left, 0, "processes left running");
+    assert_eq!(
+        processes_with(&token),
+        Vec::<String>::new(),
+        "processes left running"
+    );
 }
