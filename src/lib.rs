@@ -15,6 +15,7 @@
 //! - [`report`]: plain data: outcomes, reports, and the events reporters consume.
 //! - [`reporters`]: human and JSON output, apart from grading.
 //! - [`reference`]: Rust programs that behave as the lesson's Python ones (`socklab ref`).
+//! - [`netcat`]: `socklab nc`, a reference netcat that talks byte-exact with OpenBSD nc.
 //! - [`escape`]: showing bytes the way Python prints them (`b'Hello!\n'`).
 //! - [`error`]: the harness's own errors, and the exit codes.
 
@@ -23,6 +24,7 @@ pub mod escape;
 pub mod init;
 pub mod labs;
 pub mod launch;
+pub mod netcat;
 pub mod reference;
 pub mod report;
 pub mod reporters;

@@ -12,7 +12,7 @@ use socklab::launch::Program;
 use socklab::reporters::{self, Format};
 use socklab::runner::{self, Config};
 use socklab::session::Timeouts;
-use socklab::{init, labs, reference, sandbox};
+use socklab::{init, labs, netcat, reference, sandbox};
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +46,22 @@ enum Command {
     },
     /// Run the Rust reference program of a lab: socklab ref serv_tcp 8000
     Ref { lab: String, port: u16 },
+    /// A reference netcat: socklab nc -lnv 9000, socklab nc 127.0.0.1 9000 (-h for more)
+    // Its arguments are netcat's, parsed by netcat's rules (src/netcat/args.rs, -h included),
+    // so clap hands them over as they come, flags and all. It exits as netcat does (1 for any
+    // error, bad usage included), not with socklab's grading codes (2 for bad usage).
+    #[command(
+        disable_help_flag = true,
+        after_long_help = netcat::HELP
+    )]
+    Nc {
+        #[arg(
+            allow_hyphen_values = true,
+            trailing_var_arg = true,
+            value_name = "NC_ARGS"
+        )]
+        args: Vec<String>,
+    },
     /// The program's init inside its namespace (internal).
     #[command(name = "__init", hide = true)]
     Init {
@@ -95,6 +111,7 @@ fn run(command: Command) -> Result<i32> {
             program,
         } => check(&lab, format, timeout, &program),
         Command::Ref { lab, port } => reference::run(&lab, port),
+        Command::Nc { args } => Ok(netcat::main(&args)),
         Command::Init { .. } => unreachable!("handled in main"),
     }
 }
