@@ -55,15 +55,13 @@ impl Nc {
     }
 
     /// Listens on `port` with -v (its first line says it is ready).
-    fn listen(self, port: u16, extra: &[&str]) -> Command {
+    fn listen(self, port: u16) -> Command {
         let port = port.to_string();
-        let mut args: Vec<&str> = extra.to_vec();
         match self {
-            // ncat has no -n -v lines like OpenBSD's; -v prints "Ncat: Listening on ...".
-            Nc::Ncat => args.extend(["-4", "-l", "-v", port.as_str()]),
-            _ => args.extend(["-lnv", port.as_str()]),
+            // ncat's -v says "Ncat: Listening on 0.0.0.0:PORT"; -4, or it listens on :: too.
+            Nc::Ncat => self.cmd(&["-4", "-l", "-v", &port]),
+            _ => self.cmd(&["-lnv", &port]),
         }
-        self.cmd(&args)
     }
 }
 
@@ -173,6 +171,10 @@ impl Output {
         self.wait(&what, |g| {
             g.bytes.windows(needle.len()).any(|w| w == needle)
         })
+    }
+
+    fn wait_len(&self, len: usize) -> Vec<u8> {
+        self.wait(&format!("{len} bytes"), |g| g.bytes.len() >= len)
     }
 
     /// Everything, once the stream has ended.
@@ -369,15 +371,13 @@ fn tcp_bulk_to_the_listener(#[case] listener: Nc, #[case] connector: Nc) {
     let port = free_port();
     let data = binary(BULK, 1);
     let answer = b"send it\n";
-    let mut server = Proc::listening("listener", listener.listen(port, &[]), Input::Held);
+    let mut server = Proc::listening("listener", listener.listen(port), Input::Held);
     let mut client = Proc::start("connector", connector.connect(port, &[]), Input::Held);
     server.type_in(answer);
     client.out.wait_for(answer);
     client.type_in(&data);
     client.close_stdin();
-    server
-        .out
-        .wait(&format!("{BULK} bytes"), |g| g.bytes.len() >= BULK);
+    server.out.wait_len(BULK);
     // socklab nc, with its stdin a pipe, sends all of it before it ends; OpenBSD nc has
     // ended already, at the connector's end of stream.
     server.close_stdin();
@@ -398,15 +398,13 @@ fn tcp_bulk_from_the_listener(#[case] listener: Nc, #[case] connector: Nc) {
     let hello = b"hello\n";
     let server = Proc::listening(
         "listener",
-        listener.listen(port, &[]),
+        listener.listen(port),
         Input::Bytes(data.clone()),
     );
     let mut client = Proc::start("connector", connector.connect(port, &[]), Input::Held);
     client.type_in(hello);
     server.out.wait_for(hello);
-    client
-        .out
-        .wait(&format!("{BULK} bytes"), |g| g.bytes.len() >= BULK);
+    client.out.wait_len(BULK);
     client.close_stdin();
     client.finish().assert_success().assert_stdout(&data);
     server.finish().assert_success().assert_stdout(hello);
@@ -419,7 +417,7 @@ fn tcp_bulk_from_the_listener(#[case] listener: Nc, #[case] connector: Nc) {
 fn tcp_listener_sends_all_after_the_peer_half_closed() {
     let port = free_port();
     let data = binary(BULK, 3);
-    let mut server = Proc::listening("socklab nc -l", Nc::Socklab.listen(port, &[]), Input::Held);
+    let mut server = Proc::listening("socklab nc -l", Nc::Socklab.listen(port), Input::Held);
     let mut client = Proc::start("OpenBSD nc -N", Nc::OpenBsd.connect(port, &[]), Input::Held);
     client.type_in(b"bye\n");
     client.close_stdin();
@@ -438,7 +436,7 @@ fn tcp_both_ways_at_once() {
     let down = binary(BULK, 5);
     let server = Proc::listening(
         "listener",
-        Nc::Socklab.listen(port, &[]),
+        Nc::Socklab.listen(port),
         Input::Bytes(down.clone()),
     );
     let client = Proc::start(
@@ -500,52 +498,29 @@ fn peer_hang_up_ends_a_terminal_session() {
 // ---------------------------------------------------------------------------------------
 // UDP
 
-/// socklab nc -ulnv answers the OpenBSD nc that sent the first datagram, a line each way.
-#[test]
-fn udp_socklab_listens_openbsd_sends() {
-    let port = free_port();
-    let mut server = Proc::listening(
-        "socklab nc -ulnv",
-        Nc::Socklab.cmd(&["-ulnv", &port.to_string()]),
-        Input::Held,
-    );
+/// A UDP listener answers the netcat that sent the first datagram: a line each way, then
+/// one more, each printed as sent.
+#[rstest]
+#[case::socklab_listens_openbsd_sends(Nc::Socklab, Nc::OpenBsd)]
+#[case::openbsd_listens_socklab_sends(Nc::OpenBsd, Nc::Socklab)]
+fn udp_a_line_each_way(#[case] listener: Nc, #[case] connector: Nc) {
+    let port = free_port().to_string();
+    let mut server = Proc::listening("listener", listener.cmd(&["-ulnv", &port]), Input::Held);
     let mut client = Proc::start(
-        "OpenBSD nc -u",
-        Nc::OpenBsd.cmd(&["-u", "127.0.0.1", &port.to_string()]),
+        "connector",
+        connector.cmd(&["-u", "127.0.0.1", &port]),
         Input::Held,
     );
-    client.type_in(b"hello from openbsd\n");
-    server.out.wait_for(b"hello from openbsd\n");
-    server.type_in(b"hello from socklab\n");
-    client.out.wait_for(b"hello from socklab\n");
-    client.type_in(b"again\n");
-    server.out.wait_for(b"hello from openbsd\nagain\n");
-    assert!(
-        server
-            .err
-            .text()
-            .contains("Connection received on 127.0.0.1 ")
+    client.type_in(b"first line\n");
+    server.out.wait_for(b"first line\n");
+    server.type_in(b"answer\n");
+    client.out.wait_for(b"answer\n");
+    client.type_in(b"second line\n");
+    assert_eq!(
+        server.out.wait_for(b"second line\n"),
+        b"first line\nsecond line\n"
     );
-}
-
-/// socklab nc -u talks to OpenBSD nc -ulnv, a line each way.
-#[test]
-fn udp_openbsd_listens_socklab_sends() {
-    let port = free_port();
-    let mut server = Proc::listening(
-        "OpenBSD nc -ulnv",
-        Nc::OpenBsd.cmd(&["-ulnv", &port.to_string()]),
-        Input::Held,
-    );
-    let mut client = Proc::start(
-        "socklab nc -u",
-        Nc::Socklab.cmd(&["-u", "127.0.0.1", &port.to_string()]),
-        Input::Held,
-    );
-    client.type_in(b"hello from socklab\n");
-    server.out.wait_for(b"hello from socklab\n");
-    server.type_in(b"hello from openbsd\n");
-    client.out.wait_for(b"hello from openbsd\n");
+    assert_eq!(client.out.text(), "answer\n");
 }
 
 /// A UDP listener hears only the peer of its first datagram, keeps printing after its own
