@@ -18,7 +18,7 @@ pub mod pump;
 pub mod tcp;
 pub mod udp;
 
-use std::io;
+use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 pub use args::{HELP, Options, Parsed};
@@ -48,7 +48,8 @@ impl NcError {
 pub fn main(args: &[String]) -> i32 {
     let result = match args::parse(args) {
         Ok(Parsed::Help) => {
-            println!("{HELP}");
+            // A reader that stops early (`| head`) is no error of ours.
+            let _ = writeln!(io::stdout(), "{HELP}");
             return EXIT_OK;
         }
         Ok(Parsed::Run(opts)) => run(&opts),

@@ -1,5 +1,5 @@
 //! Addresses in and out: what the user typed, resolved (numerically only with -n), and the
-//! lines OpenBSD nc prints with -v, with names looked up in reverse unless -n.
+//! lines OpenBSD nc prints with -v, with addresses named from /etc/hosts unless -n.
 //!
 //! OpenBSD nc 1.219 (Debian), as observed on loopback:
 //! ```text
@@ -13,7 +13,7 @@
 //! nc: connect to 127.0.0.1 port 1 (tcp) failed: Connection refused
 //! ```
 
-use std::ffi::{CStr, c_char};
+use std::ffi::CStr;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 
@@ -148,34 +148,31 @@ pub fn plain(e: &io::Error) -> String {
     }
 }
 
-/// The name of `ip` from the system's resolver (127.0.0.1 is `localhost` through /etc/hosts),
-/// or the number with -n, when there is none, and for the wildcard address.
+/// The name /etc/hosts gives `ip` (127.0.0.1 is `localhost`), or the number: with -n, when
+/// there is none, and for the wildcard address. OpenBSD nc asks the resolver, and so DNS for
+/// an address /etc/hosts does not know (::1 here); socklab nc never looks names up in
+/// reverse over the network, so a -v line costs no query and no wait in a sandbox without
+/// DNS, and reads the same as OpenBSD's wherever /etc/hosts answers.
 fn host_name(ip: IpAddr, numeric: bool) -> String {
     if numeric || ip.is_unspecified() {
         return ip.to_string();
     }
-    let addr = socket2::SockAddr::from(SocketAddr::new(ip, 0));
-    let mut name: [c_char; libc::NI_MAXHOST as usize] = [0; libc::NI_MAXHOST as usize];
-    // SAFETY: `addr` is a valid sockaddr of `addr.len()` bytes, and `name` a writable buffer
-    // of the length given; getnameinfo NUL-terminates what it writes there.
-    let rc = unsafe {
-        libc::getnameinfo(
-            addr.as_ptr().cast(),
-            addr.len(),
-            name.as_mut_ptr(),
-            name.len() as libc::socklen_t,
-            std::ptr::null_mut(),
-            0,
-            0,
-        )
-    };
-    if rc != 0 {
-        return ip.to_string();
-    }
-    // SAFETY: on success `name` holds a NUL-terminated string.
-    unsafe { CStr::from_ptr(name.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    hosts_name(ip, &hosts).unwrap_or_else(|| ip.to_string())
+}
+
+/// The first name of the first line of a hosts file that is about `ip`.
+fn hosts_name(ip: IpAddr, hosts: &str) -> Option<String> {
+    hosts.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or_default();
+        let mut fields = line.split_whitespace();
+        let addr: IpAddr = fields.next()?.parse().ok()?;
+        if addr == ip {
+            fields.next().map(str::to_string)
+        } else {
+            None
+        }
+    })
 }
 
 /// The service /etc/services names for `port` (`http-alt` for 8080/tcp), if any. Call it
@@ -254,6 +251,18 @@ mod tests {
             target("localhost", "127.0.0.1".parse().unwrap(), true),
             "localhost"
         );
+    }
+
+    /// Reverse names come from the hosts file: the first line about the address, comments
+    /// and other addresses skipped.
+    #[test]
+    fn names_from_the_hosts_file() {
+        let hosts = "# 127.0.0.1 commented\n::1 ip6-localhost ip6-loopback\n\
+                     127.0.0.1\tlocalhost\n127.0.0.1 vm\nnot-an-address name\n";
+        let name = |ip: &str| hosts_name(ip.parse().unwrap(), hosts);
+        assert_eq!(name("127.0.0.1").as_deref(), Some("localhost"));
+        assert_eq!(name("::1").as_deref(), Some("ip6-localhost"));
+        assert_eq!(name("10.0.0.1"), None);
     }
 
     /// -n refuses names without asking any resolver; numbers pass, bracketed IPv6 too.
