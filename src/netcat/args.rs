@@ -20,7 +20,8 @@ usage: socklab nc [-lnuvN] [-p PORT] [HOST] PORT
 Options (combine them as in -lnv):
   -l        listen for one connection (TCP) or one peer (UDP) instead of connecting
   -u        UDP instead of TCP
-  -n        numeric addresses only: no DNS lookups, forward or reverse
+  -n        numeric addresses only: no name lookups (without it HOST may be a name,
+            and -v names addresses found in /etc/hosts; never by reverse DNS)
   -v        verbose: say on stderr what is bound, received and connected, as OpenBSD nc
   -p PORT   with -l, the port to listen on; otherwise the local port to connect from
   -N        accepted for OpenBSD nc's sake: end of stdin always shuts down sending
