@@ -223,7 +223,7 @@ fn main() {
         bytes.to_string()
     };
     let mut floor_row = Row {
-        label: format!("floor: head -c {amount} /dev/zero | (splice)"),
+        label: format!("floor: head -c {amount} /dev/zero, no nc"),
         times: Vec::new(),
     };
     let mut rows: Vec<Row> = pairs
@@ -244,18 +244,22 @@ fn main() {
     let baseline = rows[0].median();
     println!();
     println!(
-        "| {:<38} | {:>8} | {:>8} | {:>8} | {:>6} | {:>10} |",
+        "| {:<40} | {:>8} | {:>8} | {:>8} | {:>6} | {:>10} |",
         "transfer", "median", "min", "max", "GB/s", "vs OpenBSD"
     );
     println!(
-        "|{:-<40}|{:->10}|{:->10}|{:->10}|{:->8}|{:->12}|",
+        "|{:-<42}|{:->10}|{:->10}|{:->10}|{:->8}|{:->12}|",
         "", "", "", "", "", ""
     );
-    for row in std::iter::once(&floor_row).chain(&rows) {
+    for (i, row) in std::iter::once(&floor_row).chain(&rows).enumerate() {
         let median = row.median();
-        let ratio = baseline.as_secs_f64() / median.as_secs_f64();
+        let ratio = if i == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.2}x", baseline.as_secs_f64() / median.as_secs_f64())
+        };
         println!(
-            "| {:<38} | {:>8} | {:>8} | {:>8} | {:>6.2} | {:>9.2}x |",
+            "| {:<40} | {:>8} | {:>8} | {:>8} | {:>6.2} | {:>10} |",
             row.label,
             secs(median),
             secs(*row.times.iter().min().unwrap()),

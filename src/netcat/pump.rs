@@ -1,14 +1,19 @@
 //! Moving a byte stream from one file descriptor to another as fast as the kernel allows.
 //!
-//! splice(2) moves pages between a pipe and a socket, a file or /dev/null without copying
-//! them through user space. It needs a pipe at one end, and socklab nc always uses a pipe of
-//! its own, even when stdin or stdout is a pipe already: splice holds a pipe's lock for as
-//! long as the other end blocks (a full socket buffer, a socket with nothing to read), and
-//! on a pipe shared with another process that lock would stall that process's reads or
-//! writes, even non-blocking ones. Our pipe is emptied after each fill, so filling it never
-//! blocks. Where splice cannot work (a terminal, a file opened for appending), read and
-//! write with a large buffer take over, even halfway through. A descriptor left non-blocking
-//! by whoever started us is waited on with poll rather than spun on.
+//! - From a socket (or a file) to anything but a terminal: splice(2), which moves pages
+//!   without copying them through user space. It needs a pipe at one end, and socklab nc
+//!   always uses a pipe of its own, emptied after each fill: splice holds a pipe's lock for as
+//!   long as the other end blocks (a socket with nothing to read), and on a pipe shared with
+//!   another process that lock would stall its reads, even non-blocking ones.
+//! - From a pipe (`head -c 1G /dev/zero | socklab nc`): read and write with a large buffer.
+//!   Copying out leaves the writer's pages in the pipe, to be refilled while still in cache;
+//!   splice would take them away and make the writer fill fresh ones. Measured on 1 GiB over
+//!   loopback: about 20% faster than splicing through our pipe, which was itself faster
+//!   than splicing from the shared pipe directly.
+//! - Stdin and stdout pipes are grown to 1 MiB where allowed: fewer wake-ups on both sides.
+//! - Where splice cannot work (a terminal, a file opened for appending), read and write take
+//!   over, even halfway through. A descriptor left non-blocking by whoever started us is
+//!   waited on with poll rather than spun on.
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -16,18 +21,24 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::stat::{SFlag, fstat};
 use nix::unistd::{isatty, pipe2, read, write};
 
-/// The capacity asked for our pipe: the default limit for unprivileged users
+/// The capacity asked for pipes: the default limit for unprivileged users
 /// (/proc/sys/fs/pipe-max-size).
 const PIPE_SIZE: usize = 1 << 20;
-/// The buffer when splice cannot be used.
+/// The buffer for read and write.
 const BUFFER_SIZE: usize = 256 * 1024;
 
 /// Copies from `src` until its end; returns how many bytes moved. An error is from either
 /// side: `EPIPE` means `dst` is gone.
 pub fn copy(src: BorrowedFd, dst: BorrowedFd) -> io::Result<u64> {
-    if isatty(src).unwrap_or(false) || isatty(dst).unwrap_or(false) {
+    for fd in [src, dst] {
+        if is_pipe(fd) {
+            grow(fd);
+        }
+    }
+    if is_pipe(src) || isatty(src).unwrap_or(false) || isatty(dst).unwrap_or(false) {
         return read_write(src, dst, 0);
     }
     via_pipe(src, dst)
@@ -144,6 +155,11 @@ fn wait(fd: BorrowedFd, events: PollFlags) -> io::Result<()> {
     }
 }
 
+fn is_pipe(fd: BorrowedFd) -> bool {
+    fstat(fd)
+        .is_ok_and(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFIFO)
+}
+
 /// Asks for a pipe of [`PIPE_SIZE`]; returns the capacity it has.
 fn grow(fd: BorrowedFd) -> usize {
     let wanted = PIPE_SIZE as libc::c_int;
@@ -190,7 +206,7 @@ mod tests {
         assert!(reader.join().unwrap() == data, "bytes differ");
     }
 
-    /// Pipe to socket: another process's pipe, then ours.
+    /// Pipe to socket, by read and write.
     #[test]
     fn pipe_to_socket() {
         let data = pattern(2 << 20);
@@ -217,8 +233,8 @@ mod tests {
     }
 
     /// A file opened for appending (`>> log`) refuses splice with EINVAL once our pipe
-    /// already holds bytes: plain writes take over from there, and every byte arrives once,
-    /// in order, whether the source is a pipe or a socket.
+    /// already holds bytes (from a socket): plain writes take over from there, and every
+    /// byte arrives once, in order; from a pipe, plain writes do it all.
     #[test]
     fn append_only_output_falls_back_to_writes() {
         let data = pattern(1 << 20);
