@@ -5,6 +5,9 @@
 //! - 1: the program lost marks: its fault, and the report says why.
 //! - 2: the harness could not grade: bad usage, unknown lab, a program that cannot be run,
 //!   or trouble of the harness's own. Never a panic.
+//!
+//! `socklab nc` is a netcat, not a grading command, and exits as netcats do: 0, or 1 for any
+//! error, bad usage included (`netcat::EXIT_OK`, `netcat::EXIT_ERROR`).
 
 use std::path::PathBuf;
 

@@ -22,6 +22,7 @@
 //! - [`rubric`]: points from a TOML file, without a rebuild.
 //! - [`partner`]: `socklab partner`, the other terminal for a student practising alone.
 //! - [`reference`]: Rust programs that behave as the lesson's Python ones (`socklab ref`).
+//! - [`netcat`]: `socklab nc`, a reference netcat that talks byte-exact with OpenBSD nc.
 //! - [`escape`]: showing bytes the way Python prints them (`b'Hello!\n'`).
 //! - [`error`]: the harness's own errors, and the exit codes.
 
@@ -32,6 +33,7 @@ pub mod escape;
 pub mod init;
 pub mod labs;
 pub mod launch;
+pub mod netcat;
 pub mod partner;
 pub mod reference;
 pub mod report;

@@ -20,7 +20,7 @@ use socklab::rubric::Rubric;
 use socklab::runner::{self, Config};
 use socklab::script::Lab;
 use socklab::session::Timeouts;
-use socklab::{init, labs, partner, reference, sandbox};
+use socklab::{init, labs, netcat, partner, reference, sandbox};
 
 #[derive(Parser)]
 #[command(
@@ -98,6 +98,22 @@ enum Command {
         /// Seconds of silence after which the chat ends.
         #[arg(long, default_value = "120", value_parser = parse_seconds)]
         idle: Duration,
+    },
+    /// A reference netcat: socklab nc -lnv 9000, socklab nc 127.0.0.1 9000 (-h for more)
+    // Its arguments are netcat's, parsed by netcat's rules (src/netcat/args.rs, -h included),
+    // so clap hands them over as they come, flags and all. It exits as netcat does (1 for any
+    // error, bad usage included), not with socklab's grading codes (2 for bad usage).
+    #[command(
+        disable_help_flag = true,
+        after_long_help = netcat::HELP
+    )]
+    Nc {
+        #[arg(
+            allow_hyphen_values = true,
+            trailing_var_arg = true,
+            value_name = "NC_ARGS"
+        )]
+        args: Vec<String>,
     },
     /// The program's init inside its namespace (internal).
     #[command(name = "__init", hide = true)]
@@ -253,6 +269,7 @@ fn run(command: Command) -> Result<i32> {
                 idle,
             })
         }
+        Command::Nc { args } => Ok(netcat::main(&args)),
         Command::Init { .. } => unreachable!("handled in main"),
     }
 }

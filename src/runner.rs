@@ -20,6 +20,8 @@ use crate::session::{Probe, Session, TimedOut, Timeouts};
 const CONNECT_RETRY_MAX: Duration = Duration::from_millis(4);
 /// How often a connect that keeps being refused looks at what listens instead.
 const LISTENER_SCAN_EVERY: Duration = Duration::from_millis(200);
+/// How long to watch for a second datagram after a line that came without its newline.
+const SPLIT_LINE_WINDOW: Duration = Duration::from_millis(100);
 /// How much of unmatched output a failure shows.
 const GOT_SHOWN_BYTES: usize = 400;
 
@@ -779,7 +781,7 @@ fn receives_datagram(s: &mut Session, peer: &'static str, want: &Received) -> Re
                     ..Failure::default()
                 })
             }
-            Verdict::Matched(_) => Probe::Ready(()),
+            Verdict::Matched(_) => Probe::Ready(data),
             _ => {
                 let message = if want.awaited().starts_with(&data) && !data.is_empty() {
                     format!("{peer} received only part of the line in one datagram: send the whole line in one sendto()")
@@ -795,20 +797,46 @@ fn receives_datagram(s: &mut Session, peer: &'static str, want: &Received) -> Re
             }
         }
     });
-    result.unwrap_or_else(|TimedOut { waited }| {
-        let local = s.peer_local_addr(peer);
-        Err(Failure {
-            expected: expected.clone(),
-            got: "nothing".into(),
-            message: format!(
-                "no datagram reached {peer}{} within {}",
-                local.map(|a| format!(" at {a}")).unwrap_or_default(),
-                seconds(waited)
-            ),
-            waited: Some(waited),
-            program_gone: false,
-        })
-    })
+    let data = match result {
+        Ok(Ok(data)) => data,
+        Ok(Err(failure)) => return Err(failure),
+        Err(TimedOut { waited }) => return Err(no_datagram(s, peer, &expected, waited)),
+    };
+    // A line sent without its newline may be followed by the newline in a datagram of its
+    // own: watch a moment for one, so that the check that got the line is the one to fail.
+    if !data.ends_with(b"\n") {
+        s.watch_for(SPLIT_LINE_WINDOW, |s| {
+            s.datagrams(peer).is_some_and(|d| !d.inbox.is_empty())
+        });
+        if let Some((_, extra)) = s.datagrams_mut(peer).and_then(|d| d.inbox.pop_front()) {
+            return Err(Failure {
+                expected,
+                got: format!(
+                    "{} and then {}",
+                    escape::python_bytes(&data),
+                    escape::python_bytes(&extra)
+                ),
+                message: "the line came as more than one datagram: send it in one sendto()".into(),
+                ..Failure::default()
+            });
+        }
+    }
+    Ok(())
+}
+
+fn no_datagram(s: &Session, peer: &str, expected: &str, waited: Duration) -> Failure {
+    let local = s.peer_local_addr(peer);
+    Failure {
+        expected: expected.to_string(),
+        got: "nothing".into(),
+        message: format!(
+            "no datagram reached {peer}{} within {}",
+            local.map(|a| format!(" at {a}")).unwrap_or_default(),
+            seconds(waited)
+        ),
+        waited: Some(waited),
+        program_gone: false,
+    }
 }
 
 /// End of input on the keyboard (^D); if the program goes on, Ctrl-C. It passes if either

@@ -68,6 +68,7 @@ pub struct Fallback {
     pub why: &'static str,
 }
 
+#[derive(Clone)]
 pub struct Check {
     /// Stable name, used in reports, rubrics and fixtures (`prints_client`).
     pub id: &'static str,

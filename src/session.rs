@@ -615,6 +615,16 @@ impl Session {
         self.last_raw = None;
     }
 
+    pub fn datagrams(&self, name: &str) -> Option<&DatagramPeer> {
+        self.peers
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| match &p.state {
+                PeerState::Datagrams(d) => Some(d),
+                _ => None,
+            })
+    }
+
     pub fn datagrams_mut(&mut self, name: &str) -> Option<&mut DatagramPeer> {
         self.peer_mut(name).and_then(|p| match &mut p.state {
             PeerState::Datagrams(d) => Some(d),
@@ -688,6 +698,12 @@ impl Session {
             };
             self.pump(wake);
         }
+    }
+
+    /// Reads events for at most `window`, or until `done`: for "and nothing else after it"
+    /// checks, which only the absence of an event can settle.
+    pub fn watch_for(&mut self, window: Duration, done: impl FnMut(&Session) -> bool) {
+        self.pump_until(Instant::now() + window, done);
     }
 
     fn pump_until(&mut self, deadline: Instant, mut done: impl FnMut(&Session) -> bool) {

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -259,47 +258,99 @@ fn class_for_a_person() {
 
 /// Three submissions with port 8000 written in them, each waiting until all three have
 /// started before it listens: they get full marks only if graded at the same time, each
-/// with a port 8000 of its own. They meet on a Unix socket of the test's (the filesystem
-/// they see is read-only, but a socket on it can be connected to).
+/// with a port 8000 of its own. They meet through two FIFOs, which work on the read-only
+/// filesystem a program sees: each says it started on one, then waits on the other, which
+/// the test opens only once all three have started.
 #[test]
 fn hard_coded_ports_grade_in_parallel() {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+
     let dir = tempfile::tempdir().unwrap();
     let class = dir.path().join("class");
-    let rendezvous = dir.path().join("rendezvous.sock");
-    let listener = std::os::unix::net::UnixListener::bind(&rendezvous).unwrap();
-    // Lets them all go once the three have come; a test that fails leaves it waiting.
-    std::thread::spawn(move || {
-        let mut met: Vec<_> = listener.incoming().take(3).map(Result::unwrap).collect();
-        for program in &mut met {
-            let _ = program.write_all(b"go");
-        }
-    });
+    let started = dir.path().join("started");
+    let go = dir.path().join("go");
+    for fifo in [&started, &go] {
+        nix::unistd::mkfifo(fifo, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+    }
     let lesson = std::fs::read_to_string("fixtures/serv_simple/pass/lesson_serv_simple.py")
         .unwrap()
         .replace("#!/usr/bin/python3", "");
     let program = format!(
-        "import socket, sys\n\
-         met = socket.socket(socket.AF_UNIX)\n\
-         met.connect(sys.argv[1])\n\
-         met.recv(2)\n\
+        "import sys\n\
+         open(sys.argv[1], 'w').write('x')\n\
+         open(sys.argv[2], 'rb', buffering=0).read(1)\n\
          {lesson}"
     );
     for id in ["ann", "ben", "cat"] {
         std::fs::create_dir_all(class.join(id)).unwrap();
         std::fs::write(class.join(id).join("serv_simple.py"), &program).unwrap();
     }
-    let (code, r) = grade_json(
-        &class,
-        &["--jobs", "3"],
-        &[
-            "python3".into(),
-            "{dir}/serv_simple.py".into(),
-            rendezvous.display().to_string(),
-        ],
-    );
-    assert_eq!(code, 0, "{r:#}");
+    // Read-write opens of a FIFO never block, and keep it open for the programs.
+    let fifo = |path: &std::path::Path| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .unwrap()
+    };
+    let mut started_fifo = fifo(&started);
+    let mut grading = socklab()
+        .args(["grade", "serv_simple"])
+        .arg(&class)
+        .args([
+            "--format",
+            "json",
+            "--jobs",
+            "3",
+            "--",
+            "python3",
+            "{dir}/serv_simple.py",
+        ])
+        .arg(&started)
+        .arg(&go)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut count = 0;
+    while count < 3 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(
+            !left.is_zero(),
+            "only {count} of 3 programs started at once"
+        );
+        let mut pfd = libc::pollfd {
+            fd: started_fifo.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pfd, 1, left.as_millis() as i32) };
+        let mut buf = [0u8; 8];
+        if let Ok(n) = started_fifo.read(&mut buf) {
+            count += n;
+        }
+    }
+    let mut go_fifo = fifo(&go);
+    go_fifo.write_all(b"xxx").unwrap();
+
+    let mut out = Vec::new();
+    grading
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
+    let code = grading.wait().unwrap().code();
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(code, Some(0), "{r:#}");
     assert_eq!(r["jobs"], 3);
     assert_eq!(r["summary"]["full_marks"], 3, "{r:#}");
+    drop(go_fifo);
 }
 
 /// With the program named by `{dir}` itself, a folder whose program is not executable or

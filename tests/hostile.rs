@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::{grade_json, not_passed, socklab};
+use common::{grade_json, not_passed, processes_with, socklab};
 
 fn fixture(name: &str) -> String {
     format!("fixtures/hostile/{name}")
@@ -75,14 +75,7 @@ fn hundreds_of_escaped_children_are_gone_after_the_run() {
         &["python3", &fixture("setsid_children.py"), &token],
     );
     assert_eq!(code, 1);
-    let left: Vec<_> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|p| {
-            std::fs::read(p.path().join("cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&token))
-        })
-        .collect();
+    let left = processes_with(&token);
     assert!(left.is_empty(), "{} processes left running", left.len());
     let (code, report) = grade_json(
         "serv_simple",
@@ -149,5 +142,65 @@ fn megabytes_to_the_peer_fail_one_check() {
         report.to_string().len() < 1 << 20,
         "report of {} bytes",
         report.to_string().len()
+    );
+}
+
+/// In a class, submissions that flood their screen, scatter hundreds of escaped children or
+/// exit at once, graded two at a time beside correct ones, leave the correct ones' verdicts
+/// untouched and nothing running afterwards.
+#[test]
+fn misbehaving_submissions_do_not_disturb_the_class() {
+    let token = format!("socklab-class-{}", std::process::id());
+    let class = tempfile::tempdir().unwrap();
+    for (id, fixture) in [
+        ("ann", "fixtures/serv_simple/pass/lesson_serv_simple.py"),
+        ("bob", "fixtures/hostile/flood.py"),
+        ("cid", "fixtures/hostile/setsid_children.py"),
+        ("dee", "fixtures/serv_simple/pass/with_socket_readline.py"),
+        ("eli", "fixtures/hostile/exits_at_once.py"),
+    ] {
+        std::fs::create_dir_all(class.path().join(id)).unwrap();
+        std::fs::copy(fixture, class.path().join(id).join("serv_simple.py")).unwrap();
+    }
+    let output = socklab()
+        .args(["grade", "serv_simple"])
+        .arg(class.path())
+        .args([
+            "--jobs",
+            "2",
+            "--timeout",
+            "1",
+            "--format",
+            "json",
+            "--",
+            "python3",
+            "{dir}/serv_simple.py",
+            &token,
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    let scores: Vec<(String, u64)> = report["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["score"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let full: Vec<&str> = scores
+        .iter()
+        .filter(|(_, s)| *s == 10)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(full, ["ann", "dee"], "{scores:?}");
+    assert_eq!(
+        processes_with(&token),
+        Vec::<String>::new(),
+        "processes left running"
     );
 }

@@ -7,7 +7,7 @@ mod common;
 use std::thread;
 
 use assert_cmd::assert::OutputAssertExt;
-use common::{grade_json, not_passed, socklab};
+use common::{grade_json, not_passed, processes_with, socklab};
 
 fn lesson(lab: &str) -> Vec<String> {
     vec![
@@ -44,19 +44,6 @@ fn tcp_labs_with_hard_coded_ports_grade_in_parallel() {
             "{lab}: {report:#}"
         );
     }
-}
-
-/// Processes whose command line holds `token`, found on the host.
-fn processes_with(token: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
-            && String::from_utf8_lossy(&cmdline).contains(token)
-        {
-            found.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    found
 }
 
 /// A program that starts a child in a session of its own (escaping its process group),

@@ -109,3 +109,14 @@ fn not_a_netcat_fails_plainly(#[values("cat", "true")] program: &str) {
     assert_eq!(report["score"], 0, "{report:#}");
     assert!(notices(&report).contains("ended at once"), "{report:#}");
 }
+
+/// socklab's own netcat takes the lesson's commands as they are, like OpenBSD nc.
+#[test]
+fn socklab_nc_gets_full_marks() {
+    let bin = assert_cmd::cargo::cargo_bin("socklab")
+        .display()
+        .to_string();
+    let (code, report) = grade_json("netcat", &[bin, "nc".into()]);
+    assert_eq!((code, not_passed(&report)), (0, vec![]), "{report:#}");
+    assert_eq!(notices(&report), "");
+}

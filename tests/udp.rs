@@ -93,24 +93,29 @@ fn reference_chats_with_openbsd_nc_u() {
     let port = portpicker::pick_unused_port().unwrap().to_string();
     let mut server = piped(socklab().args(["ref", "udp_serv", &port]));
     let mut server_out = Output::of(server.0.stdout.take().unwrap());
-    let mut client = piped(Command::new(OPENBSD_NC).args(["-u", "127.0.0.1", &port]));
-    let mut client_out = Output::of(client.0.stdout.take().unwrap());
 
-    // The server may not be bound yet when nc sends: UDP drops such a datagram, so say it
-    // again until it arrives (each try waits on the server's output, up to a deadline).
+    // Until the server has bound its port, a datagram to it draws "port unreachable", which
+    // ends a connected `nc -u`. So probe from a socket of our own (unconnected, so it does
+    // not mind) until the server prints a probe, and only then start nc.
+    let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut client_in = client.0.stdin.take().unwrap();
-    loop {
-        client_in.write_all(b"hello from nc\n").unwrap();
-        match server_out.chunks.recv_timeout(Duration::from_millis(200)) {
-            Ok(chunk) => {
-                server_out.seen.extend_from_slice(&chunk);
-                break;
-            }
-            Err(_) if Instant::now() < deadline => continue,
-            Err(_) => panic!("the reference never printed what nc sent"),
+    while !String::from_utf8_lossy(&server_out.seen).contains("probe") {
+        assert!(
+            Instant::now() < deadline,
+            "the reference never bound UDP {port}"
+        );
+        probe
+            .send_to(b"probe\n", format!("127.0.0.1:{port}"))
+            .unwrap();
+        if let Ok(chunk) = server_out.chunks.recv_timeout(Duration::from_millis(100)) {
+            server_out.seen.extend_from_slice(&chunk);
         }
     }
+
+    let mut client = piped(Command::new(OPENBSD_NC).args(["-u", "127.0.0.1", &port]));
+    let mut client_out = Output::of(client.0.stdout.take().unwrap());
+    let mut client_in = client.0.stdin.take().unwrap();
+    client_in.write_all(b"hello from nc\n").unwrap();
     server_out.expect(b"hello from nc\n");
 
     let mut server_in = server.0.stdin.take().unwrap();

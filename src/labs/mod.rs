@@ -9,7 +9,34 @@ pub mod serv_tcp;
 pub mod udp_serv;
 
 use crate::error::{Error, Result};
-use crate::script::Lab;
+use crate::script::*;
+
+/// How every TCP server lab opens, as in the lesson's sample run: Alice connects from
+/// another host, and the program prints who she is.
+pub fn tcp_server_opening(client_points: u32) -> Vec<Check> {
+    vec![
+        check("accepts", 1, "accepts a TCP connection on its port").step(connect(ALICE)),
+        check(
+            "reachable",
+            1,
+            "can be reached from another host (bob's address)",
+        )
+        .needs(&["accepts"])
+        .step(reachable_as_bob()),
+        check(
+            "prints_client",
+            client_points,
+            "prints \"connection from\" with the client's address",
+        )
+        .needs(&["accepts"])
+        .step(prints_line_with(&[
+            "connection from",
+            "{alice.ip}",
+            "{alice.port}",
+        ]))
+        .hint("print the address that accept() returned: print(\"connection from\", addr)"),
+    ]
+}
 
 /// Every lab, in the order `socklab labs` lists them.
 pub fn all() -> Vec<Lab> {

@@ -22,32 +22,27 @@ pub fn lab() -> Lab {
         default_program: None,
         runs: vec![Run {
             setup: vec![],
-            checks: vec![
-                check("accepts", 1, "accepts a TCP connection on its port")
-                    .step(connect(ALICE)),
-                check("reachable", 1, "can be reached from another host (bob's address)")
-                    .needs(&["accepts"])
-                    .step(reachable_as_bob()),
-                check("prints_client", 2, "prints \"connection from\" with the client's address")
-                    .needs(&["accepts"])
-                    .step(prints_line_with(&["connection from", "{alice.ip}", "{alice.port}"]))
-                    .hint("print the address that accept() returned: print(\"connection from\", addr)"),
-                check("prints_message", 2, "prints the message the client sent")
-                    .needs(&["accepts"])
-                    .step(send(ALICE, "Hello!\n"))
-                    .step(prints("Hello!\n")),
-                check("sends_typed_line", 2, "sends the line typed on its keyboard, and nothing else")
-                    .needs(&["accepts"])
-                    .step(type_line("hello back"))
-                    .step(receives_line(ALICE, "hello back"))
-                    .hint("send exactly the typed line: input() gives it without its newline; send s.encode() and nothing else"),
-                check("closes_connection", 1, "closes the connection")
-                    .needs(&["accepts"])
-                    .step(sees_end_of_stream(ALICE))
-                    .hint("close the connection once the reply is sent: newsock.close()"),
-                check("exits_cleanly", 1, "exits with status 0")
-                    .step(exits_with(0)),
-            ],
+            checks: [
+                super::tcp_server_opening(2),
+                vec![
+                    check("prints_message", 2, "prints the message the client sent")
+                        .needs(&["accepts"])
+                        .step(send(ALICE, "Hello!\n"))
+                        .step(prints("Hello!\n")),
+                    check("sends_typed_line", 2, "sends the line typed on its keyboard, and nothing else")
+                        .needs(&["accepts"])
+                        .step(type_line("hello back"))
+                        .step(receives_line(ALICE, "hello back"))
+                        .hint("send exactly the typed line: input() gives it without its newline; send s.encode() and nothing else"),
+                    check("closes_connection", 1, "closes the connection")
+                        .needs(&["accepts"])
+                        .step(sees_end_of_stream(ALICE))
+                        .hint("close the connection once the reply is sent: newsock.close()"),
+                    check("exits_cleanly", 1, "exits with status 0")
+                        .step(exits_with(0)),
+                ],
+            ]
+            .concat(),
             ..Run::default()
         }],
     }

@@ -24,48 +24,44 @@ pub fn lab() -> Lab {
         default_program: None,
         runs: vec![Run {
             setup: vec![],
-            checks: vec![
-                check("accepts", 1, "accepts a TCP connection on its port")
-                    .step(connect(ALICE)),
-                check("reachable", 1, "can be reached from another host (bob's address)")
-                    .needs(&["accepts"])
-                    .step(reachable_as_bob()),
-                check("prints_client", 1, "prints \"connection from\" with the client's address")
-                    .needs(&["accepts"])
-                    .step(prints_line_with(&["connection from", "{alice.ip}", "{alice.port}"])),
-                check("prints_messages", 2, "prints each message as it arrives, with nothing typed")
-                    .needs(&["accepts"])
-                    .step(send(ALICE, "hi, it's alice\n"))
-                    .step(prints("hi, it's alice\n"))
-                    .hint("nothing was typed yet: a program waiting in input() before recv() cannot show it; wait on both with select(), as the lesson does")
-                    .step(send(ALICE, "are you there?\n"))
-                    .step(prints("are you there?\n"))
-                    .hint("the first message showed but not the second: a program that waits for the keyboard between two recv() calls cannot show it; select() lets either side come first"),
-                check("sends_typed_lines", 2, "sends each typed line with its newline, while the client is silent")
-                    .needs(&["accepts"])
-                    .step(type_line("hello alice"))
-                    .step(receives(ALICE, "hello alice\n"))
-                    .hint("a typed line must go out as soon as Enter is pressed, with its \"\\n\" added back (input() strips it); is sys.stdin in select()'s list?")
-                    .step(type_line("this is bob"))
-                    .step(receives(ALICE, "this is bob\n"))
-                    .hint("the first line went out but not the second: a program waiting in recv() between two input() calls cannot send it; select() lets either side come first"),
-                check("chats_interleaved", 1, "keeps chatting both ways in turn")
-                    .needs(&["accepts"])
-                    .step(send(ALICE, "how are you?\n"))
-                    .step(prints("how are you?\n"))
-                    .step(type_line("fine, thanks"))
-                    .step(receives(ALICE, "fine, thanks\n"))
-                    .step(type_line("and you?"))
-                    .step(receives(ALICE, "and you?\n"))
-                    .hint("two lines typed in a row: a program that waits for the socket between two input() calls cannot send the second")
-                    .step(send(ALICE, "good, bye\n"))
-                    .step(prints("good, bye\n")),
-                check("exits_on_hangup", 2, "exits with status 0 when the client hangs up")
-                    .needs(&["accepts"])
-                    .step(hang_up(ALICE))
-                    .step(exits_with(0))
-                    .hint("when the client hangs up, recv() returns b'' (no bytes): leave the loop then (if not data: break), close the socket and exit"),
-            ],
+            checks: [
+                super::tcp_server_opening(1),
+                vec![
+                    check("prints_messages", 2, "prints each message as it arrives, with nothing typed")
+                        .needs(&["accepts"])
+                        .step(send(ALICE, "hi, it's alice\n"))
+                        .step(prints("hi, it's alice\n"))
+                        .hint("nothing was typed yet: a program waiting in input() before recv() cannot show it; wait on both with select(), as the lesson does")
+                        .step(send(ALICE, "are you there?\n"))
+                        .step(prints("are you there?\n"))
+                        .hint("the first message showed but not the second: a program that waits for the keyboard between two recv() calls cannot show it; select() lets either side come first"),
+                    check("sends_typed_lines", 2, "sends each typed line with its newline, while the client is silent")
+                        .needs(&["accepts"])
+                        .step(type_line("hello alice"))
+                        .step(receives(ALICE, "hello alice\n"))
+                        .hint("a typed line must go out as soon as Enter is pressed, with its \"\\n\" added back (input() strips it); is sys.stdin in select()'s list?")
+                        .step(type_line("this is bob"))
+                        .step(receives(ALICE, "this is bob\n"))
+                        .hint("the first line went out but not the second: a program waiting in recv() between two input() calls cannot send it; select() lets either side come first"),
+                    check("chats_interleaved", 1, "keeps chatting both ways in turn")
+                        .needs(&["accepts"])
+                        .step(send(ALICE, "how are you?\n"))
+                        .step(prints("how are you?\n"))
+                        .step(type_line("fine, thanks"))
+                        .step(receives(ALICE, "fine, thanks\n"))
+                        .step(type_line("and you?"))
+                        .step(receives(ALICE, "and you?\n"))
+                        .hint("two lines typed in a row: a program that waits for the socket between two input() calls cannot send the second")
+                        .step(send(ALICE, "good, bye\n"))
+                        .step(prints("good, bye\n")),
+                    check("exits_on_hangup", 2, "exits with status 0 when the client hangs up")
+                        .needs(&["accepts"])
+                        .step(hang_up(ALICE))
+                        .step(exits_with(0))
+                        .hint("when the client hangs up, recv() returns b'' (no bytes): leave the loop then (if not data: break), close the socket and exit"),
+                ],
+            ]
+            .concat(),
             ..Run::default()
         }],
     }

@@ -40,6 +40,42 @@ pub fn run(lab: &str, port: u16) -> Result<i32> {
     })
 }
 
+/// What is ready to read, as the lesson's `select([sock, sys.stdin], [], [])` tells it.
+pub struct Ready {
+    pub socket: bool,
+    pub keyboard: bool,
+}
+
+/// Waits until the socket or (while it is open) the keyboard has something to read.
+pub fn wait_for_input(socket: std::os::fd::RawFd, keyboard_open: bool) -> std::io::Result<Ready> {
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: socket,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if keyboard_open { 0 } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: two valid pollfds; a negative fd is skipped.
+        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        return Ok(Ready {
+            socket: fds[0].revents != 0,
+            keyboard: fds[1].revents != 0,
+        });
+    }
+}
+
 /// `('127.0.0.1', 54214)`: how Python prints a socket address tuple.
 pub fn python_addr(addr: SocketAddr) -> String {
     match addr {

@@ -17,34 +17,15 @@ pub fn run(port: u16) -> io::Result<()> {
     let mut typed = Vec::new();
     let mut buf = [0u8; 1024];
     loop {
-        let mut fds = [
-            libc::pollfd {
-                fd: conn.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: if keyboard_open { 0 } else { -1 },
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        // SAFETY: two valid pollfds; a negative fd is ignored by poll.
-        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if fds[0].revents != 0 {
+        let ready = super::wait_for_input(conn.as_raw_fd(), keyboard_open)?;
+        if ready.socket {
             let n = conn.read(&mut buf)?;
             if n == 0 {
                 break;
             }
             println!("{}", python_bytes(&buf[..n]));
         }
-        if fds[1].revents != 0 {
+        if ready.keyboard {
             // Raw reads, not a buffered reader: poll must see every line that is waiting.
             let n = io::stdin().lock().read(&mut buf)?;
             if n == 0 {

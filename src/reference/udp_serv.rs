@@ -13,33 +13,14 @@ pub fn run(port: u16) -> io::Result<()> {
     let mut buf = vec![0u8; 65536];
     let mut stdout = io::stdout();
     loop {
-        let mut fds = [
-            libc::pollfd {
-                fd: sock.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: 0,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        // SAFETY: two valid pollfds.
-        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if fds[0].revents != 0 {
+        let ready = super::wait_for_input(sock.as_raw_fd(), true)?;
+        if ready.socket {
             let (n, from) = sock.recv_from(&mut buf)?;
             last_sender = Some(from);
             stdout.write_all(&buf[..n])?;
             stdout.flush()?;
         }
-        if fds[1].revents != 0 {
+        if ready.keyboard {
             let n = io::stdin().lock().read(&mut buf)?;
             if n == 0 {
                 return Ok(());

@@ -165,3 +165,16 @@ pub fn assert_cannot_grade(output: &std::process::Output, says: &str) {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Processes on the host whose command line holds `token` (by pid): what a run left behind.
+pub fn processes_with(token: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmdline).contains(token)
+        {
+            found.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    found
+}
