@@ -23,7 +23,7 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// `name` on PATH, or a failure that says how to install it.
-pub fn installed(name: &str) -> PathBuf {
+fn installed(name: &str) -> PathBuf {
     which::which(name).unwrap_or_else(|_| {
         panic!(
             "{name} is not installed: the HTML report is tested in a real browser; \
@@ -35,7 +35,7 @@ pub fn installed(name: &str) -> PathBuf {
 
 /// The flags every Chromium of these tests runs with: headless, no sandbox (tests run as
 /// root), nothing fetched from the network, and a fresh profile in `profile`.
-pub fn chromium_flags(profile: &Path) -> Vec<String> {
+fn chromium_flags(profile: &Path) -> Vec<String> {
     [
         "--headless",
         "--no-sandbox",

@@ -189,7 +189,7 @@ footer { color: var(--muted); font-size: .8rem; text-align: center; }
 "#;
 
 /// The whole page.
-pub fn page(class: &ClassReport) -> String {
+fn page(class: &ClassReport) -> String {
     let summary = class.summary();
     let lab = escape_html(&class.lab);
     let mut html = String::new();
@@ -254,7 +254,7 @@ fn figure(value: f64, decimals: usize) -> String {
 
 /// The histogram's bins, each an inclusive range of scores: one per score up to 20 points,
 /// else ten of (nearly) equal width.
-pub fn bins(max_score: u32) -> Vec<(u32, u32)> {
+fn bins(max_score: u32) -> Vec<(u32, u32)> {
     if max_score <= 20 {
         return (0..=max_score).map(|s| (s, s)).collect();
     }
@@ -350,34 +350,34 @@ fn overview(class: &ClassReport, html: &mut String) {
 
 /// Why graded submissions did not pass one check.
 #[derive(Debug, PartialEq)]
-pub struct Struggle {
-    pub check: String,
+struct Struggle {
+    check: String,
     /// How many graded submissions did not pass it.
-    pub not_passed: usize,
+    not_passed: usize,
     /// Of those, how many were never reached (an earlier check failed, or the program had
     /// ended).
-    pub not_reached: usize,
-    pub reason: Option<Typical>,
+    not_reached: usize,
+    reason: Option<Typical>,
 }
 
 /// The reason typical of a check's failures, found in their messages: what happened (a
 /// message's first line) and what it usually means (its last line: a lab's hint, or the
 /// error a traceback ends with).
 #[derive(Debug, PartialEq)]
-pub struct Typical {
+struct Typical {
     /// The first line most messages begin with.
-    pub line: String,
+    line: String,
     /// The last line most of those messages end with, if they have more than one.
-    pub then: Option<String>,
+    then: Option<String>,
     /// How many messages begin with `line`, of how many.
-    pub count: usize,
-    pub of: usize,
+    count: usize,
+    of: usize,
 }
 
 /// The checks graded submissions did not pass, most often first (as the summary ranks
 /// them), each with its typical reason: from the messages of the submissions that failed
 /// it outright, or from the not-reached reasons when none did.
-pub fn struggles_of(class: &ClassReport) -> Vec<Struggle> {
+fn struggles_of(class: &ClassReport) -> Vec<Struggle> {
     class
         .summary()
         .most_failed
