@@ -218,16 +218,10 @@ impl Browser {
 
     /// Every element matching the CSS `selector`, in document order.
     pub fn find_all(&self, selector: &str) -> Vec<Element> {
-        let found = self.post(
+        elements(self.post(
             "/elements",
             json!({"using": "css selector", "value": selector}),
-        );
-        found
-            .as_array()
-            .expect("a list of elements")
-            .iter()
-            .map(|e| Element(e[ELEMENT].as_str().expect("an element").to_string()))
-            .collect()
+        ))
     }
 
     /// The one element matching `selector`.
@@ -239,16 +233,10 @@ impl Browser {
 
     /// Elements matching `selector` inside `within`.
     pub fn find_in(&self, within: &Element, selector: &str) -> Vec<Element> {
-        let found = self.post(
+        elements(self.post(
             &format!("/element/{}/elements", within.0),
             json!({"using": "css selector", "value": selector}),
-        );
-        found
-            .as_array()
-            .expect("a list of elements")
-            .iter()
-            .map(|e| Element(e[ELEMENT].as_str().expect("an element").to_string()))
-            .collect()
+        ))
     }
 
     /// Clicks the element as a person would (WebDriver refuses what is hidden or covered).
@@ -324,6 +312,16 @@ impl Browser {
             .expect("a PNG");
         std::fs::write(file, png).expect("write the screenshot");
     }
+}
+
+/// The elements of a WebDriver answer to a search.
+fn elements(found: Value) -> Vec<Element> {
+    found
+        .as_array()
+        .expect("a list of elements")
+        .iter()
+        .map(|e| Element(e[ELEMENT].as_str().expect("an element").to_string()))
+        .collect()
 }
 
 impl Drop for Browser {
