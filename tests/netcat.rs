@@ -173,6 +173,16 @@ impl Output {
         })
     }
 
+    /// Waits for a whole line holding `needle` (its newline arrived too).
+    fn wait_for_line(&self, needle: &[u8]) -> Vec<u8> {
+        let what = format!("a line with {:?}", String::from_utf8_lossy(needle));
+        self.wait(&what, |g| {
+            g.bytes.split_inclusive(|&b| b == b'\n').any(|line| {
+                line.ends_with(b"\n") && line.windows(needle.len()).any(|w| w == needle)
+            })
+        })
+    }
+
     fn wait_len(&self, len: usize) -> Vec<u8> {
         self.wait(&format!("{len} bytes"), |g| g.bytes.len() >= len)
     }
@@ -544,12 +554,10 @@ fn udp_listener_hears_only_its_first_peer() {
     peer.send_to(b"second\n", ("127.0.0.1", port)).unwrap();
     assert_eq!(server.out.wait_for(b"second\n"), b"first\nsecond\n");
     let peer_port = peer.local_addr().unwrap().port();
-    assert!(
-        server
-            .err
-            .text()
-            .ends_with(&format!("Connection received on 127.0.0.1 {peer_port}\n"))
-    );
+    let said = server
+        .err
+        .wait_for_line(format!("Connection received on 127.0.0.1 {peer_port}").as_bytes());
+    assert!(String::from_utf8_lossy(&said).ends_with(&format!("{peer_port}\n")));
     peer.set_nonblocking(true).unwrap();
     let mut buf = [0u8; 16];
     assert!(
@@ -597,7 +605,7 @@ fn verbose_session(nc: Nc, udp: bool, named: bool) -> (String, String) {
     let mut client = Proc::start("connector", nc.cmd(&connect_args), Input::Held);
     client.type_in(b"hi\n");
     server.out.wait_for(b"hi\n");
-    server.err.wait_for(b"Connection received");
+    server.err.wait_for_line(b"Connection received");
     if !udp {
         client.err.wait_for(b"succeeded!\n");
     }
