@@ -133,8 +133,15 @@ fn program_sees_a_terminal_not_the_graders_environment() {
 /// network namespace of its own (run as `nobody` when the tests run as root).
 #[test]
 fn unprivileged_user_still_gets_a_namespace() {
-    let bin = assert_cmd::cargo::cargo_bin("socklab");
-    let fixture = std::fs::canonicalize("fixtures/serv_simple/pass/lesson_serv_simple.py").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    // The checkout may lie where `nobody` cannot go (under /root): give it copies it can.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("socklab");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("socklab"), &bin).unwrap();
+    let fixture = dir.path().join("serv_simple.py");
+    std::fs::copy("fixtures/serv_simple/pass/lesson_serv_simple.py", &fixture).unwrap();
+    std::fs::set_permissions(&fixture, std::fs::Permissions::from_mode(0o644)).unwrap();
     let mut cmd = if nix::unistd::geteuid().is_root() {
         let mut cmd = std::process::Command::new("runuser");
         cmd.args(["-u", "nobody", "--"]).arg(&bin);
