@@ -299,7 +299,7 @@ impl Session {
     // ----- the program ------------------------------------------------------------------
 
     pub fn program_running(&self) -> bool {
-        self.running.as_ref().is_some_and(|r| !r.status_closed) && self.exit.is_none()
+        self.running.is_some() && !self.program_ended()
     }
 
     /// Whether the program has ended (its exit is known, or init is gone). A program that
