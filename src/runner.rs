@@ -755,7 +755,6 @@ fn receives_datagram(s: &mut Session, peer: &'static str, want: &Received) -> Re
         // A server answers from its own port: `nc -u HOST 9000` has connected its socket
         // there and drops datagrams from anywhere else.
         let from_server_expected = inbox.local.port() != server_port;
-        let more = inbox.inbox.len();
         match want.judge(&data, true) {
             Verdict::Matched(_) if from_server_expected && from.port() != server_port => {
                 Probe::Failed(Failure {
@@ -765,19 +764,6 @@ fn receives_datagram(s: &mut Session, peer: &'static str, want: &Received) -> Re
                         "the answer came from port {}, not {server_port}: a client such as nc -u, connected to port {server_port}, drops it; send with the socket bound to {server_port}",
                         from.port()
                     ),
-                    ..Failure::default()
-                })
-            }
-            Verdict::Matched(_) if more > 0 => {
-                let extra = s.datagrams_mut(peer).and_then(|d| d.inbox.pop_front());
-                Probe::Failed(Failure {
-                    expected: expected.clone(),
-                    got: format!(
-                        "{} and then {}",
-                        escape::python_bytes(&data),
-                        extra.map(|(_, d)| escape::python_bytes(&d)).unwrap_or_default()
-                    ),
-                    message: "the line came as more than one datagram: send it in one sendto()".into(),
                     ..Failure::default()
                 })
             }
@@ -802,24 +788,25 @@ fn receives_datagram(s: &mut Session, peer: &'static str, want: &Received) -> Re
         Ok(Err(failure)) => return Err(failure),
         Err(TimedOut { waited }) => return Err(no_datagram(s, peer, &expected, waited)),
     };
-    // A line sent without its newline may be followed by the newline in a datagram of its
-    // own: watch a moment for one, so that the check that got the line is the one to fail.
+    // One line, one datagram: anything queued behind it came with it. A line sent without
+    // its newline may be followed by the newline in a datagram of its own, so watch a
+    // moment for one, and the check that got the line is the one to fail.
     if !data.ends_with(b"\n") {
         s.watch_for(SPLIT_LINE_WINDOW, |s| {
             s.datagrams(peer).is_some_and(|d| !d.inbox.is_empty())
         });
-        if let Some((_, extra)) = s.datagrams_mut(peer).and_then(|d| d.inbox.pop_front()) {
-            return Err(Failure {
-                expected,
-                got: format!(
-                    "{} and then {}",
-                    escape::python_bytes(&data),
-                    escape::python_bytes(&extra)
-                ),
-                message: "the line came as more than one datagram: send it in one sendto()".into(),
-                ..Failure::default()
-            });
-        }
+    }
+    if let Some((_, extra)) = s.datagrams_mut(peer).and_then(|d| d.inbox.pop_front()) {
+        return Err(Failure {
+            expected,
+            got: format!(
+                "{} and then {}",
+                escape::python_bytes(&data),
+                escape::python_bytes(&extra)
+            ),
+            message: "the line came as more than one datagram: send it in one sendto()".into(),
+            ..Failure::default()
+        });
     }
     Ok(())
 }
