@@ -13,7 +13,7 @@
 
 use std::io::Write;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -207,49 +207,4 @@ fn descendants() -> Vec<Pid> {
         }
     }
     found
-}
-
-/// How the program ended, as init reported it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
-pub enum ProgramExit {
-    Exited(i32),
-    Signaled(i32),
-}
-
-impl ProgramExit {
-    pub fn parse(line: &str) -> Option<ProgramExit> {
-        let (kind, value) = line.trim().split_once(' ')?;
-        let value = value.parse().ok()?;
-        match kind {
-            "exit" => Some(ProgramExit::Exited(value)),
-            "signal" => Some(ProgramExit::Signaled(value)),
-            _ => None,
-        }
-    }
-
-    pub fn from_status(status: std::process::ExitStatus) -> Option<ProgramExit> {
-        status
-            .code()
-            .map(ProgramExit::Exited)
-            .or(status.signal().map(ProgramExit::Signaled))
-    }
-
-    pub fn is_success(self) -> bool {
-        self == ProgramExit::Exited(0)
-    }
-}
-
-impl std::fmt::Display for ProgramExit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match *self {
-            ProgramExit::Exited(code) => write!(f, "status {code}"),
-            ProgramExit::Signaled(sig) => {
-                let name = Signal::try_from(sig)
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_else(|_| format!("signal {sig}"));
-                write!(f, "signal {name}")
-            }
-        }
-    }
 }

@@ -259,8 +259,8 @@ fn run(command: Command) -> Result<i32> {
                 (None, None) => unreachable!("clap requires one of them"),
             };
             let proto = match proto {
-                PartnerProto::Tcp => sandbox::Proto::Tcp,
-                PartnerProto::Udp => sandbox::Proto::Udp,
+                PartnerProto::Tcp => socklab::script::Proto::Tcp,
+                PartnerProto::Udp => socklab::script::Proto::Udp,
             };
             partner::run(&partner::Partner {
                 proto,

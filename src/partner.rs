@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
 use crate::escape;
-use crate::sandbox::Proto;
+use crate::script::Proto;
 
 /// What the partner does.
 #[derive(Debug, Clone)]

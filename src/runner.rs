@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::escape;
 use crate::launch::Program;
 use crate::report::{CheckResult, Entry, Event, Failure, Outcome, Report, RunSummary};
-use crate::sandbox::{self, Isolation, Proto};
+use crate::sandbox::{self, Isolation};
+use crate::script::Proto;
 use crate::script::{Lab, Received, Run, Step, Text, Verdict};
 use crate::session::{Probe, Session, TimedOut, Timeouts};
 
@@ -1087,7 +1088,7 @@ fn exits_with(s: &mut Session, status: i32) -> Result<(), Failure> {
     let expected = format!("the program to exit with status {status}");
     let screen_before = s.screen.total();
     let result = s.wait_for(|s, _| match s.exit {
-        Some(exit) if exit == crate::init::ProgramExit::Exited(status) => Probe::Ready(()),
+        Some(exit) if exit == crate::report::ProgramExit::Exited(status) => Probe::Ready(()),
         Some(exit) => Probe::Failed(Failure {
             expected: expected.clone(),
             got: format!("exited with {exit}"),

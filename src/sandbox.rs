@@ -10,6 +10,8 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::script::Proto;
+
 /// `SOCKLAB_ISOLATION=host` grades on the host's loopback even where namespaces work: the
 /// fallback path, on purpose (for systems where namespaces misbehave, and for its tests).
 pub const ISOLATION_ENV: &str = "SOCKLAB_ISOLATION";
@@ -162,21 +164,6 @@ fn loopback_up() -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Proto {
-    Tcp,
-    Udp,
-}
-
-impl std::fmt::Display for Proto {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Proto::Tcp => "TCP",
-            Proto::Udp => "UDP",
-        })
-    }
 }
 
 /// A socket waiting for peers: a TCP listener or a bound UDP socket.

@@ -4,7 +4,22 @@
 //! functions on bytes; [`crate::runner`] carries the steps out.
 
 use crate::escape;
-use crate::sandbox::Proto;
+
+/// The transport a lab's program uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl std::fmt::Display for Proto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Proto::Tcp => "TCP",
+            Proto::Udp => "UDP",
+        })
+    }
+}
 
 /// A socket the harness plays, named after the lesson's hosts.
 pub type PeerName = &'static str;

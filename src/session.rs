@@ -12,7 +12,7 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 use crate::escape;
-use crate::init::ProgramExit;
+use crate::report::ProgramExit;
 use crate::launch::{self, Launched, Program};
 use crate::report::{Entry, Failure};
 use crate::sandbox::{self, Hosts, Isolation, Listening};

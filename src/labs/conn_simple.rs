@@ -8,7 +8,7 @@
 //!
 //! The harness plays `nc -l` as Bob and types `test` back.
 
-use crate::sandbox::Proto;
+use crate::script::Proto;
 use crate::script::*;
 
 pub fn lab() -> Lab {

@@ -11,7 +11,7 @@
 //! (`nc -lnv 9000`, `nc 222.222.222.222 9000`, then the same with `-u`); the harness plays
 //! the other terminal. What one side sends must show on the other side byte for byte.
 
-use crate::sandbox::Proto;
+use crate::script::Proto;
 use crate::script::*;
 
 /// netcat-traditional takes `nc -lnv 9000` without complaint and listens on a random port.

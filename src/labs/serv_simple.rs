@@ -9,7 +9,7 @@
 //!
 //! The harness plays `nc` as Alice (111.111.111.111), connecting to Bob (222.222.222.222); the program's keyboard types `hello back`.
 
-use crate::sandbox::Proto;
+use crate::script::Proto;
 use crate::script::*;
 
 pub fn lab() -> Lab {

@@ -11,7 +11,7 @@
 //! A program that waits for the keyboard and the socket in turn (lockstep) fails the checks
 //! where one side speaks twice in a row.
 
-use crate::sandbox::Proto;
+use crate::script::Proto;
 use crate::script::*;
 
 pub fn lab() -> Lab {

@@ -10,7 +10,7 @@
 //! The harness plays `nc -u` as Alice: each line is one datagram, and the program answers
 //! whoever sent last with each line typed on its keyboard.
 
-use crate::sandbox::Proto;
+use crate::script::Proto;
 use crate::script::*;
 
 pub fn lab() -> Lab {

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use crate::init::ProgramExit;
+use crate::report::ProgramExit;
 use crate::report::{CheckResult, Entry, Outcome, Report};
 
 fn entries(entries: &[Entry]) -> Value {
