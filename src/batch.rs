@@ -237,7 +237,7 @@ impl LabInfo {
             lab: self.name.clone(),
             program: Vec::new(),
             port: 0,
-            isolation: "not run".into(),
+            isolation: None,
             notices: Vec::new(),
             checks: self
                 .checks

@@ -10,9 +10,11 @@
 //! - [`drop_privileges`] (in the program, just before exec): no capabilities at all and no
 //!   way to gain any, so it cannot undo those mounts.
 //!
-//! The program keeps uid 0 on purpose: interpreters may live where no other user can reach
-//! them (pyenv under /root). Without capabilities, uid 0 is an ordinary user whose every
-//! write meets a read-only filesystem.
+//! In namespaces the program keeps uid 0 on purpose: interpreters may live where no other
+//! user can reach them (pyenv under /root). Without capabilities, uid 0 is an ordinary user
+//! whose every write meets a read-only filesystem. Without namespaces there is no read-only
+//! filesystem to lean on, so [`become_user`] makes it the run's sandbox user instead (see
+//! [`crate::sandbox::account`]).
 
 use std::ffi::CString;
 use std::io;
@@ -222,6 +224,38 @@ pub fn drop_privileges() -> io::Result<()> {
         ];
         if libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) < 0 {
             return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Makes the calling process `uid`:`gid` with no supplementary groups and no way back: the
+/// bounding set emptied and no_new_privs (so no setuid binary gives root back), then the
+/// switch of user, which clears every capability. Async-signal-safe, for use between fork
+/// and exec.
+pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
+    // SAFETY: prctl and the set*id calls take plain integers.
+    unsafe {
+        check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))?;
+        let mut cap = 0;
+        while libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 {
+            cap += 1;
+        }
+        check(libc::setgroups(0, std::ptr::null()))?;
+        check(libc::setresgid(gid, gid, gid))?;
+        check(libc::setresuid(uid, uid, uid))?;
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
+        // The switch cleared every capability; a process that kept any must not run.
+        if libc::geteuid() != uid || libc::setresuid(0, 0, 0) == 0 {
+            return Err(io::Error::other(
+                "the switch of user left a way back to root",
+            ));
         }
     }
     Ok(())

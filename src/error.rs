@@ -36,6 +36,22 @@ pub enum Error {
         "port {port} is already in use on this machine, and without a network namespace socklab cannot give the program a port of its own; stop what uses it, or pass {{port}} to the program"
     )]
     PortTaken { port: u16 },
+    #[error(
+        "--isolation {wanted}: namespaces are refused here ({reason}), so the program would run with {got} isolation; grade where namespaces are allowed, or lower --isolation"
+    )]
+    IsolationBelowFloor {
+        wanted: crate::sandbox::place::IsolationFloor,
+        got: crate::report::IsolationLevel,
+        reason: String,
+    },
+    #[error(
+        "the program's sandbox user (uid {uid}) cannot reach {}: {why}; put it where every user may read and run it (e.g. python3 from /usr/bin), or grade where namespaces are allowed", .path.display()
+    )]
+    SandboxCannotReach {
+        uid: u32,
+        path: PathBuf,
+        why: String,
+    },
     #[error("{what}: {source}")]
     Io {
         what: String,

@@ -1,12 +1,13 @@
-//! The init that runs the student's program: started by the harness as
-//! `socklab __init [--subreaper] -- PROGRAM ARGS...` with the pty as stdin and stdout and a
-//! status pipe on fd 3.
+//! The init that runs the student's program: started by the harness (from its own binary,
+//! `/proc/self/exe`) as `socklab __init [--subreaper] [--uid U --gid G] [--rlimit R=N]...
+//! -- PROGRAM ARGS...` with the pty as stdin and stdout and a status pipe on fd 3.
 //!
 //! It makes the program a session leader with the pty as its controlling terminal (so ^C and
-//! ^D work as at a keyboard), writes one line when the program ends (`exit N` or
-//! `signal N`), and then kills everything the program left behind, even processes that
-//! called setsid: as PID 1 of the run's PID namespace with `kill(-1)`, or, where there is no
-//! namespace, as a child subreaper that hunts down every descendant.
+//! ^D work as at a keyboard), with its limits set and, under uid isolation, as the run's
+//! sandbox user; writes one line when the program ends (`exit N` or `signal N`); and then
+//! kills everything the program left behind, even processes that called setsid: as PID 1 of
+//! the run's PID namespace with `kill(-1)`; as the sandbox user's every process; or, as an
+//! ordinary user on the host, as a child subreaper that hunts down every descendant.
 //!
 //! Signals from the harness: SIGTERM is passed on to every process of the program; SIGUSR1
 //! (also sent by the kernel if the harness dies) kills them all and ends init.
@@ -29,6 +30,11 @@ pub const STATUS_FD: i32 = 3;
 pub struct InitArgs {
     /// No PID namespace: find descendants as a subreaper instead of `kill(-1)`.
     pub subreaper: bool,
+    /// The program runs as this uid and gid (uid isolation), and everything of that user is
+    /// killed at the end.
+    pub user: Option<(u32, u32)>,
+    /// Limits to set on the program (see [`crate::limits`]).
+    pub rlimits: Vec<crate::limits::Rlimit>,
     /// Set up the program's mount namespace (see [`crate::confine`]); only with a PID
     /// namespace of its own.
     pub confinement: Option<crate::confine::Confinement>,
@@ -58,9 +64,15 @@ pub fn run(init: InitArgs) -> i32 {
         }
     }
     let _ = waited.thread_block();
+    // `ps` shows the binary's name as "exe" (it was started as /proc/self/exe).
+    let _ = nix::sys::prctl::set_name(c"socklab-init");
     // kill(-1) is only safe where -1 means "everyone in our namespace": as its PID 1.
     let subreaper = init.subreaper || std::process::id() != 1;
-    let sweeper = Sweeper { subreaper };
+    let sweeper = match init.user {
+        Some((uid, _)) => Sweeper::User(uid),
+        None if subreaper => Sweeper::Descendants,
+        None => Sweeper::Namespace,
+    };
     if subreaper {
         let _ = nix::sys::prctl::set_child_subreaper(true);
     }
@@ -76,12 +88,20 @@ pub fn run(init: InitArgs) -> i32 {
 
     let mut cmd = Command::new(&init.program);
     cmd.args(&init.args);
+    let (user, rlimits) = (init.user, init.rlimits.clone());
     // SAFETY: init is single-threaded; these calls are async-signal-safe anyway.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             let _ = SigSet::empty().thread_set_mask();
             // The program needs no privilege; without any it cannot undo its confinement.
-            crate::confine::drop_privileges()?;
+            match user {
+                Some((uid, gid)) => crate::confine::become_user(uid, gid)?,
+                None => crate::confine::drop_privileges()?,
+            }
+            // After the switch of user: RLIMIT_NPROC counts the processes of the new one.
+            for limit in &rlimits {
+                limit.apply()?;
+            }
             nix::unistd::setsid()?;
             if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
                 return Err(std::io::Error::last_os_error());
@@ -136,8 +156,14 @@ pub fn run(init: InitArgs) -> i32 {
     }
 }
 
-struct Sweeper {
-    subreaper: bool,
+/// How init finds every process of the program.
+enum Sweeper {
+    /// PID 1 of the run's namespace: -1 is everyone but init.
+    Namespace,
+    /// A subreaper on the host: orphans become its children, so its descendants are all.
+    Descendants,
+    /// The sandbox user: every process of that uid is the program's.
+    User(u32),
 }
 
 impl Sweeper {
@@ -159,13 +185,22 @@ impl Sweeper {
     }
 
     fn signal_all(&self, sig: Signal) {
-        if self.subreaper {
-            for pid in descendants() {
-                let _ = kill(pid, sig);
+        match self {
+            Sweeper::Namespace => {
+                let _ = kill(Pid::from_raw(-1), sig);
             }
-        } else {
-            // In our own PID namespace, -1 is every process but init.
-            let _ = kill(Pid::from_raw(-1), sig);
+            Sweeper::Descendants => {
+                for pid in crate::sandbox::procs::descendants(std::process::id() as i32) {
+                    let _ = kill(Pid::from_raw(pid), sig);
+                }
+            }
+            Sweeper::User(uid) => {
+                let _ = if sig == Signal::SIGKILL {
+                    crate::sandbox::account::kill_all(*uid)
+                } else {
+                    crate::sandbox::account::signal_all(*uid, sig as i32)
+                };
+            }
         }
     }
 
@@ -185,26 +220,4 @@ impl Sweeper {
             }
         }
     }
-}
-
-/// Every process below this one, found through /proc's children lists. As a subreaper,
-/// orphans of the program become our children, so repeated sweeps catch them all.
-fn descendants() -> Vec<Pid> {
-    let mut found = Vec::new();
-    let mut queue = vec![std::process::id() as i32];
-    while let Some(pid) = queue.pop() {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-            continue;
-        };
-        for task in tasks.flatten() {
-            let Ok(children) = std::fs::read_to_string(task.path().join("children")) else {
-                continue;
-            };
-            for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
-                found.push(Pid::from_raw(child));
-                queue.push(child);
-            }
-        }
-    }
-    found
 }

@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -63,6 +63,20 @@ impl Program {
         }
     }
 
+    /// The same program with the folder `from` moved to `to` (in its path and arguments):
+    /// a submission copied where the program's sandbox user may read it.
+    pub fn moved(&self, from: &Path, to: &Path) -> Program {
+        let (from, to) = (from.display().to_string(), to.display().to_string());
+        let move_arg = |a: &String| match a.strip_prefix(&from) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("{to}{rest}"),
+            _ => a.clone(),
+        };
+        Program {
+            argv: self.argv.iter().map(move_arg).collect(),
+            path: PathBuf::from(move_arg(&self.path.display().to_string())),
+        }
+    }
+
     /// The arguments with `{port}` replaced.
     pub fn args_for(&self, port: u16) -> Vec<String> {
         self.argv
@@ -83,29 +97,51 @@ pub struct Launched {
     pub status: OwnedFd,
 }
 
-/// Starts `program` under init on a fresh pty. `init_exe` is a socklab binary;
-/// `pid_namespace` says whether init is PID 1 of its own namespace (and may clean up with
-/// `kill(-1)`) or must find the program's descendants as a subreaper.
-pub fn launch(
-    program: &Program,
-    args: &[String],
-    init_exe: &Path,
-    pid_namespace: bool,
-    confinement: &crate::confine::Confinement,
-) -> io::Result<Launched> {
+/// How init starts the program and keeps it in: what the sandbox decided for the run.
+#[derive(Debug, Default)]
+pub struct Enclosure {
+    /// Init is PID 1 of the run's own PID namespace (and may clean up with `kill(-1)`);
+    /// otherwise it finds the program's processes as a subreaper, or by user.
+    pub pid_namespace: bool,
+    /// Run the program as this uid and gid (uid isolation).
+    pub user: Option<(u32, u32)>,
+    /// Limits init sets on the program.
+    pub rlimits: Vec<crate::limits::Rlimit>,
+    /// `cgroup.procs` files init joins before it starts (see [`crate::limits`]).
+    pub cgroups: Vec<RawFd>,
+    /// Paths to hide and show (namespaces only; see [`crate::confine`]).
+    pub confinement: crate::confine::Confinement,
+    /// The program's home and working folder, when it is not socklab's (uid isolation).
+    pub home: Option<PathBuf>,
+    pub cwd: Option<PathBuf>,
+}
+
+/// socklab's own binary, as the kernel holds it: a rebuilt or reinstalled socklab on disk
+/// cannot break a run that has begun.
+const OWN_BINARY: &str = "/proc/self/exe";
+
+/// Starts `program` under init on a fresh pty, enclosed as `enclosure` says.
+pub fn launch(program: &Program, args: &[String], enclosure: &Enclosure) -> io::Result<Launched> {
     let Terminal { master, slave } = terminal::open()?;
     let (stderr_r, stderr_w) = io::pipe()?;
     let (status_r, status_w) = io::pipe()?;
 
-    let mut cmd = Command::new(init_exe);
-    cmd.arg(crate::init::SUBCOMMAND);
-    if !pid_namespace {
+    let mut cmd = Command::new(OWN_BINARY);
+    cmd.arg0("socklab").arg(crate::init::SUBCOMMAND);
+    if !enclosure.pid_namespace {
         cmd.arg("--subreaper");
     }
-    for path in &confinement.hide {
+    if let Some((uid, gid)) = enclosure.user {
+        cmd.arg("--uid").arg(uid.to_string());
+        cmd.arg("--gid").arg(gid.to_string());
+    }
+    for limit in &enclosure.rlimits {
+        cmd.arg("--rlimit").arg(limit.to_arg());
+    }
+    for path in &enclosure.confinement.hide {
         cmd.arg("--hide").arg(path);
     }
-    for path in &confinement.show {
+    for path in &enclosure.confinement.show {
         cmd.arg("--show").arg(path);
     }
     cmd.arg("--")
@@ -113,17 +149,31 @@ pub fn launch(
         .args(args.iter().map(OsString::from));
     // The program should meet what a terminal gives it, not a grader's environment.
     cmd.env_remove("PYTHONUNBUFFERED").env("TERM", "dumb");
+    if let Some(home) = &enclosure.home {
+        cmd.env("HOME", home);
+    }
+    if let Some(cwd) = &enclosure.cwd {
+        cmd.current_dir(cwd);
+    }
     cmd.stdin(Stdio::from(slave.try_clone()?))
         .stdout(Stdio::from(slave))
         .stderr(Stdio::from(stderr_w));
     let status_fd = status_w.as_raw_fd();
-    // SAFETY: only async-signal-safe calls (dup2, fcntl, prctl) between fork and exec.
+    let cgroups = enclosure.cgroups.clone();
+    // SAFETY: only async-signal-safe calls (dup2, fcntl, prctl, write) between fork and
+    // exec.
     unsafe {
         cmd.pre_exec(move || {
             if status_fd == crate::init::STATUS_FD {
                 libc::fcntl(status_fd, libc::F_SETFD, 0);
             } else if libc::dup2(status_fd, crate::init::STATUS_FD) < 0 {
                 return Err(io::Error::last_os_error());
+            }
+            // Into the run's control groups, before init starts anything ("0" is "me").
+            for fd in &cgroups {
+                if libc::write(*fd, b"0".as_ptr().cast(), 1) != 1 {
+                    return Err(io::Error::last_os_error());
+                }
             }
             // If the grading thread dies, init sweeps the program away.
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGUSR1);

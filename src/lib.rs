@@ -7,7 +7,9 @@
 //! - [`runner`]: runs one lab against one program and turns steps into verdicts.
 //! - [`session`]: the engine's event loop: the program's screen, its exit, the harness's own
 //!   peer sockets, each wait ending on an event or a deadline.
-//! - [`sandbox`]: a fresh network and PID namespace per run, loopback up, and what listens.
+//! - [`sandbox`]: where a run happens: its own namespaces, or the host's loopback with a
+//!   sandbox user of its own; the program's sockets, the lesson's fixed ports.
+//! - [`limits`]: processes, memory, CPU time and file size a program may use.
 //! - [`terminal`]: the pty that stands in for the student's keyboard and screen.
 //! - [`launch`]: finds the program and starts it under [`init`] on that pty.
 //! - [`confine`]: what keeps a program from forging its grade: a read-only filesystem,
@@ -33,6 +35,7 @@ pub mod escape;
 pub mod init;
 pub mod labs;
 pub mod launch;
+pub mod limits;
 pub mod netcat;
 pub mod partner;
 pub mod reference;

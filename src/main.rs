@@ -12,12 +12,14 @@ use clap::{Args, Parser, Subcommand};
 use socklab::batch::{self, ClassRun};
 use socklab::error::{EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
 use socklab::launch::Program;
+use socklab::limits::{Limits, Rlimit};
 use socklab::report::{ClassReport, Verdict};
 use socklab::reporters::class::progress::Progress;
 use socklab::reporters::class::{self, ClassFormat, ClassReporter};
 use socklab::reporters::{self, Format};
 use socklab::rubric::Rubric;
 use socklab::runner::{self, Config};
+use socklab::sandbox::place::IsolationFloor;
 use socklab::script::Lab;
 use socklab::session::Timeouts;
 use socklab::{init, labs, netcat, partner, reference, sandbox};
@@ -120,6 +122,12 @@ enum Command {
     Init {
         #[arg(long)]
         subreaper: bool,
+        #[arg(long, requires = "gid")]
+        uid: Option<u32>,
+        #[arg(long, requires = "uid")]
+        gid: Option<u32>,
+        #[arg(long, value_parser = parse_rlimit)]
+        rlimit: Vec<Rlimit>,
         #[arg(long)]
         hide: Vec<PathBuf>,
         #[arg(long)]
@@ -149,6 +157,29 @@ struct GradingArgs {
     /// read-only filesystem.
     #[arg(long, value_name = "PATH")]
     hide: Vec<PathBuf>,
+    /// The least isolation to grade with; below it socklab refuses (exit 2). `namespaces`:
+    /// the run's own network, PID and mount namespaces; `uid`: at least a user of its own.
+    #[arg(long, value_enum, default_value = "any")]
+    isolation: IsolationArg,
+    /// The most processes the program may run at once.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().processes, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_processes: u32,
+    /// The most memory the program may use, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().memory >> 20, value_parser = clap::value_parser!(u64).range(16..=1 << 20))]
+    max_memory: u64,
+    /// The most CPU time each of the program's processes may use, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().cpu.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    max_cpu: u64,
+    /// The largest file the program may write, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().file_size >> 20, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    max_file_size: u64,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum IsolationArg {
+    Namespaces,
+    Uid,
+    Any,
 }
 
 impl GradingArgs {
@@ -166,10 +197,24 @@ impl GradingArgs {
     }
 
     fn config(&self) -> Result<Config> {
-        let mut config = Config::new(Timeouts {
-            step: self.timeout,
-            startup: self.timeout.max(Timeouts::default().startup),
-        })?;
+        let mut config = Config {
+            timeouts: Timeouts {
+                step: self.timeout,
+                startup: self.timeout.max(Timeouts::default().startup),
+            },
+            isolation_floor: match self.isolation {
+                IsolationArg::Namespaces => IsolationFloor::Namespaces,
+                IsolationArg::Uid => IsolationFloor::Uid,
+                IsolationArg::Any => IsolationFloor::Any,
+            },
+            limits: Limits {
+                processes: self.max_processes,
+                memory: self.max_memory << 20,
+                cpu: Duration::from_secs(self.max_cpu),
+                file_size: self.max_file_size << 20,
+            },
+            ..Config::default()
+        };
         // Absolute, since the program's init may start elsewhere in the tree.
         for path in &self.hide {
             let path = std::path::absolute(path)
@@ -178,6 +223,10 @@ impl GradingArgs {
         }
         Ok(config)
     }
+}
+
+fn parse_rlimit(text: &str) -> std::result::Result<Rlimit, String> {
+    Rlimit::parse(text).ok_or_else(|| format!("'{text}' is not a limit"))
 }
 
 fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
@@ -195,11 +244,16 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Init {
             subreaper,
+            uid,
+            gid,
+            rlimit,
             hide,
             show,
             program,
         } => init::run(init::InitArgs {
             subreaper,
+            user: uid.zip(gid),
+            rlimits: rlimit,
             confinement: Some(socklab::confine::Confinement { hide, show }),
             program: program[0].clone().into(),
             args: program[1..].to_vec(),
@@ -274,6 +328,27 @@ fn run(command: Command) -> Result<i32> {
     }
 }
 
+/// socklab never ends by a signal: told to stop (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT), it says
+/// so in one line and exits 2. Its runs' inits then kill every program: the kernel sends
+/// them SIGUSR1 when the threads that started them end.
+fn stop_cleanly_on_signals() -> Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+        .map_err(Error::io("setting up signal handling"))?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let name = nix::sys::signal::Signal::try_from(signal)
+                    .map_or_else(|_| signal.to_string(), |s| s.as_str().to_string());
+                eprintln!("socklab: stopped by {name} before grading was done");
+                std::process::exit(EXIT_CANNOT_GRADE);
+            }
+        })
+        .map_err(Error::io("starting the signal thread"))?;
+    Ok(())
+}
+
 /// Colour only for a person: stdout a terminal, and `NO_COLOR` unset.
 fn color_on_stdout() -> bool {
     io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
@@ -344,6 +419,7 @@ fn check(
 ) -> Result<i32> {
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
+    stop_cleanly_on_signals()?;
     let lab = grading.lab(lab)?;
     let default: Vec<String> = lab.default_program.into_iter().map(String::from).collect();
     let program = Program::resolve(if argv.is_empty() { &default } else { argv })?;
@@ -374,6 +450,7 @@ fn grade(
 ) -> Result<i32> {
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
+    stop_cleanly_on_signals()?;
     let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
     let run = ClassRun {
         lab,

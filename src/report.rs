@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-
 /// One line of a run's transcript: who did or showed what, and when.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -66,8 +65,8 @@ pub struct Report {
     pub lab: String,
     pub program: Vec<String>,
     pub port: u16,
-    /// `own network namespace` or `host loopback`.
-    pub isolation: String,
+    /// How the run was kept apart from the machine; `None` for a submission never run.
+    pub isolation: Option<IsolationLevel>,
     /// Things the user should know that are not checks (fallbacks, adjustments).
     pub notices: Vec<String>,
     pub checks: Vec<CheckResult>,
@@ -118,7 +117,7 @@ pub enum Event {
         lab: String,
         program: Vec<String>,
         port: u16,
-        isolation: String,
+        isolation: IsolationLevel,
     },
     Notice(String),
     /// A lab of several runs starts the next one (not sent for a lab of one run).
@@ -285,5 +284,39 @@ impl std::fmt::Display for ProgramExit {
                 write!(f, "signal {name}")
             }
         }
+    }
+}
+
+/// How a run was kept apart from the machine, best first. What each guarantees is in the
+/// README ("Isolation").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IsolationLevel {
+    /// The run's own network, PID and mount namespaces: nothing outside the run is in reach.
+    Namespaces,
+    /// The host's loopback, the program as a user of its own (namespaces refused, as root).
+    Uid,
+    /// The host's loopback, the program as socklab's own user.
+    None,
+}
+
+impl IsolationLevel {
+    /// What the level means, in a few words, for a report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            IsolationLevel::Namespaces => "its own network, PID and mount namespaces",
+            IsolationLevel::Uid => "the host's loopback, as a user of its own",
+            IsolationLevel::None => "the host's loopback, as this user",
+        }
+    }
+}
+
+impl std::fmt::Display for IsolationLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IsolationLevel::Namespaces => "namespaces",
+            IsolationLevel::Uid => "uid",
+            IsolationLevel::None => "none",
+        })
     }
 }

@@ -3,19 +3,22 @@
 //! to the caller, who hands them to a reporter.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::confine::Confinement;
 use crate::error::{Error, Result};
 use crate::escape;
+use crate::launch::Enclosure;
 use crate::launch::Program;
+use crate::limits::{Limits, RunLimits};
+use crate::report::IsolationLevel;
 use crate::report::{CheckResult, Entry, Event, Failure, Outcome, Report, RunSummary};
-use crate::sandbox::{self, Isolation};
+use crate::sandbox::Isolation;
+use crate::sandbox::place::{IsolationFloor, Place, Wanted};
 use crate::script::Proto;
 use crate::script::{Lab, Received, Run, Step, Text, Verdict};
-use crate::session::{Probe, Session, TimedOut, Timeouts};
+use crate::session::{Probe, Reached, Session, TimedOut, Timeouts};
 
 /// The longest pause between two connect attempts to a program not listening yet.
 const CONNECT_RETRY_MAX: Duration = Duration::from_millis(4);
@@ -26,25 +29,14 @@ const SPLIT_LINE_WINDOW: Duration = Duration::from_millis(100);
 /// How much of unmatched output a failure shows.
 const GOT_SHOWN_BYTES: usize = 400;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub timeouts: Timeouts,
-    /// A socklab binary to run as the program's init (normally this very binary).
-    pub init_exe: PathBuf,
     /// What the program may not see (other submissions, results); see [`crate::confine`].
     pub confinement: Confinement,
-}
-
-impl Config {
-    pub fn new(timeouts: Timeouts) -> Result<Config> {
-        let init_exe =
-            std::env::current_exe().map_err(Error::io("finding socklab's own binary"))?;
-        Ok(Config {
-            timeouts,
-            init_exe,
-            confinement: Confinement::default(),
-        })
-    }
+    /// The least isolation a run may have; below it socklab refuses to grade.
+    pub isolation_floor: IsolationFloor,
+    pub limits: Limits,
 }
 
 /// Grades `program` against `lab`, calling `on_event` with each event as it happens.
@@ -160,7 +152,7 @@ fn grade_lab(
         lab: lab.name.to_string(),
         program: program.argv.clone(),
         port: kept[0].port,
-        isolation: kept[0].isolation.describe(),
+        isolation: Some(kept[0].isolation.level()),
         notices,
         checks: kept.iter().flat_map(|r| r.checks.clone()).collect(),
         exit: last.summary.exit,
@@ -213,42 +205,69 @@ fn attempt_run(
         held: Some(Vec::new()),
         events,
     };
-    let isolation = sandbox::enter_fresh_namespace();
+    let wanted = Wanted {
+        floor: config.isolation_floor,
+        proto: lab.proto,
+        port: lab.lesson_port,
+        fixed_port: !program.takes_port(),
+        patience: config.timeouts.step * 2,
+        confinement: &config.confinement,
+    };
+    let (place, placed) = Place::set_up(&wanted, program)?;
+    let isolation = place.isolation.clone();
     let mut notices = Vec::new();
-    if let Isolation::Host { reason } = &isolation
+    if let Some(reason) = isolation.reason()
         && first_event
     {
-        let notice = format!(
-            "{reason}: grading on the host's loopback, where other programs and leftover connections can interfere"
-        );
-        // Once per process, however many runs and attempts follow.
+        // Once per process on stderr, however many runs and attempts follow.
         static SAID: std::sync::Once = std::sync::Once::new();
-        SAID.call_once(|| eprintln!("socklab: {notice}"));
-        notices.push(notice);
+        SAID.call_once(|| {
+            eprintln!(
+                "socklab: {reason}: grading on the host's loopback ({} isolation)",
+                isolation.level()
+            )
+        });
     }
+    notices.extend(place.notices.iter().cloned());
     let port = if program.takes_port() {
         portpicker::pick_unused_port().ok_or_else(|| Error::Internal("no free port".into()))?
     } else {
-        if matches!(isolation, Isolation::Host { .. }) && !port_is_free(lab.proto, lab.lesson_port)
-        {
-            return Err(Error::PortTaken {
-                port: lab.lesson_port,
-            });
-        }
         lab.lesson_port
+    };
+    let limits = RunLimits::set_up(
+        config.limits,
+        isolation.sandbox_user().is_some(),
+        // Under uid isolation init forks a helper to kill the program's every process.
+        u32::from(isolation.sandbox_user().is_some()),
+    );
+    if isolation.level() != IsolationLevel::None {
+        notices.extend(limits.notice());
+    }
+    let enclosure = Enclosure {
+        pid_namespace: !isolation.on_host(),
+        user: isolation.sandbox_user(),
+        rlimits: limits.rlimits(),
+        cgroups: limits.join_fds(),
+        confinement: if isolation.on_host() {
+            Confinement::default()
+        } else {
+            config.confinement.clone()
+        },
+        home: place.home.clone(),
+        cwd: place.cwd.clone(),
     };
     let bob = isolation.hosts().bob.to_string();
     let given = program;
-    let program = program.with_args(args.iter().map(|a| a.replace("{bob}", &bob)));
+    let program = placed.with_args(args.iter().map(|a| a.replace("{bob}", &bob)));
 
-    let mut session = Session::new(isolation.clone(), port, config.timeouts);
+    let mut session = Session::new(isolation.clone(), port, config.timeouts, limits);
     for step in &run.setup {
         run_step(&mut session, step)
             .map_err(|f| Error::Internal(format!("preparing the lab: {}", f.message)))?;
     }
-    session
-        .launch(&program, &config.init_exe, &config.confinement)
-        .map_err(Error::io(format!("starting {}", program.argv[0])))?;
+    session.launch(&program, &enclosure).map_err(Error::io(
+        "starting socklab's init (its own binary, /proc/self/exe)",
+    ))?;
     let shown_argv = program.args_for(port);
     if first_event {
         out.send(
@@ -256,7 +275,7 @@ fn attempt_run(
                 lab: lab.name.to_string(),
                 program: given.argv.clone(),
                 port,
-                isolation: isolation.describe(),
+                isolation: isolation.level(),
             },
             false,
         );
@@ -299,6 +318,13 @@ fn attempt_run(
                     }
                     failure
                 })
+            });
+            // A program that ran into a limit fails for that reason first.
+            let steps = steps.map_err(|mut failure| {
+                if let Some(limit) = session.limit_hit() {
+                    failure.message = format!("{limit}; {}", failure.message);
+                }
+                failure
             });
             match steps {
                 Ok(()) => Outcome::Passed,
@@ -382,13 +408,6 @@ fn attempt_run(
             transcript_omitted: session.transcript_omitted(),
         },
     })
-}
-
-fn port_is_free(proto: Proto, port: u16) -> bool {
-    match proto {
-        Proto::Tcp => std::net::TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok(),
-        Proto::Udp => std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok(),
-    }
 }
 
 /// Fills in `{port}`, `{alice.port}`, `{alice.ip}` from the session.
@@ -545,7 +564,7 @@ fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
         }
         let mut attempt = s.try_connect(peer, hosts.alice.into(), bob);
         if let Ok(Some(())) = attempt {
-            s.reached_at = Some(hosts.bob.into());
+            s.reached = Some(reached_at_bob(s));
         } else if Instant::now() >= next_scan {
             // Reading /proc costs milliseconds, so look now and then, not every retry.
             next_scan = Instant::now() + LISTENER_SCAN_EVERY;
@@ -565,7 +584,10 @@ fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
                 };
                 attempt = s.try_connect(peer, from, SocketAddr::new(only.addr, s.port));
                 if let Ok(Some(())) = attempt {
-                    s.reached_at = Some(only.addr);
+                    s.reached = Some(Reached {
+                        at: only.addr,
+                        from_other_hosts: false,
+                    });
                     s.note(
                         "harness",
                         format!(
@@ -613,13 +635,7 @@ fn nothing_listens(s: &Session, proto: Proto, expected: String, waited: Duration
         Proto::Tcp => "listens on",
         Proto::Udp => "is bound to",
     };
-    let message = if s.isolation != Isolation::Namespace {
-        format!(
-            "nothing {verb} {proto} {} after {}",
-            s.port,
-            seconds(waited)
-        )
-    } else if listens.is_empty() {
+    let message = if listens.is_empty() {
         format!(
             "nothing {verb} {proto} {} after {}, and your program listens on no port (did it call bind(){}?)",
             s.port,
@@ -646,12 +662,35 @@ fn nothing_listens(s: &Session, proto: Proto, expected: String, waited: Duration
     }
 }
 
+/// Where a server program was reached at Bob's address: in a namespace, only a program
+/// bound to all addresses answers there, so another host could reach it; on the host,
+/// where Bob is 127.0.0.1 too, its socket says whether it bound all addresses.
+fn reached_at_bob(s: &Session) -> Reached {
+    let bob = IpAddr::V4(s.hosts.bob);
+    let from_other_hosts = !s.isolation.on_host()
+        || s.listening()
+            .iter()
+            .filter(|l| l.port == s.port)
+            .any(|l| l.addr.is_unspecified() || !l.addr.is_loopback());
+    let at = match s.listening().iter().find(|l| l.port == s.port) {
+        Some(l) if s.isolation.on_host() && !l.addr.is_unspecified() => l.addr,
+        _ => bob,
+    };
+    Reached {
+        at,
+        from_other_hosts,
+    }
+}
+
 /// The program can be reached at Bob's address, as from another host.
 fn reachable(s: &mut Session) -> Result<(), Failure> {
     let bob = s.hosts.bob;
-    match s.reached_at {
-        Some(at) if at == IpAddr::V4(bob) => Ok(()),
-        Some(at) => Err(Failure {
+    match s.reached {
+        Some(Reached {
+            from_other_hosts: true,
+            ..
+        }) => Ok(()),
+        Some(Reached { at, .. }) => Err(Failure {
             expected: format!(
                 "the program reachable at bob's address {bob}, port {}",
                 s.port
@@ -675,11 +714,6 @@ fn reachable(s: &mut Session) -> Result<(), Failure> {
 /// reached.
 fn binds_udp(s: &mut Session) -> Result<(), Failure> {
     let expected = format!("a UDP socket bound to port {}", s.port);
-    if s.isolation != Isolation::Namespace {
-        // Nothing to look at on the host: the first datagram will tell.
-        s.reached_at = Some(s.hosts.bob.into());
-        return Ok(());
-    }
     let mut backoff = Duration::from_millis(1);
     let result = s.wait_for(|s, _| {
         if s.program_ended() {
@@ -697,7 +731,13 @@ fn binds_udp(s: &mut Session) -> Result<(), Failure> {
                 } else {
                     l.addr
                 };
-                s.reached_at = Some(at);
+                // In a namespace Bob's address is not loopback; on the host, one bound to
+                // 127.0.0.1 only is what another host could not reach.
+                let from_other_hosts = l.addr.is_unspecified() || !l.addr.is_loopback();
+                s.reached = Some(Reached {
+                    at,
+                    from_other_hosts,
+                });
                 Probe::Ready(())
             }
             None => {
@@ -726,7 +766,7 @@ fn binds_udp(s: &mut Session) -> Result<(), Failure> {
 
 /// Where datagrams for the program go, and from which of the harness's addresses.
 fn datagram_route(s: &Session) -> (IpAddr, SocketAddr) {
-    let at = s.reached_at.unwrap_or(s.hosts.bob.into());
+    let at = s.reached.map_or(s.hosts.bob.into(), |r| r.at);
     let from = if at.is_loopback() {
         at
     } else {

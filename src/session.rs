@@ -12,10 +12,12 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 use crate::escape;
+use crate::launch::{self, Enclosure, Launched, Program};
+use crate::limits::RunLimits;
 use crate::report::ProgramExit;
-use crate::launch::{self, Launched, Program};
 use crate::report::{Entry, Failure};
-use crate::sandbox::{self, Hosts, Isolation, Listening};
+use crate::sandbox::sockets::{self, Owner};
+use crate::sandbox::{Hosts, Isolation, Listening, account, procs};
 
 /// How much of one stream is kept; the rest is counted. A program that prints without end
 /// must not grow the harness.
@@ -27,6 +29,8 @@ const MERGE_WITHIN: Duration = Duration::from_millis(10);
 const MERGE_UP_TO: usize = 2048;
 /// How long a stopped program has to go after SIGTERM before everything is killed.
 const TERM_GRACE: Duration = Duration::from_millis(500);
+/// How long init may take to kill and reap what is left of the program.
+const INIT_SWEEP: Duration = Duration::from_secs(6);
 
 /// Deadlines for waits. The first wait on a program that has shown no sign of life yet may
 /// last `startup` (interpreters are slow to start, more so on a busy machine); every other
@@ -124,8 +128,14 @@ pub struct Connection {
 enum PeerState {
     Listening(TcpListener),
     Connected(Connection),
-    /// The harness closed its end; the addresses stay known for reports.
+    /// The harness sent its end of stream; the socket stays open until the run ends, when
+    /// it is reset (see [`Session::finish`]).
     HungUp {
+        stream: TcpStream,
+        local: SocketAddr,
+    },
+    /// Closed at the end of the run; the address stays known for reports.
+    Closed {
         local: SocketAddr,
     },
     Datagrams(DatagramPeer),
@@ -175,6 +185,15 @@ pub struct TimedOut {
     pub waited: Duration,
 }
 
+/// Where the harness reached a server program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reached {
+    pub at: IpAddr,
+    /// Whether another host could have reached it too: in a namespace, it answered at Bob's
+    /// address; on the host, it bound all addresses (or a non-loopback one).
+    pub from_other_hosts: bool,
+}
+
 pub struct Session {
     started: Instant,
     launched_at: Option<Instant>,
@@ -184,9 +203,10 @@ pub struct Session {
     pub port: u16,
     /// Where the lesson's Alice and Bob are in this run.
     pub hosts: Hosts,
-    /// The address at which the harness reached the server program: Bob's, as another host
-    /// would, or only the one it bound (127.0.0.1). `None` until it was reached.
-    pub reached_at: Option<IpAddr>,
+    /// Where the harness reached the server program. `None` until it was reached.
+    pub reached: Option<Reached>,
+    /// What the program may use, and whether it ran into a limit.
+    pub limits: RunLimits,
     pub timeouts: Timeouts,
     pub screen: Inbox,
     pub stderr: Inbox,
@@ -207,13 +227,14 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(isolation: Isolation, port: u16, timeouts: Timeouts) -> Session {
+    pub fn new(isolation: Isolation, port: u16, timeouts: Timeouts, limits: RunLimits) -> Session {
         Session {
             started: Instant::now(),
             launched_at: None,
             running: None,
             hosts: isolation.hosts(),
-            reached_at: None,
+            reached: None,
+            limits,
             isolation,
             port,
             timeouts,
@@ -231,15 +252,9 @@ impl Session {
         }
     }
 
-    pub fn launch(
-        &mut self,
-        program: &Program,
-        init_exe: &std::path::Path,
-        confinement: &crate::confine::Confinement,
-    ) -> io::Result<()> {
+    pub fn launch(&mut self, program: &Program, enclosure: &Enclosure) -> io::Result<()> {
         let args = program.args_for(self.port);
-        let pid_namespace = self.isolation == Isolation::Namespace;
-        let launched = launch::launch(program, &args[1..], init_exe, pid_namespace, confinement)?;
+        let launched = launch::launch(program, &args[1..], enclosure)?;
         self.note("harness", format!("starts {}", args.join(" ")));
         self.launched_at = Some(Instant::now());
         self.running = Some(Running {
@@ -416,10 +431,13 @@ impl Session {
         if self.program_running() {
             self.note("harness", "kills the program (SIGKILL)");
             let _ = kill(init, Signal::SIGUSR1);
-            self.pump_until(Instant::now() + Duration::from_secs(2), |s| {
-                s.running.as_ref().is_some_and(|r| r.status_closed)
-            });
         }
+        // Init ends once every process of the program is gone and reaped (it gives up after
+        // 5 s on one stuck in the kernel). Killed sooner, it would leave orphans to the
+        // machine's own init, which in a container may never reap them.
+        self.pump_until(Instant::now() + INIT_SWEEP, |s| {
+            s.running.as_ref().is_some_and(|r| r.status_closed)
+        });
         let running = self.running.as_mut().expect("checked above");
         if !running.status_closed {
             let _ = kill(init, Signal::SIGKILL);
@@ -435,6 +453,12 @@ impl Session {
         self.pump_until(Instant::now() + Duration::from_millis(500), |s| {
             s.screen.ended() && s.stderr.ended()
         });
+        self.reset_connections();
+        // Init killed them all; should init itself have been killed, the sandbox user's
+        // processes are still exactly the program's.
+        if let Some((uid, _)) = self.isolation.sandbox_user() {
+            let _ = account::kill_all(uid);
+        }
     }
 
     // ----- peers ------------------------------------------------------------------------
@@ -464,7 +488,7 @@ impl Session {
             .find(|p| p.name == name)
             .and_then(|p| match &p.state {
                 PeerState::Connected(c) => Some(c.local),
-                PeerState::HungUp { local } => Some(*local),
+                PeerState::HungUp { local, .. } | PeerState::Closed { local } => Some(*local),
                 PeerState::Listening(l) => l.local_addr().ok(),
                 PeerState::Datagrams(d) => Some(d.local),
             })
@@ -550,14 +574,38 @@ impl Session {
             .map_err(|e| format!("{name} could not send ({e})"))
     }
 
-    /// Closes the peer's end of the connection, as a client quitting `nc` would.
+    /// Ends the peer's side of the connection, as a client quitting `nc` would: the program
+    /// reads end of stream.
     pub fn hang_up(&mut self, name: &'static str) {
         if let Some(peer) = self.peer_mut(name)
             && let PeerState::Connected(conn) = &peer.state
         {
-            let local = conn.local;
-            peer.state = PeerState::HungUp { local };
+            let closed = PeerState::Closed { local: conn.local };
+            let PeerState::Connected(conn) = std::mem::replace(&mut peer.state, closed) else {
+                unreachable!("matched above")
+            };
+            let _ = conn.stream.shutdown(std::net::Shutdown::Write);
+            peer.state = PeerState::HungUp {
+                stream: conn.stream,
+                local: conn.local,
+            };
             self.note(name, "hangs up");
+        }
+    }
+
+    /// Closes every connection of the harness with a reset rather than end of stream. A
+    /// program that closed first would otherwise keep its end, on the lesson's port, in
+    /// FIN_WAIT or TIME_WAIT for a minute, and the next run of a program that binds that
+    /// port without SO_REUSEADDR would fail.
+    fn reset_connections(&mut self) {
+        for peer in &mut self.peers {
+            let (stream, local) = match &peer.state {
+                PeerState::Connected(c) => (&c.stream, c.local),
+                PeerState::HungUp { stream, local } => (stream, *local),
+                _ => continue,
+            };
+            let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+            peer.state = PeerState::Closed { local };
         }
     }
 
@@ -632,12 +680,27 @@ impl Session {
         })
     }
 
-    /// What listens in the run's namespace (nothing known on the host).
+    /// What the program listens on: everything in the run's namespace but the harness's
+    /// own listeners (see [`Session::listening_elsewhere`]), or on the host, what the
+    /// program's own processes hold.
     pub fn listening(&self) -> Vec<Listening> {
-        if self.isolation != Isolation::Namespace {
-            return Vec::new();
+        if !self.isolation.on_host() {
+            return sockets::listening_sockets(Owner::Anyone);
         }
-        sandbox::listening_sockets()
+        sockets::listening_sockets(Owner::Processes(&self.program_processes()))
+    }
+
+    /// Every process of the program (init's descendants), while it runs.
+    pub fn program_processes(&self) -> Vec<i32> {
+        match &self.running {
+            Some(running) => procs::descendants(running.launched.init.id() as i32),
+            None => Vec::new(),
+        }
+    }
+
+    /// The limit the program ran into, if any, in the student's terms.
+    pub fn limit_hit(&self) -> Option<String> {
+        self.limits.hit(self.stderr.all(), self.exit)
     }
 
     pub fn listening_elsewhere(&self) -> Vec<Listening> {
@@ -723,6 +786,12 @@ impl Session {
             Stderr,
             Status,
             Peer(usize),
+        }
+        if let Some(running) = &self.running
+            && !running.status_closed
+        {
+            let init = running.launched.init.id() as i32;
+            self.limits.sample(|| procs::descendants(init).len());
         }
         let mut sources = Vec::new();
         let mut fds = Vec::new();
@@ -885,7 +954,7 @@ impl Session {
                     );
                 }
             }
-            PeerState::HungUp { .. } => {}
+            PeerState::HungUp { .. } | PeerState::Closed { .. } => {}
         }
     }
 }

@@ -91,10 +91,11 @@ pub fn not_passed(report: &serde_json::Value) -> Vec<String> {
     names
 }
 
-/// A serv_simple program that accepts, then prints (and writes on stderr) an escape
-/// sequence, NUL, invalid UTF-8, `]]>`, markup and U+FFFF, and exits 3: it passes
-/// `accepts`, `prints_client` and `closes_connection`, fails `prints_message` and
-/// `exits_cleanly`, and never reaches `sends_typed_line`.
+/// A serv_simple program that accepts, waits for the client's message, then prints (and
+/// writes on stderr) an escape sequence, NUL, invalid UTF-8, `]]>`, markup and U+FFFF, and
+/// exits 3: it passes `accepts`, `prints_client` and `closes_connection`, fails
+/// `prints_message` and `exits_cleanly`, and never reaches `sends_typed_line`. (It waits so
+/// that it is still running when `prints_message` begins, whatever the machine's load.)
 pub fn noisy_program(dir: &Path) -> Vec<String> {
     let script = dir.join("noisy.py");
     std::fs::write(
@@ -103,6 +104,7 @@ pub fn noisy_program(dir: &Path) -> Vec<String> {
          s = socket.socket(); s.bind(('0.0.0.0', 8000)); s.listen()\n\
          c, a = s.accept()\n\
          print('connection from', a, flush=True)\n\
+         c.recv(1024)\n\
          junk = b'\\x1b[31mred\\x00\\xff]]><x>&\\xef\\xbf\\xbf\\n'\n\
          sys.stdout.buffer.write(junk); sys.stdout.flush()\n\
          sys.stderr.buffer.write(b'oops ' + junk); sys.stderr.flush()\n\

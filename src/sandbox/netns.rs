@@ -1,6 +1,5 @@
-//! A fresh network and PID namespace for each run, so that the lesson's hard-coded port is
-//! free every time, TIME_WAIT from the last run cannot touch the next, parallel runs never
-//! meet, and every process the program starts dies with it.
+//! A fresh network and PID namespace for the calling thread, with loopback up and the
+//! lesson's two hosts on it.
 //!
 //! Namespaces are per thread: the grading thread unshares, then creates the harness's peer
 //! sockets and starts the program, which inherits the namespace. A thread that has unshared
@@ -8,31 +7,12 @@
 //! one thread driven by `poll`.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::Ipv4Addr;
 
-use crate::script::Proto;
-
-/// `SOCKLAB_ISOLATION=host` grades on the host's loopback even where namespaces work: the
-/// fallback path, on purpose (for systems where namespaces misbehave, and for its tests).
-pub const ISOLATION_ENV: &str = "SOCKLAB_ISOLATION";
-
-/// Where a run's sockets live.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Isolation {
-    /// Its own network and PID namespaces, loopback up.
-    Namespace,
-    /// The host's loopback, shared with everything else on the machine (namespaces refused).
-    Host { reason: String },
-}
-
-impl Isolation {
-    pub fn describe(&self) -> String {
-        match self {
-            Isolation::Namespace => "own network namespace".into(),
-            Isolation::Host { .. } => "host loopback".into(),
-        }
-    }
-}
+/// Alice, the client of the lesson's drawing.
+pub const ALICE_IP: Ipv4Addr = Ipv4Addr::new(111, 111, 111, 111);
+/// Bob, the server of the lesson's drawing.
+pub const BOB_IP: Ipv4Addr = Ipv4Addr::new(222, 222, 222, 222);
 
 /// Called once at start-up, before any thread exists: without root, enter a user namespace
 /// (the kernel refuses CLONE_NEWUSER to a threaded process) so that each grading thread may
@@ -53,20 +33,22 @@ pub fn prepare_process() {
     let _ = std::fs::write("/proc/self/gid_map", format!("0 {gid} 1"));
 }
 
-/// Moves the calling thread into new network and PID namespaces and brings loopback up.
-/// Children this thread starts afterwards live there; the first becomes its PID 1.
-pub fn enter_fresh_namespace() -> Isolation {
+/// Why a thread has no namespaces of its own.
+pub enum NotEntered {
+    /// The system refused them: the thread is where it was, on the host.
+    Refused(String),
+    /// They were made but could not be set up: the thread is in a namespace that does not
+    /// work, and must not grade.
+    Broken(String),
+}
+
+/// Moves the calling thread into new network and PID namespaces and brings loopback up
+/// with Alice's and Bob's addresses. Children this thread starts afterwards live there; the
+/// first becomes its PID 1.
+pub fn enter() -> Result<(), NotEntered> {
     use nix::sched::{CloneFlags, unshare};
-    if std::env::var_os(ISOLATION_ENV).is_some_and(|v| v == "host") {
-        return Isolation::Host {
-            reason: format!("{ISOLATION_ENV}=host"),
-        };
-    }
-    if let Err(e) = unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID) {
-        return Isolation::Host {
-            reason: format!("cannot create a network namespace ({e})"),
-        };
-    }
+    unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID)
+        .map_err(|e| NotEntered::Refused(format!("cannot create a network namespace ({e})")))?;
     let ready = loopback_up().and_then(|()| {
         add_address("lo:alice", ALICE_IP)?;
         add_address("lo:bob", BOB_IP)?;
@@ -77,41 +59,7 @@ pub fn enter_fresh_namespace() -> Isolation {
         prefer_source(ALICE_IP, BOB_IP)?;
         prefer_source(BOB_IP, ALICE_IP)
     });
-    match ready {
-        Ok(()) => Isolation::Namespace,
-        // The thread is already in the new namespace; without loopback nothing would work.
-        Err(e) => Isolation::Host {
-            reason: format!("cannot set up loopback ({e})"),
-        },
-    }
-}
-
-/// Alice, the client of the lesson's drawing.
-pub const ALICE_IP: Ipv4Addr = Ipv4Addr::new(111, 111, 111, 111);
-/// Bob, the server of the lesson's drawing.
-pub const BOB_IP: Ipv4Addr = Ipv4Addr::new(222, 222, 222, 222);
-
-/// The lesson's two hosts as a run has them: their own addresses in a namespace, both
-/// 127.0.0.1 on the host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hosts {
-    pub alice: Ipv4Addr,
-    pub bob: Ipv4Addr,
-}
-
-impl Isolation {
-    pub fn hosts(&self) -> Hosts {
-        match self {
-            Isolation::Namespace => Hosts {
-                alice: ALICE_IP,
-                bob: BOB_IP,
-            },
-            Isolation::Host { .. } => Hosts {
-                alice: Ipv4Addr::LOCALHOST,
-                bob: Ipv4Addr::LOCALHOST,
-            },
-        }
-    }
+    ready.map_err(|e| NotEntered::Broken(format!("cannot set up loopback ({e})")))
 }
 
 /// Adds `ip/32` to loopback under an alias label, as `ifconfig lo:alice IP` would. An
@@ -164,62 +112,6 @@ fn loopback_up() -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A socket waiting for peers: a TCP listener or a bound UDP socket.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Listening {
-    pub proto: Proto,
-    pub addr: IpAddr,
-    pub port: u16,
-}
-
-/// What listens in the calling thread's network namespace (TCP in LISTEN, UDP bound and
-/// unconnected). In a run's own namespace these are the program's sockets and the harness's.
-pub fn listening_sockets() -> Vec<Listening> {
-    let mut found = Vec::new();
-    for (file, proto, state) in [
-        ("tcp", Proto::Tcp, "0A"),
-        ("tcp6", Proto::Tcp, "0A"),
-        ("udp", Proto::Udp, "07"),
-        ("udp6", Proto::Udp, "07"),
-    ] {
-        let Some(table) = read_proc(&format!("/proc/thread-self/net/{file}")) else {
-            continue;
-        };
-        for line in table.lines().skip(1) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() < 4 || fields[3] != state {
-                continue;
-            }
-            if proto == Proto::Udp && !fields[2].ends_with(":0000") {
-                continue; // a connected UDP socket is not waiting for just anyone
-            }
-            if let Some((addr, port)) = parse_proc_addr(fields[1]) {
-                found.push(Listening { proto, addr, port });
-            }
-        }
-    }
-    found.sort();
-    found.dedup();
-    found
-}
-
-/// Reads a /proc table in large reads: it reports size 0, so a size-guided read would take
-/// many small ones, and each makes the kernel walk its socket table again.
-fn read_proc(path: &str) -> Option<String> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut data = Vec::with_capacity(64 << 10);
-    let mut buf = vec![0u8; 64 << 10];
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => data.extend_from_slice(&buf[..n]),
-            Err(_) => return None,
-        }
-    }
-    String::from_utf8(data).ok()
 }
 
 /// Makes the kernel speak from `source` to `local` (a loopback address of this namespace):
@@ -310,43 +202,4 @@ fn prefer_source(local: Ipv4Addr, source: Ipv4Addr) -> io::Result<()> {
         return Err(io::Error::from_raw_os_error(-error));
     }
     Ok(())
-}
-
-/// `0100007F:1F40` (IPv4) or 32 hex digits (IPv6), each 32-bit word in host byte order.
-fn parse_proc_addr(field: &str) -> Option<(IpAddr, u16)> {
-    let (addr, port) = field.split_once(':')?;
-    let port = u16::from_str_radix(port, 16).ok()?;
-    let words: Option<Vec<u32>> = (0..addr.len() / 8)
-        .map(|i| u32::from_str_radix(&addr[i * 8..i * 8 + 8], 16).ok())
-        .collect();
-    let words = words?;
-    let ip = match words.as_slice() {
-        [w] => IpAddr::V4(Ipv4Addr::from(w.to_ne_bytes())),
-        [a, b, c, d] => {
-            let mut bytes = [0u8; 16];
-            for (i, w) in [a, b, c, d].iter().enumerate() {
-                bytes[i * 4..i * 4 + 4].copy_from_slice(&w.to_ne_bytes());
-            }
-            IpAddr::V6(Ipv6Addr::from(bytes))
-        }
-        _ => return None,
-    };
-    Some((ip, port))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_proc_net_addresses() {
-        assert_eq!(
-            parse_proc_addr("0100007F:1F40"),
-            Some((IpAddr::V4(Ipv4Addr::LOCALHOST), 8000))
-        );
-        assert_eq!(
-            parse_proc_addr("00000000000000000000000001000000:2328"),
-            Some((IpAddr::V6(Ipv6Addr::LOCALHOST), 9000))
-        );
-    }
 }

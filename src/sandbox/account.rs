@@ -1,0 +1,325 @@
+//! A user of its own for each run graded as root without namespaces (Gradescope's Docker
+//! containers refuse them), as the IOI's isolate gives each box one: a uid and gid from a
+//! range nothing else uses, held by one run at a time. Running as that user with no way
+//! back (no_new_privs, no capabilities), the program cannot signal or trace socklab, write
+//! root's files or the results, or read what is hidden from it; and since nothing else runs
+//! as that user, "every process of that user" is exactly the program and all it started,
+//! however it detached.
+//!
+//! Work as that user is done by a forked child that switches to it with raw system calls
+//! (safe between fork and exec in a threaded process) and does one thing: signal every
+//! process it may (`kill(-1)`, which for an unprivileged user means its own), or test
+//! whether it may reach a path.
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+use super::{locks, procs};
+
+/// The first sandbox uid (and gid); a run takes the first free one from here.
+pub const FIRST_UID: u32 = 61_000;
+/// How many runs may be graded at once this way.
+pub const SLOTS: u32 = 1_000;
+
+/// A sandbox user, held by one run.
+#[derive(Debug)]
+pub struct SandboxAccount {
+    pub uid: u32,
+    pub gid: u32,
+    _lock: locks::Held,
+}
+
+impl SandboxAccount {
+    /// Takes the first sandbox uid that no other run holds, no account in /etc/passwd or
+    /// /etc/group names, and no process runs as.
+    pub fn take() -> Result<SandboxAccount> {
+        let named = named_ids();
+        for uid in FIRST_UID..FIRST_UID + SLOTS {
+            if named.contains(&uid) {
+                continue;
+            }
+            let lock = locks::try_take(&format!("uid-{uid}.lock"))
+                .map_err(Error::io("taking a sandbox user"))?;
+            if let Some(lock) = lock
+                && procs::of_user(uid).is_empty()
+            {
+                return Ok(SandboxAccount {
+                    uid,
+                    gid: uid,
+                    _lock: lock,
+                });
+            }
+        }
+        Err(Error::Internal(format!(
+            "all {SLOTS} sandbox users (uids {FIRST_UID}-{}) are in use",
+            FIRST_UID + SLOTS - 1
+        )))
+    }
+}
+
+/// Ids that /etc/passwd or /etc/group give to someone.
+fn named_ids() -> Vec<u32> {
+    ["/etc/passwd", "/etc/group"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .flat_map(|text| {
+            text.lines()
+                .filter_map(|l| l.split(':').nth(2)?.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+/// Runs `body` in a forked child that has become `uid`:`gid` with no supplementary groups,
+/// and returns its exit code. `body` may make only async-signal-safe calls (no allocation).
+fn as_user(uid: u32, gid: u32, body: &dyn Fn() -> i32) -> io::Result<i32> {
+    // SAFETY: the child makes raw system calls only, then _exit; the parent waits for it.
+    unsafe {
+        match libc::fork() {
+            -1 => Err(io::Error::last_os_error()),
+            0 => {
+                let code = if libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<u32>()) != 0
+                    || libc::syscall(libc::SYS_setresgid, gid, gid, gid) != 0
+                    || libc::syscall(libc::SYS_setresuid, uid, uid, uid) != 0
+                {
+                    126
+                } else {
+                    body()
+                };
+                libc::_exit(code)
+            }
+            child => {
+                let mut status = 0;
+                while libc::waitpid(child, &mut status, 0) < 0 {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                }
+                match libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)) {
+                    Some(126) => Err(io::Error::other(format!("cannot become uid {uid}"))),
+                    Some(code) => Ok(code),
+                    None => Err(io::Error::other("the helper process was killed")),
+                }
+            }
+        }
+    }
+}
+
+/// Sends `signal` to every process of `uid`.
+pub fn signal_all(uid: u32, signal: i32) -> io::Result<()> {
+    // kill(-1) reaches every process the sender may signal: for an unprivileged user, its
+    // own (the sender aside).
+    // SAFETY: kill is async-signal-safe.
+    as_user(uid, uid, &|| unsafe {
+        libc::kill(-1, signal);
+        0
+    })
+    .map(drop)
+}
+
+/// Kills every process of `uid`. One SIGKILL to them all is enough: a dying process cannot
+/// fork, and one forking at that moment has its child killed too. Sent three times to be
+/// sure; the dead are reaped by whoever is their parent (init, as a subreaper).
+pub fn kill_all(uid: u32) -> io::Result<()> {
+    // SAFETY: kill is async-signal-safe.
+    as_user(uid, uid, &|| unsafe {
+        for _ in 0..3 {
+            libc::kill(-1, libc::SIGKILL);
+        }
+        0
+    })
+    .map(drop)
+}
+
+/// How a path must be reachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Run,
+    /// A folder to work in or pass through.
+    Enter,
+}
+
+impl Access {
+    fn mode(self) -> i32 {
+        match self {
+            Access::Read => libc::R_OK,
+            Access::Run | Access::Enter => libc::X_OK,
+        }
+    }
+}
+
+/// The first of `paths` that `uid`:`gid` may not reach as asked, if any.
+pub fn first_unreachable(
+    uid: u32,
+    gid: u32,
+    paths: &[(PathBuf, Access)],
+) -> Result<Option<&(PathBuf, Access)>> {
+    let c_paths: Vec<(CString, i32)> = paths
+        .iter()
+        .map(|(p, a)| {
+            CString::new(p.as_os_str().as_bytes())
+                .map(|c| (c, a.mode()))
+                .map_err(|_| Error::Usage(format!("{} has a NUL byte", p.display())))
+        })
+        .collect::<Result<_>>()?;
+    // The child's exit code is 0, or 1 + the index of the first path it could not reach.
+    let code = as_user(uid, gid, &|| {
+        for (i, (path, mode)) in c_paths.iter().enumerate() {
+            // SAFETY: access is async-signal-safe; the path is a valid C string.
+            if unsafe { libc::access(path.as_ptr(), *mode) } != 0 {
+                return (i + 1).min(125) as i32;
+            }
+        }
+        0
+    })
+    .map_err(Error::io("checking what the sandbox user can reach"))?;
+    Ok((code > 0).then(|| &paths[code as usize - 1]))
+}
+
+/// Why `uid` cannot reach `path`: the first folder on the way it may not enter, or the
+/// path's own mode.
+pub fn why_unreachable(uid: u32, gid: u32, path: &Path, access: Access) -> String {
+    let folders: Vec<(PathBuf, Access)> = path
+        .ancestors()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .map(|p| (p.to_path_buf(), Access::Enter))
+        .collect();
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| format!("mode {:04o}", m.permissions().mode() & 0o7777))
+            .unwrap_or_else(|e| e.to_string())
+    };
+    match first_unreachable(uid, gid, &folders) {
+        Ok(Some((folder, _))) => format!(
+            "{} is closed to other users ({})",
+            folder.display(),
+            mode(folder)
+        ),
+        _ => {
+            let what = match access {
+                Access::Read => "readable",
+                Access::Run => "runnable",
+                Access::Enter => "open",
+            };
+            format!(
+                "{} is not {what} by other users ({})",
+                path.display(),
+                mode(path)
+            )
+        }
+    }
+}
+
+/// Makes `path` unreachable to `uid`, by taking away the permissions of "other users" (the
+/// sandbox user is neither its owner nor in its group). Returns what was changed, for a
+/// notice; an error if the path stays reachable (an ACL, say).
+pub fn hide(uid: u32, gid: u32, path: &Path) -> Result<Option<String>> {
+    // A folder others may enter but not list still gives away every file whose name is
+    // known: either counts as reachable.
+    let reachable = |p: &Path| -> Result<bool> {
+        let ways = [
+            (p.to_path_buf(), Access::Read),
+            (p.to_path_buf(), Access::Enter),
+        ];
+        let ways = if p.is_dir() { &ways[..] } else { &ways[..1] };
+        for way in ways {
+            if first_unreachable(uid, gid, std::slice::from_ref(way))?.is_none() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    if !path.exists() || !reachable(path)? {
+        return Ok(None);
+    }
+    let meta = std::fs::metadata(path).map_err(Error::io(format!("hiding {}", path.display())))?;
+    let before = meta.mode() & 0o7777;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(before & !0o007))
+        .map_err(Error::io(format!("hiding {}", path.display())))?;
+    if reachable(path)? {
+        return Err(Error::Usage(format!(
+            "cannot hide {} from the program's user (uid {uid}): it stays readable after chmod o-rwx",
+            path.display()
+        )));
+    }
+    Ok(Some(format!(
+        "{} made unreadable to other users (mode {before:04o} → {:04o}), since the program runs as another user",
+        path.display(),
+        before & !0o007
+    )))
+}
+
+/// A private folder for one run's program: its home, where it may write, and where the
+/// folders it must see (its submission) are copied, since in place they lie under a folder
+/// hidden from it (the class). Owned by the sandbox user, mode 0700: no other run's user
+/// may look in. Removed with everything in it when dropped.
+#[derive(Debug)]
+pub struct WorkDir {
+    dir: tempfile::TempDir,
+}
+
+/// The most a copied folder may hold.
+const COPY_LIMIT: u64 = 64 << 20;
+
+impl WorkDir {
+    pub fn create(uid: u32, gid: u32) -> Result<WorkDir> {
+        let what = || Error::io("making the program's private folder");
+        let dir = tempfile::Builder::new()
+            .prefix("socklab-run-")
+            .tempdir()
+            .map_err(what())?;
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(what())?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+            .map_err(what())?;
+        Ok(WorkDir { dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Copies the folder `from` into this one, owned by the sandbox user; returns where the
+    /// copy is. Symbolic links are copied as links, never followed: root must not read,
+    /// on the program's behalf, what the link points to.
+    pub fn copy_in(&self, from: &Path, uid: u32, gid: u32) -> Result<PathBuf> {
+        let name = from.file_name().unwrap_or(from.as_os_str());
+        let to = self.dir.path().join(name);
+        let mut budget = COPY_LIMIT;
+        copy_tree(from, &to, uid, gid, &mut budget)
+            .map_err(|e| Error::io(format!("copying {} for the program", from.display()))(e))?;
+        Ok(to)
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path, uid: u32, gid: u32, budget: &mut u64) -> io::Result<()> {
+    let meta = std::fs::symlink_metadata(from)?;
+    if meta.file_type().is_symlink() {
+        std::os::unix::fs::symlink(std::fs::read_link(from)?, to)?;
+    } else if meta.is_dir() {
+        std::fs::create_dir(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()), uid, gid, budget)?;
+        }
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(meta.mode() & 0o755))?;
+    } else if meta.is_file() {
+        *budget = budget.checked_sub(meta.len()).ok_or_else(|| {
+            io::Error::other(format!("more than {} MiB to copy", COPY_LIMIT >> 20))
+        })?;
+        std::fs::copy(from, to)?;
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(meta.mode() & 0o755))?;
+    } else {
+        return Ok(()); // sockets, fifos, devices: nothing a program of the lesson needs
+    }
+    std::os::unix::fs::lchown(to, Some(uid), Some(gid))
+}

@@ -1,0 +1,190 @@
+//! The place one run happens, set up on the run's own thread before the program starts:
+//! namespaces where the system allows them; otherwise the host's loopback, with the
+//! lesson's fixed port claimed, and (as root) a sandbox user of the run's own, what it must
+//! not see hidden from it, what it must see copied where it can, and a check that it can
+//! reach its program at all. Everything a run holds here is let go when the place drops.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::confine::Confinement;
+use crate::error::{Error, Result};
+use crate::launch::Program;
+use crate::script::Proto;
+
+use super::account::{self, Access, SandboxAccount, WorkDir};
+use super::ports::{self, PortClaim};
+use super::{Entered, Isolation, IsolationLevel};
+
+/// The least isolation a run may have (`--isolation`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IsolationFloor {
+    #[default]
+    Any,
+    Uid,
+    Namespaces,
+}
+
+impl std::fmt::Display for IsolationFloor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IsolationFloor::Any => "any",
+            IsolationFloor::Uid => "uid",
+            IsolationFloor::Namespaces => "namespaces",
+        })
+    }
+}
+
+impl IsolationFloor {
+    fn allows(self, level: IsolationLevel) -> bool {
+        match self {
+            IsolationFloor::Any => true,
+            IsolationFloor::Uid => level != IsolationLevel::None,
+            IsolationFloor::Namespaces => level == IsolationLevel::Namespaces,
+        }
+    }
+}
+
+/// What a run asks of its place.
+pub struct Wanted<'a> {
+    pub floor: IsolationFloor,
+    pub proto: Proto,
+    pub port: u16,
+    /// The port is the lesson's, written in the program (not one socklab chose for it).
+    pub fixed_port: bool,
+    /// How long to wait for a fixed port that something else holds.
+    pub patience: Duration,
+    pub confinement: &'a Confinement,
+}
+
+/// A run's place, held while the run lasts.
+#[derive(Debug)]
+pub struct Place {
+    pub isolation: Isolation,
+    /// Things the report should say about the place (why no namespaces, what was hidden).
+    pub notices: Vec<String>,
+    /// The program's home and working folder when it is not socklab's.
+    pub home: Option<PathBuf>,
+    pub cwd: Option<PathBuf>,
+    // Held for the run; dropped after the program is gone.
+    _claim: Option<PortClaim>,
+    _account: Option<SandboxAccount>,
+    _workdir: Option<WorkDir>,
+}
+
+impl Place {
+    /// Sets up the place for `program` on the calling thread, and returns the program as
+    /// it is to be run there (folders it must see may have moved).
+    pub fn set_up(wanted: &Wanted, program: &Program) -> Result<(Place, Program)> {
+        let entered = super::enter().map_err(|reason| {
+            Error::Internal(format!("setting up the run's namespaces: {reason}"))
+        })?;
+        let reason = match entered {
+            Entered::Namespaces => {
+                let place = Place {
+                    isolation: Isolation::Namespaces,
+                    notices: Vec::new(),
+                    home: None,
+                    cwd: None,
+                    _claim: None,
+                    _account: None,
+                    _workdir: None,
+                };
+                return Ok((place, program.clone()));
+            }
+            Entered::Host { reason } => reason,
+        };
+        let root = nix::unistd::geteuid().is_root();
+        let level = if root {
+            IsolationLevel::Uid
+        } else {
+            IsolationLevel::None
+        };
+        if !wanted.floor.allows(level) {
+            return Err(Error::IsolationBelowFloor {
+                wanted: wanted.floor,
+                got: level,
+                reason,
+            });
+        }
+        let mut notices = vec![format!(
+            "{reason}: grading on the host's loopback ({level} isolation)"
+        )];
+        // Claimed before anything else: runs queue here, and hold nothing else meanwhile.
+        let claim = wanted
+            .fixed_port
+            .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience))
+            .transpose()?;
+        if !root {
+            let place = Place {
+                isolation: Isolation::None { reason },
+                notices,
+                home: None,
+                cwd: None,
+                _claim: claim,
+                _account: None,
+                _workdir: None,
+            };
+            return Ok((place, program.clone()));
+        }
+
+        let account = SandboxAccount::take()?;
+        let (uid, gid) = (account.uid, account.gid);
+        let workdir = WorkDir::create(uid, gid)?;
+        for path in &wanted.confinement.hide {
+            notices.extend(account::hide(uid, gid, path)?);
+        }
+        let mut program = program.clone();
+        for shown in &wanted.confinement.show {
+            let copy = workdir.copy_in(shown, uid, gid)?;
+            program = program.moved(shown, &copy);
+        }
+        let cwd = std::env::current_dir().map_err(Error::io("finding the working folder"))?;
+        let cwd = check_reach(uid, gid, &program, &cwd)?.unwrap_or(workdir.path().to_path_buf());
+        let place = Place {
+            isolation: Isolation::Uid { reason, uid, gid },
+            notices,
+            home: Some(workdir.path().to_path_buf()),
+            cwd: Some(cwd),
+            _claim: claim,
+            _account: Some(account),
+            _workdir: Some(workdir),
+        };
+        Ok((place, program))
+    }
+}
+
+/// Checks that the sandbox user can run the program and read the files its arguments
+/// name, so that a program it cannot reach is socklab's clear error (exit 2), not the
+/// student's failed grade. Returns `cwd` if the program may work there, `None` if it may
+/// not and need not (no argument is a path relative to it).
+fn check_reach(uid: u32, gid: u32, program: &Program, cwd: &Path) -> Result<Option<PathBuf>> {
+    let mut needed = vec![(program.path.clone(), Access::Run)];
+    let mut relative = false;
+    for arg in program.argv.iter().skip(1) {
+        let path = Path::new(arg);
+        if arg.is_empty() || !path.exists() {
+            continue;
+        }
+        relative |= path.is_relative();
+        let access = if path.is_dir() {
+            Access::Enter
+        } else {
+            Access::Read
+        };
+        needed.push((cwd.join(path), access));
+    }
+    let cwd_reachable =
+        account::first_unreachable(uid, gid, &[(cwd.to_path_buf(), Access::Enter)])?.is_none();
+    if relative && !cwd_reachable {
+        needed.insert(0, (cwd.to_path_buf(), Access::Enter));
+    }
+    if let Some((path, access)) = account::first_unreachable(uid, gid, &needed)? {
+        return Err(Error::SandboxCannotReach {
+            uid,
+            path: path.clone(),
+            why: account::why_unreachable(uid, gid, path, *access),
+        });
+    }
+    Ok(cwd_reachable.then(|| cwd.to_path_buf()))
+}

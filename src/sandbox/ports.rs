@@ -1,0 +1,53 @@
+//! The lesson's fixed ports on the host's one shared loopback. Two runs of programs with
+//! port 8000 written in them cannot both have it, so they queue (a lock per port, shared by
+//! every socklab process of this user); and a port some other program holds is waited for,
+//! a bounded time, rather than given up on at once.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::script::Proto;
+
+use super::locks;
+
+/// The longest pause between two looks at a port someone else holds.
+const RECHECK_MAX: Duration = Duration::from_millis(50);
+
+/// The port, held for one run; dropping it lets the next run have it.
+#[derive(Debug)]
+pub struct PortClaim {
+    _lock: locks::Held,
+}
+
+/// Claims `port` for a run: waits while other socklab runs use it, then up to `patience`
+/// for whatever else holds it to let go (nothing tells when a port frees, so it is looked
+/// at again, more and more seldom).
+pub fn claim(proto: Proto, port: u16, patience: Duration) -> Result<PortClaim> {
+    let name = format!("{}-{port}.lock", proto.to_string().to_lowercase());
+    let lock =
+        locks::wait_for(&name).map_err(Error::io(format!("waiting for {proto} port {port}")))?;
+    let deadline = Instant::now() + patience;
+    let mut pause = Duration::from_millis(1);
+    while !is_free(proto, port) {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(Error::PortTaken { port });
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(RECHECK_MAX);
+    }
+    Ok(PortClaim { _lock: lock })
+}
+
+/// Whether a program could bind `port` on all addresses as the lesson's do: without
+/// SO_REUSEADDR, so that a connection left in TIME_WAIT counts as taking it.
+pub fn is_free(proto: Proto, port: u16) -> bool {
+    let kind = match proto {
+        Proto::Tcp => socket2::Type::STREAM,
+        Proto::Udp => socket2::Type::DGRAM,
+    };
+    socket2::Socket::new(socket2::Domain::IPV4, kind, None)
+        .and_then(|s| s.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)).into()))
+        .is_ok()
+}
