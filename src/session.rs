@@ -684,18 +684,19 @@ impl Session {
     /// own listeners (see [`Session::listening_elsewhere`]), or on the host, what the
     /// program's own processes hold.
     pub fn listening(&self) -> Vec<Listening> {
-        if !self.isolation.on_host() {
-            return sockets::listening_sockets(Owner::Anyone);
+        match &self.isolation {
+            Isolation::Namespaces => sockets::listening_sockets(Owner::Anyone),
+            Isolation::Uid { uid, .. } => sockets::listening_sockets(Owner::User(*uid)),
+            Isolation::None { .. } => {
+                sockets::listening_sockets(Owner::Processes(&self.program_processes()))
+            }
         }
-        sockets::listening_sockets(Owner::Processes(&self.program_processes()))
     }
 
-    /// Every process of the program (init's descendants), while it runs.
+    /// Every process of the program, while it runs: the sandbox user's, or init's
+    /// descendants.
     pub fn program_processes(&self) -> Vec<i32> {
-        match &self.running {
-            Some(running) => procs::descendants(running.launched.init.id() as i32),
-            None => Vec::new(),
-        }
+        program_processes(&self.isolation, self.running.as_ref())
     }
 
     /// The limit the program ran into, if any, in the student's terms.
@@ -787,11 +788,10 @@ impl Session {
             Status,
             Peer(usize),
         }
-        if let Some(running) = &self.running
-            && !running.status_closed
-        {
-            let init = running.launched.init.id() as i32;
-            self.limits.sample(|| procs::descendants(init).len());
+        if self.running.as_ref().is_some_and(|r| !r.status_closed) {
+            let (isolation, running) = (&self.isolation, self.running.as_ref());
+            self.limits
+                .sample(|| program_processes(isolation, running).len());
         }
         let mut sources = Vec::new();
         let mut fds = Vec::new();
@@ -956,6 +956,16 @@ impl Session {
             }
             PeerState::HungUp { .. } | PeerState::Closed { .. } => {}
         }
+    }
+}
+
+/// Every process of a program: the sandbox user's (whose own processes only root with
+/// CAP_SYS_PTRACE could look into), or init's descendants.
+fn program_processes(isolation: &Isolation, running: Option<&Running>) -> Vec<i32> {
+    match (isolation.sandbox_user(), running) {
+        (_, None) => Vec::new(),
+        (Some((uid, _)), Some(_)) => procs::of_user(uid),
+        (None, Some(running)) => procs::descendants(running.launched.init.id() as i32),
     }
 }
 

@@ -145,7 +145,7 @@ fn program_control_bytes_are_shown_escaped() {
         .arg(&script)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(common::exit_code(&output), 1);
     let stdout = output.stdout;
     assert!(!stdout.contains(&0x1b), "raw ESC in the report");
     assert!(!stdout.contains(&0), "raw NUL in the report");

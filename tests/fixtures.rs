@@ -1,22 +1,28 @@
 //! Every file under fixtures/<lab>/pass and fixtures/<lab>/fail is a test case of its own:
-//! dropping a student's program into one of those folders adds a case.
+//! dropping a student's program into one of those folders adds a case. Each is graded in
+//! namespaces, on the host's loopback, and in a Docker-like container (as on Gradescope),
+//! and must get the same verdict in all three.
 
 mod common;
 
 use std::path::PathBuf;
 
-use common::{command_for, expected_failures, grade_json, lab_of, not_passed};
+use common::{Place, expected_failures, grade_json_at, lab_of, not_passed};
 use rstest::rstest;
 
-/// A correct program gets full marks and exit status 0.
+/// A correct program gets full marks and exit status 0, wherever it is graded.
 #[rstest]
-fn passing_program_gets_full_marks(#[files("fixtures/*/pass/*")] fixture: PathBuf) {
+fn passing_program_gets_full_marks(
+    #[files("fixtures/*/pass/*")] fixture: PathBuf,
+    #[values(Place::Namespaces, Place::Host, Place::Docker)] place: Place,
+) {
     let build = tempfile::tempdir().unwrap();
-    let (code, report) = grade_json(&lab_of(&fixture), &command_for(&fixture, build.path()));
+    let argv = place.command_for(&fixture, build.path());
+    let (code, report) = grade_json_at(place, &lab_of(&fixture), &argv);
     assert_eq!(
         not_passed(&report),
         Vec::<String>::new(),
-        "{} lost marks:\n{report:#}",
+        "{} lost marks ({place:?}):\n{report:#}",
         fixture.display()
     );
     assert_eq!(report["score"], report["max_score"]);
@@ -24,10 +30,11 @@ fn passing_program_gets_full_marks(#[files("fixtures/*/pass/*")] fixture: PathBu
 }
 
 /// A broken program fails exactly the checks its header names
-/// (`# socklab-expect-fail: a b`), no more and no fewer, and exits 1.
+/// (`# socklab-expect-fail: a b`), no more and no fewer, and exits 1, wherever it is graded.
 #[rstest]
 fn failing_program_fails_exactly_the_expected_checks(
     #[files("fixtures/*/fail/*")] fixture: PathBuf,
+    #[values(Place::Namespaces, Place::Host, Place::Docker)] place: Place,
 ) {
     let expected = expected_failures(&fixture);
     assert!(
@@ -37,11 +44,12 @@ fn failing_program_fails_exactly_the_expected_checks(
     );
 
     let build = tempfile::tempdir().unwrap();
-    let (code, report) = grade_json(&lab_of(&fixture), &command_for(&fixture, build.path()));
+    let argv = place.command_for(&fixture, build.path());
+    let (code, report) = grade_json_at(place, &lab_of(&fixture), &argv);
     assert_eq!(
         not_passed(&report),
         expected,
-        "{}:\n{report:#}",
+        "{} ({place:?}):\n{report:#}",
         fixture.display()
     );
     assert_eq!(code, 1);

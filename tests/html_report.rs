@@ -91,7 +91,7 @@ fn graded_class(lab: &str, work: &Path) -> Class {
         .output()
         .expect("run socklab");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(common::exit_code(&output), 1, "{stderr}");
     assert!(output.stdout.is_empty(), "--output: nothing on stdout");
     Class {
         expected,
@@ -470,7 +470,7 @@ fn student_bytes_show_as_text() {
         .output()
         .expect("run socklab");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(common::exit_code(&output), 1, "{stderr}");
     let html = output.stdout;
     assert_no_raw_controls(&html, "the HTML report");
     let text = String::from_utf8(html.clone()).unwrap();

@@ -78,12 +78,7 @@ fn nothing_the_program_started_outlives_the_run() {
         .arg(&token)
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(common::exit_code(&output), 1);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["stopped_by_harness"], true);
     assert_eq!(processes_with(&token), Vec::<String>::new(), "left running");
@@ -159,7 +154,7 @@ fn unprivileged_user_still_gets_a_namespace() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
     assert_eq!(report["isolation"], "namespaces", "{report:#}");
-    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(common::exit_code(&output), 0, "{report:#}");
 }
 
 /// The host fallback: a one-line notice on stderr, and grading still works on a port
@@ -177,7 +172,7 @@ fn host_fallback_says_so_and_still_grades() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(common::exit_code(&output), 0, "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "one notice line: {stderr}");
     assert!(stderr.contains("host's loopback"), "{stderr}");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

@@ -144,7 +144,7 @@ fn tcp_server_is_told_it_is_not_udp() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(common::exit_code(&output), 1, "{stdout}");
     assert!(
         stdout.contains("nothing receives on UDP 9000; a TCP listener is on 9000"),
         "{stdout}"

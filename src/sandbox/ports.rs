@@ -4,6 +4,7 @@
 //! a bounded time, rather than given up on at once.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -24,7 +25,9 @@ pub struct PortClaim {
 /// for whatever else holds it to let go (nothing tells when a port frees, so it is looked
 /// at again, more and more seldom).
 pub fn claim(proto: Proto, port: u16, patience: Duration) -> Result<PortClaim> {
-    let name = format!("{}-{port}.lock", proto.to_string().to_lowercase());
+    // Ports belong to a network namespace: runs in two containers do not queue.
+    let netns = std::fs::metadata("/proc/thread-self/ns/net").map_or(0, |m| m.ino());
+    let name = format!("{}-{port}-{netns}.lock", proto.to_string().to_lowercase());
     let lock =
         locks::wait_for(&name).map_err(Error::io(format!("waiting for {proto} port {port}")))?;
     let deadline = Instant::now() + patience;

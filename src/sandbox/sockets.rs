@@ -25,14 +25,21 @@ pub enum Owner<'a> {
     Anyone,
     /// Only sockets these processes hold: on the host's shared tables, the program's own.
     Processes(&'a [i32]),
+    /// Only sockets this user made: under uid isolation, exactly the program's (found
+    /// without looking into its processes, which Docker's capabilities do not allow).
+    User(u32),
 }
 
 /// What listens in the calling thread's network namespace (TCP in LISTEN, UDP bound and
 /// unconnected), held by `owner`.
 pub fn listening_sockets(owner: Owner) -> Vec<Listening> {
     let held = match owner {
-        Owner::Anyone => None,
         Owner::Processes(pids) => Some(socket_inodes(pids)),
+        Owner::Anyone | Owner::User(_) => None,
+    };
+    let user = match owner {
+        Owner::User(uid) => Some(uid.to_string()),
+        _ => None,
     };
     let mut found = Vec::new();
     for (file, proto, state) in [
@@ -51,6 +58,13 @@ pub fn listening_sockets(owner: Owner) -> Vec<Listening> {
             }
             if proto == Proto::Udp && !fields[2].ends_with(":0000") {
                 continue; // a connected UDP socket is not waiting for just anyone
+            }
+            // Field 7 is the uid that made the socket.
+            if user
+                .as_deref()
+                .is_some_and(|uid| fields.get(7) != Some(&uid))
+            {
+                continue;
             }
             // Field 9 is the socket's inode, what /proc/PID/fd links name.
             let inode = fields.get(9).and_then(|i| i.parse::<u64>().ok());

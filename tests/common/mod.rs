@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod docker;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -62,20 +64,7 @@ pub fn command_for(fixture: &Path, build_dir: &Path) -> Vec<String> {
 
 /// Grades `argv` against `lab` with `--format json`; returns the exit code and the report.
 pub fn grade_json(lab: &str, argv: &[String]) -> (i32, serde_json::Value) {
-    let output = socklab()
-        .args(["check", lab, "--format", "json", "--"])
-        .args(argv)
-        .output()
-        .expect("run socklab");
-    let code = output.status.code().expect("socklab exited by a signal");
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "socklab printed no JSON report ({e}); exit {code}\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (code, report)
+    grade_json_at(Place::Namespaces, lab, argv)
 }
 
 /// The checks a report did not pass, sorted.
@@ -131,7 +120,7 @@ pub fn run(args: &[&str], program: &[String]) -> (i32, Vec<u8>, String) {
         .output()
         .expect("run socklab");
     (
-        output.status.code().expect("socklab exited by a signal"),
+        exit_code(&output),
         output.stdout,
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
@@ -160,7 +149,7 @@ pub fn lab_checks(lab: &str) -> Vec<(String, u32)> {
 /// socklab could not grade: exit 2, and stderr says `says`, without a panic.
 pub fn assert_cannot_grade(output: &std::process::Output, says: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(exit_code(&output), 2, "stderr: {stderr}");
     assert!(
         stderr.contains(says),
         "stderr should say {says:?}: {stderr}"
@@ -179,4 +168,118 @@ pub fn processes_with(token: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// socklab's exit code; a death by signal fails the test naming the signal, with stderr, so
+/// that nobody has to guess where it came from.
+pub fn exit_code(output: &std::process::Output) -> i32 {
+    status_code(output.status, &String::from_utf8_lossy(&output.stderr))
+}
+
+/// The code of an exit status, as [`exit_code`] does.
+pub fn status_code(status: std::process::ExitStatus, stderr: &str) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(signal)) => {
+            let name = nix::sys::signal::Signal::try_from(signal)
+                .map_or_else(|_| "unknown".to_string(), |s| s.as_str().to_string());
+            panic!("socklab ended by signal {signal} ({name}); its stderr:\n{stderr}")
+        }
+        (None, None) => panic!("socklab ended neither by exit nor by signal: {status:?}"),
+    }
+}
+
+/// Where a test runs socklab: on this machine, which allows namespaces; on the host's
+/// loopback by choice (`SOCKLAB_ISOLATION=host`: uid isolation as root); or in a Docker-like
+/// container that refuses namespaces, as Gradescope's do (uid isolation). Verdicts must be
+/// the same in all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Namespaces,
+    Host,
+    Docker,
+}
+
+impl Place {
+    /// socklab, to run here.
+    pub fn socklab(self) -> Command {
+        let mut cmd = socklab();
+        match self {
+            Place::Namespaces => {}
+            Place::Host => {
+                cmd.env("SOCKLAB_ISOLATION", "host");
+            }
+            Place::Docker => {
+                assert!(
+                    nix::unistd::geteuid().is_root(),
+                    "the Docker-like tests run socklab as root, as Gradescope does: run them as root"
+                );
+                docker::docker_like(&mut cmd);
+            }
+        }
+        cmd
+    }
+
+    /// The isolation a report made here names.
+    pub fn isolation(self) -> &'static str {
+        match self {
+            Place::Namespaces => "namespaces",
+            Place::Host if !nix::unistd::geteuid().is_root() => "none",
+            Place::Host | Place::Docker => "uid",
+        }
+    }
+
+    /// The command that runs `fixture` here. Under uid isolation the program runs as a user
+    /// of its own, who must be able to reach it wherever the checkout lies (a clone under
+    /// /root, mode 0700): the fixture is copied into `build` (made world-readable) and
+    /// Python is one every user may run.
+    pub fn command_for(self, fixture: &Path, build: &Path) -> Vec<String> {
+        if self == Place::Namespaces {
+            return command_for(fixture, build);
+        }
+        open_to_all(build);
+        let copy = build.join(fixture.file_name().unwrap());
+        std::fs::copy(fixture, &copy).unwrap();
+        let mut argv = command_for(&copy, build);
+        if argv[0] == "python3" {
+            argv[0] = shared_python();
+        }
+        argv
+    }
+}
+
+/// Makes `dir` readable and enterable by every user.
+pub fn open_to_all(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A python3 that every user may run (not a pyenv shim under /root).
+pub fn shared_python() -> String {
+    ["/usr/bin/python3", "/usr/local/bin/python3"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("a python3 in /usr/bin or /usr/local/bin, which every user may run")
+        .to_string()
+}
+
+/// Grades `argv` against `lab` with `--format json` at `place`.
+pub fn grade_json_at(place: Place, lab: &str, argv: &[String]) -> (i32, serde_json::Value) {
+    let output = place
+        .socklab()
+        .args(["check", lab, "--format", "json", "--"])
+        .args(argv)
+        .output()
+        .expect("run socklab");
+    let code = exit_code(&output);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "socklab printed no JSON report ({e}); exit {code}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(report["isolation"], place.isolation(), "{report:#}");
+    (code, report)
 }
