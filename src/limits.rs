@@ -244,9 +244,10 @@ impl RunLimits {
         self.peak_processes = self.peak_processes.max(count());
     }
 
-    /// Which limit the program ran into, if any, in the student's terms. `stderr` and
-    /// `exit` are the evidence where no control group counts.
-    pub fn hit(&self, stderr: &[u8], exit: Option<ProgramExit>) -> Option<String> {
+    /// Which limit the program ran into, if any, in the student's terms. `stderr`, `exit`
+    /// and the processes it has `now` are the evidence where no control group counts.
+    pub fn hit(&self, stderr: &[u8], exit: Option<ProgramExit>, now: usize) -> Option<String> {
+        let peak_processes = self.peak_processes.max(now);
         let says = |words: &[&str]| {
             let text = String::from_utf8_lossy(stderr);
             words.iter().any(|w| text.contains(w))
@@ -261,8 +262,8 @@ impl RunLimits {
             // A fork refused for the limit says EAGAIN; with no counter, the count of
             // processes seen near the limit says whose limit it was.
             Enforced::Rlimit => {
-                self.peak_processes + 1 >= limits.processes as usize
-                    || (self.peak_processes * 2 >= limits.processes as usize
+                peak_processes + 1 >= limits.processes as usize
+                    || (peak_processes * 2 >= limits.processes as usize
                         && says(&["Resource temporarily unavailable", "BlockingIOError"]))
             }
             Enforced::Not => false,

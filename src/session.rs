@@ -701,7 +701,11 @@ impl Session {
 
     /// The limit the program ran into, if any, in the student's terms.
     pub fn limit_hit(&self) -> Option<String> {
-        self.limits.hit(self.stderr.all(), self.exit)
+        let now = match self.limits.processes {
+            crate::limits::Enforced::Rlimit => self.program_processes().len(),
+            _ => 0,
+        };
+        self.limits.hit(self.stderr.all(), self.exit, now)
     }
 
     pub fn listening_elsewhere(&self) -> Vec<Listening> {

@@ -140,7 +140,8 @@ impl Place {
             program = program.moved(shown, &copy);
         }
         let cwd = std::env::current_dir().map_err(Error::io("finding the working folder"))?;
-        let cwd = check_reach(uid, gid, &program, &cwd)?.unwrap_or(workdir.path().to_path_buf());
+        let cwd = check_reach(uid, gid, &program, &cwd, &wanted.confinement.hide)?
+            .unwrap_or(workdir.path().to_path_buf());
         let place = Place {
             isolation: Isolation::Uid { reason, uid, gid },
             notices,
@@ -155,15 +156,23 @@ impl Place {
 }
 
 /// Checks that the sandbox user can run the program and read the files its arguments
-/// name, so that a program it cannot reach is socklab's clear error (exit 2), not the
-/// student's failed grade. Returns `cwd` if the program may work there, `None` if it may
-/// not and need not (no argument is a path relative to it).
-fn check_reach(uid: u32, gid: u32, program: &Program, cwd: &Path) -> Result<Option<PathBuf>> {
+/// name (those not hidden from it on purpose), so that a program it cannot reach is
+/// socklab's clear error (exit 2), not the student's failed grade. Returns `cwd` if the
+/// program may work there, `None` if it may not and need not (no argument is a path
+/// relative to it).
+fn check_reach(
+    uid: u32,
+    gid: u32,
+    program: &Program,
+    cwd: &Path,
+    hidden: &[PathBuf],
+) -> Result<Option<PathBuf>> {
     let mut needed = vec![(program.path.clone(), Access::Run)];
     let mut relative = false;
     for arg in program.argv.iter().skip(1) {
         let path = Path::new(arg);
-        if arg.is_empty() || !path.exists() {
+        let hidden_on_purpose = hidden.iter().any(|h| cwd.join(path).starts_with(h));
+        if arg.is_empty() || !path.exists() || hidden_on_purpose {
             continue;
         }
         relative |= path.is_relative();
