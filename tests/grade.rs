@@ -490,3 +490,51 @@ fn harness_failure_is_exit_2_not_a_zero() {
         "{alice}"
     );
 }
+
+/// A socklab rebuilt or reinstalled while a class is graded cannot break the runs still to
+/// come: each starts its program's init from the running binary itself, not from its path.
+/// Here the binary on disk is replaced (renamed over, as `cargo build` and `cp` do) once the
+/// first of six submissions is done; all six are graded.
+#[test]
+fn replacing_the_binary_mid_class_breaks_nothing() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("socklab");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("socklab"), &bin).unwrap();
+    let class = dir.path().join("class");
+    for id in ["s1", "s2", "s3", "s4", "s5", "s6"] {
+        put(
+            &class,
+            id,
+            "fixtures/serv_simple/pass/lesson_serv_simple.py",
+            "serv_simple.py",
+        );
+    }
+    let mut grading = std::process::Command::new(&bin)
+        .env_remove("PYTHONUNBUFFERED")
+        .args(["grade", "serv_simple"])
+        .arg(&class)
+        .args(["--jobs", "1", "--format", "json", "--"])
+        .args(["python3", "{dir}/serv_simple.py"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Progress lines on stderr, one per finished submission: replace after the first.
+    let mut progress = BufReader::new(grading.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("s1: ") {
+        assert!(progress.read_line(&mut seen).unwrap() > 0, "{seen}");
+    }
+    let new = dir.path().join("socklab.new");
+    std::fs::write(&new, "#!/bin/sh\nexit 99\n").unwrap();
+    std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::rename(&new, &bin).unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut progress, &mut rest).unwrap();
+    let output = grading.wait_with_output().unwrap();
+    let code = common::status_code(output.status, &rest);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(code, 0, "{rest}\n{report:#}");
+    assert_eq!(report["summary"]["full_marks"], 6, "{report:#}");
+}

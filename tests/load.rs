@@ -107,3 +107,47 @@ fn verdicts_hold_with_every_core_busy() {
         }
     }
 }
+
+/// socklab never ends by a signal: the fixtures that block reading the keyboard (where a
+/// signal death was once seen, on a fresh machine under load), graded twelve times, four at
+/// once, with every core busy. Each run must exit 1 with the fixture's own verdict; a death
+/// by signal is named, with socklab's stderr (see `common::exit_code`).
+#[test]
+fn no_signal_deaths_under_load() {
+    let fixtures: [&'static str; 4] = [
+        "fixtures/serv_simple/fail/input_before_recv.py",
+        "fixtures/conn_simple/fail/waits_for_enter.py",
+        "fixtures/serv_tcp/fail/lockstep_input_first.py",
+        "fixtures/udp_serv/fail/lockstep_input_first.py",
+    ];
+    let _busy = BusyCores::start();
+    for round in 1..=3 {
+        let runs: Vec<_> = fixtures
+            .iter()
+            .map(|&fixture| {
+                std::thread::spawn(move || {
+                    let path = std::path::Path::new(fixture);
+                    let output = common::socklab()
+                        .args(["check", &common::lab_of(path), "--timeout", "1"])
+                        .args(["--format", "json", "--", "python3", fixture])
+                        .output()
+                        .unwrap();
+                    (fixture, output)
+                })
+            })
+            .collect();
+        for run in runs {
+            let (fixture, output) = run.join().unwrap();
+            let code = common::exit_code(&output);
+            let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(
+                (code, not_passed(&report)),
+                (
+                    1,
+                    common::expected_failures(std::path::Path::new(fixture))
+                ),
+                "round {round}, {fixture}:\n{report:#}"
+            );
+        }
+    }
+}
