@@ -10,6 +10,7 @@
 //! - [`sandbox`]: where a run happens: its own namespaces, or the host's loopback with a
 //!   sandbox user of its own; the program's sockets, the lesson's fixed ports.
 //! - [`limits`]: processes, memory, CPU time and file size a program may use.
+//! - [`stuck`]: whether a program can still act, or every thread of it waits for socklab.
 //! - [`terminal`]: the pty that stands in for the student's keyboard and screen.
 //! - [`launch`]: finds the program and starts it under [`init`] on that pty.
 //! - [`confine`]: what keeps a program from forging its grade: a read-only filesystem,
@@ -46,4 +47,5 @@ pub mod runner;
 pub mod sandbox;
 pub mod script;
 pub mod session;
+pub mod stuck;
 pub mod terminal;

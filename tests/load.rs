@@ -142,10 +142,7 @@ fn no_signal_deaths_under_load() {
             let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
             assert_eq!(
                 (code, not_passed(&report)),
-                (
-                    1,
-                    common::expected_failures(std::path::Path::new(fixture))
-                ),
+                (1, common::expected_failures(std::path::Path::new(fixture))),
                 "round {round}, {fixture}:\n{report:#}"
             );
         }
