@@ -149,7 +149,7 @@ pub fn lab_checks(lab: &str) -> Vec<(String, u32)> {
 /// socklab could not grade: exit 2, and stderr says `says`, without a panic.
 pub fn assert_cannot_grade(output: &std::process::Output, says: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(exit_code(&output), 2, "stderr: {stderr}");
+    assert_eq!(exit_code(output), 2, "stderr: {stderr}");
     assert!(
         stderr.contains(says),
         "stderr should say {says:?}: {stderr}"
