@@ -194,6 +194,47 @@ mod tests {
         assert!(!err.contains('\n'), "one line: {err}");
     }
 
+    /// Without visibility in the rubric, Gradescope's own defaults; with it, each named
+    /// check's, the default for the rest, and stdout's.
+    #[test]
+    fn visibility_is_per_check_with_a_default() {
+        let none = Rubric::parse("[points]\naccepts = 2\n", "r.toml").unwrap();
+        assert_eq!(none.visibility(), &Visibilities::default());
+        let rubric = Rubric::parse(
+            "default_visibility = \"after_due_date\"\nstdout_visibility = \"visible\"\n\
+             [visibility]\naccepts = \"hidden\"\n",
+            "r.toml",
+        )
+        .unwrap();
+        let shown = rubric.visibility();
+        assert_eq!(shown.of("accepts"), Visibility::Hidden);
+        assert_eq!(shown.of("reachable"), Visibility::AfterDueDate);
+        assert_eq!(shown.stdout, Visibility::Visible);
+        rubric
+            .apply(&mut labs::find("serv_simple").unwrap())
+            .unwrap();
+    }
+
+    /// A misspelt check in `[visibility]` is refused like one in `[points]`; a value that
+    /// is no visibility is a one-line error listing the four.
+    #[test]
+    fn unknown_visibility_names_and_values_are_refused() {
+        let mut lab = labs::find("serv_simple").unwrap();
+        let err = apply_error("[visibility]\nacepts = \"hidden\"\n", &mut lab);
+        assert!(
+            err.contains("[visibility]: serv_simple has no check 'acepts'"),
+            "{err}"
+        );
+        assert!(err.contains("prints_client"), "{err}");
+        let err = Rubric::parse("[visibility]\naccepts = \"secret\"\n", "r.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && !err.contains('\n'), "{err}");
+        for value in ["visible", "hidden", "after_due_date", "after_published"] {
+            assert!(err.contains(value), "{err}");
+        }
+    }
+
     #[test]
     fn rubric_for_another_lab_is_refused() {
         let mut lab = labs::find("serv_simple").unwrap();

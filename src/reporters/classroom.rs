@@ -127,3 +127,61 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 pub fn write_not_graded(lab: &NotGraded, out: &mut dyn Write) -> io::Result<()> {
     one_line(&not_graded_json(lab), out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reporters::sample::{Went, report};
+
+    fn names_and_scores(r: &Value) -> Vec<(String, u64)> {
+        r["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["name"].as_str().unwrap().to_string(),
+                    t["score"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// A check a rubric set to 0 has no test (it would count among the tests the reporter
+    /// divides by); the others one per point.
+    #[test]
+    fn a_check_worth_nothing_has_no_test() {
+        let r = result_json(&report(
+            "lab",
+            &[
+                ("a", 2, Went::Passed),
+                ("b", 0, Went::Failed),
+                ("c", 1, Went::Failed),
+            ],
+        ));
+        assert_eq!(
+            names_and_scores(&r),
+            [
+                ("lab: a (point 1 of 2)".to_string(), 1),
+                ("lab: a (point 2 of 2)".to_string(), 1),
+                ("lab: c".to_string(), 0),
+            ]
+        );
+        assert_eq!((&r["max_score"], &r["status"]), (&3.into(), &"fail".into()));
+    }
+
+    /// A lab whose checks are all worth 0 still has tests (the reporter divides by their
+    /// number), each scoring 0.
+    #[test]
+    fn a_lab_worth_nothing_has_a_test_per_check() {
+        let r = result_json(&report(
+            "lab",
+            &[("a", 0, Went::Passed), ("b", 0, Went::Failed)],
+        ));
+        assert_eq!(
+            names_and_scores(&r),
+            [("lab: a".to_string(), 0), ("lab: b".to_string(), 0)]
+        );
+        assert_eq!((&r["max_score"], &r["status"]), (&0.into(), &"pass".into()));
+    }
+}

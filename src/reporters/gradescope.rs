@@ -168,3 +168,106 @@ pub fn results_json(report: &Report, visibility: &Visibilities) -> Value {
 pub fn write(report: &Report, visibility: &Visibilities, out: &mut dyn Write) -> io::Result<()> {
     json::document(&results_json(report, visibility), out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reporters::sample::{Went, report};
+
+    /// Two labs merged: their tests in order, numbered `lab.check` and tagged with their
+    /// lab, each with its lab's visibility; a hidden test still counts; scores and times
+    /// added up; the notes above the labs' summaries; the top level the later of the labs'
+    /// settings.
+    #[test]
+    fn merges_labs_numbered_and_tagged() {
+        let tcp = report(
+            "serv_tcp",
+            &[
+                ("accepts", 1, Went::Passed),
+                ("prints_client", 2, Went::Failed),
+            ],
+        );
+        let conn = report(
+            "conn_simple",
+            &[
+                ("connects", 2, Went::Passed),
+                ("sends_hello", 3, Went::NotReached),
+            ],
+        );
+        let held_back = Visibilities {
+            default: Visibility::AfterPublished,
+            stdout: Visibility::Visible,
+            checks: BTreeMap::from([("connects".to_string(), Visibility::Hidden)]),
+        };
+        let r = merged(
+            &[
+                Part {
+                    report: &tcp,
+                    visibility: &Visibilities::default(),
+                },
+                Part {
+                    report: &conn,
+                    visibility: &held_back,
+                },
+            ],
+            &["serv_tcp: serv_tcp.py came late".to_string()],
+        );
+        let tests: Vec<[&str; 4]> = r["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let tags = t["tags"].as_array().unwrap();
+                assert_eq!(tags.len(), 1, "{t}");
+                ["number", "name", "visibility"]
+                    .map(|k| t[k].as_str().unwrap())
+                    .into_iter()
+                    .chain([tags[0].as_str().unwrap()])
+                    .collect::<Vec<_>>()
+                    .try_into()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            tests,
+            [
+                ["1.1", "serv_tcp: accepts", "visible", "serv_tcp"],
+                ["1.2", "serv_tcp: prints_client", "visible", "serv_tcp"],
+                ["2.1", "conn_simple: connects", "hidden", "conn_simple"],
+                [
+                    "2.2",
+                    "conn_simple: sends_hello",
+                    "after_published",
+                    "conn_simple"
+                ],
+            ]
+        );
+        assert_eq!((&r["score"], &r["execution_time"]), (&3.into(), &2.into()));
+        // serv_tcp's stdout is hidden (the default), so the one stdout is.
+        assert_eq!(
+            (&r["visibility"], &r["stdout_visibility"]),
+            (&"after_published".into(), &"hidden".into())
+        );
+        let output = r["output"].as_str().unwrap();
+        assert!(
+            output.starts_with("serv_tcp: serv_tcp.py came late\n\nserv_tcp: 1/3 ("),
+            "{output}"
+        );
+        assert!(output.contains("\n\nconn_simple: 2/5 ("), "{output}");
+    }
+
+    /// A lab alone is not numbered (Gradescope numbers tests in order); without a rubric,
+    /// Gradescope's own defaults: tests visible, stdout hidden.
+    #[test]
+    fn one_lab_keeps_gradescopes_defaults() {
+        let r = results_json(
+            &report("serv_simple", &[("accepts", 1, Went::Passed)]),
+            &Visibilities::default(),
+        );
+        assert!(r["tests"][0].get("number").is_none(), "{r}");
+        assert_eq!(
+            (&r["visibility"], &r["stdout_visibility"]),
+            (&"visible".into(), &"hidden".into())
+        );
+    }
+}

@@ -125,3 +125,43 @@ pub fn write_not_graded(lab: &NotGraded, out: &mut dyn Write) -> io::Result<()> 
         escaped(&lab.reason)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reporters::sample::{Went, report};
+
+    #[test]
+    fn escaped_text_is_literal_in_markdown_and_on_one_line() {
+        assert_eq!(escaped("a|b_c*<x> `y`\nz"), r"a\|b\_c\*\<x\> \`y\` z");
+    }
+
+    /// A table row per check; a lost check's evidence in a fence that the program's own
+    /// backticks cannot close.
+    #[test]
+    fn the_programs_backticks_stay_inside_the_fence() {
+        let md = markdown(&report(
+            "lab",
+            &[
+                ("a", 1, Went::Passed),
+                ("b", 2, Went::Failed),
+                ("c", 1, Went::NotReached),
+            ],
+        ));
+        assert!(md.starts_with("### ❌ lab: 1/4\n"), "{md}");
+        for row in [
+            "| ✅ passed | `a` | 1/1 |",
+            "| ❌ failed | `b` | 0/2 |",
+            "| ⏭️ not reached | `c` | 0/1 |",
+        ] {
+            assert!(md.contains(row), "{row} not in\n{md}");
+        }
+        let block = md
+            .split("<summary>❌ b: why it failed</summary>")
+            .nth(1)
+            .unwrap();
+        assert!(block.contains("\n````text\nexpected: "), "{md}");
+        assert!(block.contains("b'``` |x|'"), "{md}");
+        assert!(block.contains("\n````\n\n</details>"), "{md}");
+    }
+}

@@ -9,6 +9,8 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+#[cfg(test)]
+mod sample;
 pub mod text;
 
 use std::io::{self, Write};

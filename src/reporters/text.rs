@@ -133,3 +133,22 @@ pub fn program_file(program: &[String]) -> &str {
         _ => first,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_file_is_the_script_an_interpreter_runs_else_the_program() {
+        let file = |argv: &[&str]| {
+            let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+            program_file(&argv).to_string()
+        };
+        assert_eq!(file(&["python3", "-u", "serv.py", "{port}"]), "serv.py");
+        assert_eq!(file(&["/usr/bin/python3.12", "a/serv.py"]), "a/serv.py");
+        assert_eq!(file(&["./serv", "8000"]), "./serv");
+        assert_eq!(file(&["nc"]), "nc");
+        assert_eq!(file(&["python3"]), "python3");
+        assert_eq!(file(&[]), "");
+    }
+}
