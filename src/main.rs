@@ -253,7 +253,7 @@ fn run(command: Command) -> Result<i32> {
             also,
             grading,
             program,
-        } => check(&lab, (format, output), also, &grading, &program),
+        } => check(&lab, format, output, also, &grading, &program),
         Command::Grade {
             lab,
             dir,
@@ -308,10 +308,9 @@ fn run(command: Command) -> Result<i32> {
 /// does not read but CI services and GitHub Classroom's own graders set, to get colour in a
 /// log that is not a terminal.
 fn stdout_color() -> ColorChoice {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    let forced = std::env::var_os("FORCE_COLOR")
-        .is_some_and(|v| !["", "0", "false"].contains(&v.to_str().unwrap_or("")));
-    if forced && !set("NO_COLOR") {
+    let value = |name| std::env::var(name).unwrap_or_default();
+    let forced = !["", "0", "false"].contains(&value("FORCE_COLOR").as_str());
+    if forced && value("NO_COLOR").is_empty() {
         ColorChoice::Always
     } else {
         AutoStream::choice(&io::stdout())
@@ -379,7 +378,8 @@ fn list_labs() -> Result<i32> {
 
 fn check(
     lab: &str,
-    (format, output): (Format, Option<PathBuf>),
+    format: Format,
+    output: Option<PathBuf>,
     also: Vec<(Format, PathBuf)>,
     grading: &GradingArgs,
     argv: &[String],
@@ -404,11 +404,7 @@ fn check(
             write_error.note(reporter.event(event));
         }
     };
-    let not_graded = NotGraded {
-        lab: lab.name.to_string(),
-        max_score: lab.max_score(),
-        reason: String::new(),
-    };
+    let (name, max_score) = (lab.name, lab.max_score());
     let graded = (|| {
         let default: Vec<String> = lab.default_program.into_iter().map(String::from).collect();
         let program = Program::resolve(if argv.is_empty() { &default } else { argv })?;
@@ -419,8 +415,9 @@ fn check(
         Err(e) => {
             // Formats whose readers need a result for every lab still get one.
             report_event(&Event::NotGraded(NotGraded {
+                lab: name.to_string(),
+                max_score,
                 reason: e.to_string(),
-                ..not_graded
             }));
             write_error.into_result()?;
             return Err(e);

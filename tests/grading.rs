@@ -246,6 +246,16 @@ fn example_rubrics_fit_their_labs() {
         };
         assert_eq!(points(&graded), points(&lab), "{}", path.display());
         let text = std::fs::read_to_string(&path).unwrap();
+        // Its commented visibility lines work once uncommented.
+        let uncommented = text
+            .replace("\n# default_visibility", "\ndefault_visibility")
+            .replace("\n# stdout_visibility", "\nstdout_visibility")
+            .replace("\n# [visibility]\n# ", "\n[visibility]\n");
+        let visible = socklab::rubric::Rubric::parse(&uncommented, "uncommented").unwrap();
+        assert_eq!(visible.visibility().checks.len(), 1, "{uncommented}");
+        visible
+            .apply(&mut socklab::labs::find(lab.name).unwrap())
+            .unwrap();
         for check in lab.checks() {
             assert!(
                 text.contains(&format!("\n{} = ", check.id)),
