@@ -147,7 +147,8 @@ struct GradingArgs {
     /// Seconds each step may wait (the program's start gets at least 10).
     #[arg(long, default_value = "3", value_parser = parse_seconds)]
     timeout: Duration,
-    /// Points from a TOML file rather than the lab's own (see grading/README.md).
+    /// Points, and Gradescope visibility, from a TOML file rather than the lab's own (see
+    /// grading/README.md).
     #[arg(long, value_name = "FILE")]
     rubric: Option<PathBuf>,
     /// Hide this folder (or file's folder) from the program, e.g. other submissions or
