@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+
 /// One line of a run's transcript: who did or showed what, and when.
 #[derive(Debug, Clone)]
 pub struct Entry {

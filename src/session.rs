@@ -12,8 +12,8 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 use crate::escape;
-use crate::launch::{self, Launched, Program};
 use crate::report::ProgramExit;
+use crate::launch::{self, Launched, Program};
 use crate::report::{Entry, Failure};
 use crate::sandbox::{self, Hosts, Isolation, Listening};
 
