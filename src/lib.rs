@@ -19,8 +19,8 @@
 //!   process behind.
 //! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a class's
 //!   submissions and summary.
-//! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit and GitHub
-//!   Classroom for one run; human, JSON and CSV, and a progress bar, for a class.
+//! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit, GitHub
+//!   Classroom and Markdown for one run; human, JSON and CSV, and a progress bar, for a class.
 //! - [`batch`]: `socklab grade`: every submission folder of a class, several at once.
 //! - [`rubric`]: points from a TOML file, without a rebuild.
 //! - [`partner`]: `socklab partner`, the other terminal for a student practising alone.

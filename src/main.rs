@@ -3,19 +3,21 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anstream::{AutoStream, ColorChoice};
 use clap::{Args, Parser, Subcommand};
 
 use socklab::batch::{self, ClassRun};
 use socklab::error::{EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
 use socklab::launch::Program;
 use socklab::limits::{Limits, Rlimit};
-use socklab::report::{ClassReport, Verdict};
+use socklab::report::{ClassReport, Event, NotGraded, Verdict};
 use socklab::reporters::class::progress::Progress;
 use socklab::reporters::class::{self, ClassFormat, ClassReporter};
+use socklab::reporters::gradescope::Visibilities;
 use socklab::reporters::{self, Format};
 use socklab::rubric::Rubric;
 use socklab::runner::{self, Config};
@@ -49,6 +51,10 @@ enum Command {
         /// Write the report to FILE rather than to stdout.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Also write the report in FORMAT to FILE, from the same run (may be given more than
+        /// once), e.g. --also classroom=result.json --also markdown=summary.md
+        #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
+        also: Vec<(Format, PathBuf)>,
         #[command(flatten)]
         grading: GradingArgs,
         /// The program and its arguments; `{port}` becomes the port socklab chose, otherwise
@@ -149,7 +155,8 @@ struct GradingArgs {
     /// Seconds each step may wait (the program's start gets at least 10).
     #[arg(long, default_value = "3", value_parser = parse_seconds)]
     timeout: Duration,
-    /// Points from a TOML file rather than the lab's own (see grading/README.md).
+    /// Points, and Gradescope visibility, from a TOML file rather than the lab's own (see
+    /// grading/README.md).
     #[arg(long, value_name = "FILE")]
     rubric: Option<PathBuf>,
     /// Hide this folder (or file's folder) from the program, e.g. other submissions or
@@ -187,13 +194,15 @@ impl GradingArgs {
         self.rubric.as_deref().map(Rubric::load).transpose()
     }
 
-    /// The lab called `name`, with the rubric's points.
-    fn lab(&self, name: &str) -> Result<Lab> {
+    /// The lab called `name` with the rubric's points, and how Gradescope shows it.
+    fn lab(&self, name: &str) -> Result<(Lab, Visibilities)> {
         let mut lab = labs::find(name)?;
+        let mut visibility = Visibilities::default();
         if let Some(rubric) = self.rubric()? {
             rubric.apply(&mut lab)?;
+            visibility = rubric.visibility().clone();
         }
-        Ok(lab)
+        Ok((lab, visibility))
     }
 
     fn config(&self) -> Result<Config> {
@@ -227,6 +236,26 @@ impl GradingArgs {
 
 fn parse_rlimit(text: &str) -> std::result::Result<Rlimit, String> {
     Rlimit::parse(text).ok_or_else(|| format!("'{text}' is not a limit"))
+}
+
+/// `classroom=result.json`: a format and the file to write it to.
+fn parse_also(text: &str) -> std::result::Result<(Format, PathBuf), String> {
+    use clap::ValueEnum;
+    let (name, file) = text
+        .split_once('=')
+        .filter(|(_, file)| !file.is_empty())
+        .ok_or_else(|| format!("'{text}' is not FORMAT=FILE, e.g. classroom=result.json"))?;
+    let format = Format::from_str(name, true).map_err(|_| {
+        let known: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        format!(
+            "unknown format '{name}'; the formats are: {}",
+            known.join(", ")
+        )
+    })?;
+    Ok((format, PathBuf::from(file)))
 }
 
 fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
@@ -276,9 +305,10 @@ fn run(command: Command) -> Result<i32> {
             lab,
             format,
             output,
+            also,
             grading,
             program,
-        } => check(&lab, format, output, &grading, &program),
+        } => check(&lab, format, output, also, &grading, &program),
         Command::Grade {
             lab,
             dir,
@@ -349,22 +379,34 @@ fn stop_cleanly_on_signals() -> Result<()> {
     Ok(())
 }
 
-/// Colour only for a person: stdout a terminal, and `NO_COLOR` unset.
-fn color_on_stdout() -> bool {
-    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+/// Colour for a person reading stdout, by anstream's rule (`NO_COLOR` never; `CLICOLOR_FORCE`
+/// always; else a terminal whose `TERM` has colour), and with `FORCE_COLOR`, which anstream
+/// does not read but CI services and GitHub Classroom's own graders set, to get colour in a
+/// log that is not a terminal.
+fn stdout_color() -> ColorChoice {
+    let value = |name| std::env::var(name).unwrap_or_default();
+    let forced = !["", "0", "false"].contains(&value("FORCE_COLOR").as_str());
+    if forced && value("NO_COLOR").is_empty() {
+        ColorChoice::Always
+    } else {
+        AutoStream::choice(&io::stdout())
+    }
 }
 
-/// Where a report goes, and whether it may be coloured: FILE for `--output FILE` (created
-/// now, so that a path that cannot be written stops socklab before any grading), else
-/// stdout.
-fn report_output(output: Option<PathBuf>) -> Result<(Box<dyn Write>, bool)> {
+/// `path` created now, so that a path that cannot be written stops socklab before any
+/// grading.
+fn create(path: &Path) -> Result<Box<dyn Write>> {
+    let file =
+        std::fs::File::create(path).map_err(Error::io(format!("creating {}", path.display())))?;
+    Ok(Box::new(io::BufWriter::new(file)))
+}
+
+/// Where a report goes, and whether it may be coloured: FILE for `--output FILE` (never in
+/// colour), else stdout.
+fn report_output(output: Option<PathBuf>) -> Result<(Box<dyn Write>, ColorChoice)> {
     Ok(match output {
-        Some(path) => {
-            let file = std::fs::File::create(&path)
-                .map_err(Error::io(format!("creating {}", path.display())))?;
-            (Box::new(io::BufWriter::new(file)), false)
-        }
-        None => (Box::new(io::stdout()), color_on_stdout()),
+        Some(path) => (create(&path)?, ColorChoice::Never),
+        None => (Box::new(io::stdout()), stdout_color()),
     })
 }
 
@@ -414,22 +456,50 @@ fn check(
     lab: &str,
     format: Format,
     output: Option<PathBuf>,
+    also: Vec<(Format, PathBuf)>,
     grading: &GradingArgs,
     argv: &[String],
 ) -> Result<i32> {
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
     stop_cleanly_on_signals()?;
-    let lab = grading.lab(lab)?;
-    let default: Vec<String> = lab.default_program.into_iter().map(String::from).collect();
-    let program = Program::resolve(if argv.is_empty() { &default } else { argv })?;
-    let config = grading.config()?;
+    let (lab, visibility) = grading.lab(lab)?;
     let (out, color) = report_output(output)?;
-    let mut reporter = reporters::for_format(format, out, color);
+    let mut reporters = vec![reporters::for_format(format, out, color, &visibility)];
+    for (format, path) in also {
+        let out = create(&path)?;
+        reporters.push(reporters::for_format(
+            format,
+            out,
+            ColorChoice::Never,
+            &visibility,
+        ));
+    }
     let mut write_error = WriteError::default();
-    let report = runner::grade(lab, program, config, &mut |event| {
-        write_error.note(reporter.event(event));
-    })?;
+    let mut report_event = |event: &Event| {
+        for reporter in &mut reporters {
+            write_error.note(reporter.event(event));
+        }
+    };
+    let (name, max_score) = (lab.name, lab.max_score());
+    let graded = (|| {
+        let default: Vec<String> = lab.default_program.into_iter().map(String::from).collect();
+        let program = Program::resolve(if argv.is_empty() { &default } else { argv })?;
+        runner::grade(lab, program, grading.config()?, &mut report_event)
+    })();
+    let report = match graded {
+        Ok(report) => report,
+        Err(e) => {
+            // Formats whose readers need a result for every lab still get one.
+            report_event(&Event::NotGraded(NotGraded {
+                lab: name.to_string(),
+                max_score,
+                reason: e.to_string(),
+            }));
+            write_error.into_result()?;
+            return Err(e);
+        }
+    };
     write_error.into_result()?;
     Ok(if report.full_marks() {
         EXIT_FULL_MARKS

@@ -110,7 +110,8 @@ impl Report {
 }
 
 /// What the runner tells reporters, in order: one `Started`, a `CheckFinished` per check,
-/// one `Finished`.
+/// one `Finished`. When socklab cannot grade, `socklab check` ends the events with one
+/// `NotGraded` instead of `Finished`.
 #[derive(Debug, Clone)]
 pub enum Event {
     Started {
@@ -127,6 +128,19 @@ pub enum Event {
     },
     CheckFinished(CheckResult),
     Finished(Report),
+    NotGraded(NotGraded),
+}
+
+/// A lab socklab could not grade (exit 2): its whole maximum is lost, and the reason is
+/// socklab's, not the program's. A format whose reader needs a result for every lab (GitHub
+/// Classroom's reporter) still writes one from this.
+#[derive(Debug, Clone)]
+pub struct NotGraded {
+    pub lab: String,
+    /// The lab's points after the rubric.
+    pub max_score: u32,
+    /// socklab's error, one line.
+    pub reason: String,
 }
 
 /// How one submission of a class fared before its checks were counted.

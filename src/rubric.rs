@@ -1,16 +1,25 @@
-//! Points without a rebuild: a small TOML file, passed as `--rubric FILE`, that changes the
-//! points of a lab's checks. A check set to 0 is still run and reported, but not scored.
+//! Points and visibility without a rebuild: a small TOML file, passed as `--rubric FILE`,
+//! that changes the points of a lab's checks, and when Gradescope shows each to students. A
+//! check set to 0 points is still run and reported, but not scored.
 //!
 //! ```toml
 //! lab = "serv_simple"        # optional; if present it must be the lab being graded
+//! default_visibility = "visible"   # Gradescope: every check's unless [visibility] says
+//! stdout_visibility = "hidden"     # Gradescope: run_autograder's stdout (default hidden)
 //! [points]
 //! prints_client = 3
 //! exits_cleanly = 0          # reported, not scored
+//! [visibility]
+//! exits_cleanly = "after_published"
 //! ```
 //!
-//! Checks the file does not name keep the points the lab gives them. A name that is not one
-//! of the lab's checks is an error that lists the lab's checks, so a typo never silently
-//! leaves the default points in place.
+//! Visibility values are Gradescope's: `visible`, `hidden`, `after_due_date`,
+//! `after_published` (see [`crate::reporters::gradescope`]); only the Gradescope format
+//! reads them, and a hidden check still counts. Checks the file does not name keep the
+//! points the lab gives them and the default visibility. A name that is not one of the
+//! lab's checks, in `[points]` or `[visibility]`, is an error that lists the lab's checks,
+//! and a value that is not a visibility one that lists the four, so a typo never silently
+//! leaves the default in place.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,6 +27,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::reporters::gradescope::{Visibilities, Visibility};
 use crate::script::Lab;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +36,7 @@ pub struct Rubric {
     file: String,
     lab: Option<String>,
     points: BTreeMap<String, u32>,
+    visibility: Visibilities,
 }
 
 /// The file as written.
@@ -35,6 +46,10 @@ struct RubricFile {
     lab: Option<String>,
     #[serde(default)]
     points: BTreeMap<String, u32>,
+    default_visibility: Option<Visibility>,
+    stdout_visibility: Option<Visibility>,
+    #[serde(default)]
+    visibility: BTreeMap<String, Visibility>,
 }
 
 impl Rubric {
@@ -59,11 +74,22 @@ impl Rubric {
                 message: format!("{at}{}", e.message().trim().replace('\n', "; ")),
             }
         })?;
+        let defaults = Visibilities::default();
         Ok(Rubric {
             file: file.to_string(),
             lab: parsed.lab,
             points: parsed.points,
+            visibility: Visibilities {
+                default: parsed.default_visibility.unwrap_or(defaults.default),
+                stdout: parsed.stdout_visibility.unwrap_or(defaults.stdout),
+                checks: parsed.visibility,
+            },
         })
+    }
+
+    /// How Gradescope shows the lab's results to students.
+    pub fn visibility(&self) -> &Visibilities {
+        &self.visibility
     }
 
     /// Sets the points of the checks the rubric names.
@@ -79,12 +105,16 @@ impl Rubric {
             return Err(error(format!("it is for lab '{name}', not '{}'", lab.name)));
         }
         let known: Vec<&str> = lab.checks().map(|c| c.id).collect();
-        if let Some(unknown) = self.points.keys().find(|id| !known.contains(&id.as_str())) {
-            return Err(error(format!(
-                "{} has no check '{unknown}'; its checks are: {}",
-                lab.name,
-                known.join(", ")
-            )));
+        let named = (self.points.keys().map(|id| ("points", id)))
+            .chain(self.visibility.checks.keys().map(|id| ("visibility", id)));
+        for (table, id) in named {
+            if !known.contains(&id.as_str()) {
+                return Err(error(format!(
+                    "[{table}]: {} has no check '{id}'; its checks are: {}",
+                    lab.name,
+                    known.join(", ")
+                )));
+            }
         }
         for (id, points) in &self.points {
             if let Some(check) = lab.check_mut(id) {
@@ -162,6 +192,47 @@ mod tests {
             assert!(err.contains(check.id), "{err} lacks {}", check.id);
         }
         assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    /// Without visibility in the rubric, Gradescope's own defaults; with it, each named
+    /// check's, the default for the rest, and stdout's.
+    #[test]
+    fn visibility_is_per_check_with_a_default() {
+        let none = Rubric::parse("[points]\naccepts = 2\n", "r.toml").unwrap();
+        assert_eq!(none.visibility(), &Visibilities::default());
+        let rubric = Rubric::parse(
+            "default_visibility = \"after_due_date\"\nstdout_visibility = \"visible\"\n\
+             [visibility]\naccepts = \"hidden\"\n",
+            "r.toml",
+        )
+        .unwrap();
+        let shown = rubric.visibility();
+        assert_eq!(shown.of("accepts"), Visibility::Hidden);
+        assert_eq!(shown.of("reachable"), Visibility::AfterDueDate);
+        assert_eq!(shown.stdout, Visibility::Visible);
+        rubric
+            .apply(&mut labs::find("serv_simple").unwrap())
+            .unwrap();
+    }
+
+    /// A misspelt check in `[visibility]` is refused like one in `[points]`; a value that
+    /// is no visibility is a one-line error listing the four.
+    #[test]
+    fn unknown_visibility_names_and_values_are_refused() {
+        let mut lab = labs::find("serv_simple").unwrap();
+        let err = apply_error("[visibility]\nacepts = \"hidden\"\n", &mut lab);
+        assert!(
+            err.contains("[visibility]: serv_simple has no check 'acepts'"),
+            "{err}"
+        );
+        assert!(err.contains("prints_client"), "{err}");
+        let err = Rubric::parse("[visibility]\naccepts = \"secret\"\n", "r.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && !err.contains('\n'), "{err}");
+        for value in ["visible", "hidden", "after_due_date", "after_published"] {
+            assert!(err.contains(value), "{err}");
+        }
     }
 
     #[test]

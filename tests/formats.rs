@@ -1,87 +1,17 @@
 //! The formats autograders read: Gradescope's results.json and GitHub Classroom's result
 //! object validated field by field, JUnit XML parsed back, each for a program that prints
-//! escape sequences, NUL, invalid UTF-8 and `]]>`; `--output FILE`; human output's colour
-//! rule; and points from a rubric reaching every format.
+//! escape sequences, NUL, invalid UTF-8 and `]]>`; `--output FILE` and `--also`; and human
+//! output's colour rule. (Rubrics reaching the formats: `rubric.rs`.)
 
 mod common;
+mod reports;
 
 use std::collections::BTreeSet;
 
 use common::{assert_no_raw_controls, lab_checks, lesson, noisy_program, run};
+use reports::*;
 use rstest::rstest;
 use serde_json::Value;
-
-/// What `noisy_program` does to each check of serv_simple.
-fn noisy_outcome(check: &str) -> &'static str {
-    match check {
-        "prints_message" | "exits_cleanly" => "failed",
-        "sends_typed_line" => "not_reached",
-        _ => "passed",
-    }
-}
-
-/// The bytes the noisy program printed, as every report must show them: escaped.
-const NOISY_SHOWN: &str = r"\x1b[31mred\x00\xff]]><x>&\xef\xbf\xbf";
-
-/// The entry for check `id` in a report's list (`checks` or `tests`), whose `name` is the
-/// check's id, or `lab: id`.
-fn named<'a>(list: &'a Value, id: &str) -> &'a Value {
-    list.as_array()
-        .expect("a list")
-        .iter()
-        .find(|t| {
-            let name = t["name"].as_str().unwrap_or_default();
-            name == id || name.ends_with(&format!(": {id}"))
-        })
-        .unwrap_or_else(|| panic!("no {id} in {list:#}"))
-}
-
-fn keys(v: &Value) -> BTreeSet<&str> {
-    v.as_object()
-        .expect("an object")
-        .keys()
-        .map(String::as_str)
-        .collect()
-}
-
-fn set<'a>(names: &[&'a str]) -> BTreeSet<&'a str> {
-    names.iter().copied().collect()
-}
-
-/// The noisy program's report in `format` (with `extra` arguments): exit 1, and no raw
-/// control byte or invalid UTF-8 in it.
-fn noisy_report(format: &str, extra: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["check", "serv_simple", "--format", format, "--timeout", "1"];
-    args.extend(extra);
-    let (code, out, err) = run(&args, &noisy_program(dir.path()));
-    assert_eq!(code, 1, "{err}");
-    assert_no_raw_controls(&out, format);
-    String::from_utf8(out).unwrap()
-}
-
-/// Checks a test's status and score against what the noisy program does to check `id`,
-/// with pass and fail spelt as the format spells them; returns the outcome.
-fn assert_status(t: &Value, id: &str, max: u32, [pass, fail]: [&str; 2]) -> &'static str {
-    let outcome = noisy_outcome(id);
-    let (status, score) = if outcome == "passed" {
-        (pass, max)
-    } else {
-        (fail, 0)
-    };
-    assert_eq!(
-        (&t["status"], &t["score"]),
-        (&status.into(), &score.into()),
-        "{id}: {t}"
-    );
-    outcome
-}
-
-fn write_rubric(dir: &std::path::Path, text: &str) -> String {
-    let path = dir.join("rubric.toml");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
-}
 
 /// Gradescope: the top level and every test carry exactly the spec's fields, one test per
 /// check in the lab's order, statuses `passed`/`failed` (not reached is failed, with its
@@ -96,8 +26,14 @@ fn gradescope_results_field_by_field() {
             "execution_time",
             "output",
             "output_format",
+            "visibility",
+            "stdout_visibility",
             "tests"
         ])
+    );
+    assert_eq!(
+        (&r["visibility"], &r["stdout_visibility"]),
+        (&"visible".into(), &"hidden".into())
     );
     assert!(r["execution_time"].is_u64(), "{}", r["execution_time"]);
     assert!(
@@ -117,6 +53,7 @@ fn gradescope_results_field_by_field() {
             keys(t),
             set(&[
                 "name",
+                "tags",
                 "score",
                 "max_score",
                 "status",
@@ -127,6 +64,7 @@ fn gradescope_results_field_by_field() {
             "{t}"
         );
         assert_eq!(t["name"], format!("serv_simple: {id}"));
+        assert_eq!(t["tags"], serde_json::json!(["serv_simple"]));
         assert_eq!(t["max_score"], *max, "{t}");
         assert_eq!(t["visibility"], "visible");
         let output = t["output"].as_str().unwrap();
@@ -152,8 +90,10 @@ fn gradescope_results_field_by_field() {
     assert!(printed.contains("transcript:"), "{printed}");
 }
 
-/// GitHub Classroom: `version` 1, `status`, `max_score` and a test per check with `name`,
-/// `status` (`pass`/`fail`), `score`, `message`, `test_code`, on one line.
+/// GitHub Classroom: `version` 1, `status`, `max_score`, on one line, and a test per point
+/// of each check (`name`, `status` `pass`/`fail`, `score` 1 or 0, `message`, `test_code`,
+/// `filename`, `line_no` 0, `duration`), so that the reporter's passed tests / tests ×
+/// `max_score` is the score; the check's evidence on its first test only.
 #[test]
 fn classroom_result_field_by_field() {
     let text = noisy_report("classroom", &[]);
@@ -163,53 +103,117 @@ fn classroom_result_field_by_field() {
     assert_eq!(r["version"], 1);
     assert_eq!(r["status"], "fail");
     let checks = lab_checks("serv_simple");
-    assert_eq!(r["max_score"], checks.iter().map(|(_, m)| m).sum::<u32>());
-    let tests = r["tests"].as_array().unwrap();
-    assert_eq!(tests.len(), checks.len());
-    let mut sum = 0;
-    for (t, (id, max)) in tests.iter().zip(&checks) {
-        assert_eq!(
-            keys(t),
-            set(&["name", "status", "score", "message", "test_code"])
-        );
-        assert_eq!(t["name"], format!("serv_simple: {id}"));
-        let message = t["message"].as_str().unwrap();
-        match assert_status(t, id, *max, ["pass", "fail"]) {
-            "passed" => assert_eq!(message, ""),
-            "failed" => assert!(message.starts_with("expected: "), "{message}"),
-            _ => assert!(message.starts_with("not reached: "), "{message}"),
+    let max: u32 = checks.iter().map(|(_, m)| m).sum();
+    assert_eq!(r["max_score"], max);
+    let mut tests = r["tests"].as_array().unwrap().iter();
+    let mut passed = 0;
+    for (id, points) in &checks {
+        for n in 1..=*points {
+            let t = tests
+                .next()
+                .unwrap_or_else(|| panic!("no test {n} of {id}"));
+            assert_eq!(
+                keys(t),
+                set(&[
+                    "name",
+                    "status",
+                    "score",
+                    "message",
+                    "test_code",
+                    "filename",
+                    "line_no",
+                    "duration"
+                ])
+            );
+            let name = match points {
+                1 => format!("serv_simple: {id}"),
+                _ => format!("serv_simple: {id} (point {n} of {points})"),
+            };
+            assert_eq!(t["name"], name);
+            assert_eq!(t["line_no"], 0);
+            assert!(
+                t["filename"].as_str().unwrap().ends_with("/noisy.py"),
+                "{t}"
+            );
+            assert!(t["duration"].is_u64(), "{t}");
+            let outcome = assert_status(t, id, 1, ["pass", "fail"]);
+            passed += usize::from(outcome == "passed");
+            let message = t["message"].as_str().unwrap();
+            let code = t["test_code"].as_str().unwrap();
+            if n > 1 {
+                assert_eq!((message, code), ("", ""), "{t}");
+                continue;
+            }
+            match outcome {
+                "passed" => assert_eq!(message, ""),
+                "failed" => {
+                    assert!(message.starts_with("expected: "), "{message}");
+                    assert!(code.contains("\nexpected: "), "{code}");
+                    assert!(!code.contains("transcript"), "{code}");
+                }
+                _ => assert!(message.starts_with("not reached: "), "{message}"),
+            }
         }
-        assert!(t["test_code"].as_str().is_some_and(|c| !c.is_empty()));
-        sum += t["score"].as_u64().unwrap();
     }
-    assert_eq!(sum, 5);
-    assert!(
-        named(&r["tests"], "prints_message")["message"]
-            .as_str()
-            .unwrap()
-            .contains(NOISY_SHOWN)
+    assert!(tests.next().is_none(), "a test per point and no more");
+    assert_eq!(
+        passed, 5,
+        "the reporter's passed tests / tests × max_score is the score"
+    );
+    let printed = r["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "serv_simple: prints_message (point 1 of 2)")
+        .unwrap();
+    assert!(printed["message"].as_str().unwrap().contains(NOISY_SHOWN));
+}
+
+/// A lab socklab cannot grade (no netcat to grade) still gives GitHub Classroom a result:
+/// `status` `error`, the lab's whole `max_score`, one test of `status` `error` saying why;
+/// exit 2 with the reason on stderr, as ever.
+#[test]
+fn classroom_result_when_socklab_cannot_grade() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("result.json");
+    let output = common::socklab()
+        .args(["check", "netcat", "--format", "classroom", "--output"])
+        .arg(&file)
+        .env("PATH", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(err.trim(), "socklab: program not found: nc");
+    let r: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let max: u32 = lab_checks("netcat").iter().map(|(_, m)| m).sum();
+    assert_eq!(
+        (&r["status"], &r["max_score"]),
+        (&"error".into(), &max.into())
+    );
+    let tests = r["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 1, "{r:#}");
+    assert_eq!(
+        (
+            &tests[0]["status"],
+            &tests[0]["score"],
+            &tests[0]["line_no"]
+        ),
+        (&"error".into(), &0.into(), &0.into())
+    );
+    assert_eq!(
+        tests[0]["message"],
+        "socklab could not grade netcat: program not found: nc"
     );
 }
 
-fn children<'a, 'i>(
-    node: roxmltree::Node<'a, 'i>,
-    tag: &'static str,
-) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
-    node.children().filter(move |n| n.has_tag_name(tag))
-}
-
-fn text_of(node: roxmltree::Node, tag: &'static str) -> String {
-    children(node, tag)
-        .next()
-        .and_then(|n| n.text())
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// JUnit: well-formed XML even though the program printed ESC, NUL, invalid UTF-8 and
-/// `]]>`; a testsuite for the lab, a testcase per check with classname = lab, a failure
-/// with message and body for each failed check, skipped for a check not reached, and the
-/// transcript in system-out, all showing the program's bytes escaped.
+/// `]]>`; a testsuite for the lab, a testcase per check named with its points
+/// (`prints_message (0/2)`), classname the lab, `file` the program; a `<failure>` for every
+/// check that lost points, one not reached included, and no `<skipped>`; each failure's
+/// body expected, got, why and the transcript, which the testcase has nowhere else; the
+/// run's transcript and stderr in the testsuite's system-out and system-err; the program's
+/// bytes escaped throughout.
 #[test]
 fn junit_parses_back_with_the_programs_bytes_escaped() {
     let xml = noisy_report("junit", &[]);
@@ -223,48 +227,62 @@ fn junit_parses_back_with_the_programs_bytes_escaped() {
     assert_eq!(suite.attribute("name"), Some("serv_simple"));
     let count = lab_checks("serv_simple").len().to_string();
     assert_eq!(suite.attribute("tests"), Some(count.as_str()));
-    assert_eq!(suite.attribute("failures"), Some("2"));
-    assert_eq!(suite.attribute("skipped"), Some("1"));
+    assert_eq!(suite.attribute("failures"), Some("3"));
+    assert_eq!(suite.attribute("skipped"), Some("0"));
 
     let cases: Vec<_> = children(suite, "testcase").collect();
     let checks = lab_checks("serv_simple");
     assert_eq!(cases.len(), checks.len());
-    for (case, (id, _)) in cases.iter().zip(&checks) {
-        assert_eq!(case.attribute("name"), Some(id.as_str()));
+    for (case, (id, max)) in cases.iter().zip(&checks) {
+        let outcome = noisy_outcome(id);
+        let points = if outcome == "passed" { *max } else { 0 };
+        assert_eq!(
+            case.attribute("name"),
+            Some(format!("{id} ({points}/{max})").as_str())
+        );
         assert_eq!(case.attribute("classname"), Some("serv_simple"));
+        assert!(
+            case.attribute("file").unwrap().ends_with("/noisy.py"),
+            "{id}"
+        );
+        assert!(children(*case, "skipped").next().is_none(), "{id}");
+        assert!(children(*case, "system-out").next().is_none(), "{id}");
         let failure = children(*case, "failure").next();
-        let skipped = children(*case, "skipped").next();
-        match noisy_outcome(id) {
-            "passed" => assert!(failure.is_none() && skipped.is_none(), "{id}"),
-            "failed" => {
-                let failure = failure.unwrap_or_else(|| panic!("{id} has no <failure>"));
-                assert!(
-                    failure
-                        .attribute("message")
-                        .is_some_and(|m| m.starts_with("the program exited with status 3"))
-                );
-                let body = failure.text().unwrap_or_default();
-                assert!(
-                    body.contains("expected: ") && body.contains("got: "),
-                    "{body}"
-                );
-            }
-            _ => {
-                let skipped = skipped.unwrap_or_else(|| panic!("{id} is not <skipped>"));
-                assert!(
-                    skipped
-                        .attribute("message")
-                        .is_some_and(|m| m.starts_with("not reached: "))
-                );
-            }
+        let (message, body) = match (outcome, failure) {
+            ("passed", None) => continue,
+            (_, Some(f)) => (
+                f.attribute("message").unwrap(),
+                f.text().unwrap_or_default(),
+            ),
+            (_, None) => panic!("{id} has no <failure>"),
+        };
+        if outcome == "failed" {
+            assert!(
+                message.starts_with("the program exited with status 3"),
+                "{message}"
+            );
+            assert!(
+                body.contains("expected: ") && body.contains("got: "),
+                "{body}"
+            );
+        } else {
+            assert!(
+                message.starts_with("not reached: the program exited"),
+                "{message}"
+            );
         }
     }
     let message_case = cases
         .iter()
-        .find(|c| c.attribute("name") == Some("prints_message"))
+        .find(|c| c.attribute("name") == Some("prints_message (0/2)"))
         .unwrap();
-    let failure = children(*message_case, "failure").next().unwrap();
-    assert!(failure.text().unwrap().contains(NOISY_SHOWN));
+    let body = children(*message_case, "failure")
+        .next()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(body.contains(NOISY_SHOWN), "{body}");
+    assert_eq!(body.matches("transcript:").count(), 1, "{body}");
     let system_out = text_of(suite, "system-out");
     assert!(system_out.contains(NOISY_SHOWN), "{system_out}");
     assert!(system_out.contains("alice → program"), "{system_out}");
@@ -276,6 +294,61 @@ fn junit_parses_back_with_the_programs_bytes_escaped() {
     assert!(
         system_err.contains(r"\u{ffff}"),
         "U+FFFF is no XML character: {system_err}"
+    );
+}
+
+/// JUnit of a program that crashes right after accepting: one `<failure>` per check it
+/// lost (the fixture's header names them), whether it failed or was not reached, each named
+/// with its points; nothing `<skipped>`.
+#[test]
+fn junit_crash_after_accept_fails_every_lost_check() {
+    let fixture = "fixtures/serv_simple/fail/crash_after_accept.py";
+    let (code, out, err) = run(
+        &[
+            "check",
+            "serv_simple",
+            "--format",
+            "junit",
+            "--timeout",
+            "1",
+        ],
+        &["python3".into(), fixture.into()],
+    );
+    assert_eq!(code, 1, "{err}");
+    let xml = String::from_utf8(out).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suite = children(doc.root_element(), "testsuite").next().unwrap();
+    assert_eq!(suite.attribute("skipped"), Some("0"), "{xml}");
+    let mut failed: Vec<String> = Vec::new();
+    for case in children(suite, "testcase") {
+        assert!(children(case, "skipped").next().is_none(), "{xml}");
+        let failures = children(case, "failure").count();
+        let name = case.attribute("name").unwrap();
+        let (id, points) = name.split_once(' ').unwrap();
+        let max = lab_checks("serv_simple")
+            .into_iter()
+            .find(|(c, _)| c == id)
+            .unwrap()
+            .1;
+        let want = if failures == 1 {
+            format!("(0/{max})")
+        } else {
+            format!("({max}/{max})")
+        };
+        assert_eq!(points, want, "{name}");
+        assert!(failures <= 1, "{name}");
+        if failures == 1 {
+            failed.push(id.to_string());
+        }
+    }
+    failed.sort();
+    assert_eq!(
+        failed,
+        common::expected_failures(std::path::Path::new(fixture))
+    );
+    assert_eq!(
+        suite.attribute("failures"),
+        Some(failed.len().to_string().as_str())
     );
 }
 
@@ -361,142 +434,77 @@ fn output_file_gets_the_report(#[values("human", "gradescope")] format: &str) {
     assert!(shown.contains(NOISY_SHOWN), "{shown}");
 }
 
-/// On a terminal the human report is in colour unless NO_COLOR is set; either way the
-/// program's own escape sequence arrives escaped, never raw.
+/// The human report is in colour on a terminal (`TERM` set), or in a log that is not one
+/// when `CLICOLOR_FORCE` or `FORCE_COLOR` asks for it (GitHub Actions shows ANSI colour);
+/// never with `NO_COLOR`, nor in a file (`--also human=FILE`). Either way the program's own
+/// escape sequence arrives escaped, never raw.
 #[rstest]
-fn colour_only_on_a_terminal_without_no_color(#[values(false, true)] no_color: bool) {
+#[case::terminal(true, &[], true)]
+#[case::terminal_no_color(true, &[("NO_COLOR", "1")], false)]
+#[case::log(false, &[], false)]
+#[case::log_clicolor_force(false, &[("CLICOLOR_FORCE", "1")], true)]
+#[case::log_force_color(false, &[("FORCE_COLOR", "1")], true)]
+#[case::log_force_color_0(false, &[("FORCE_COLOR", "0")], false)]
+#[case::log_forced_but_no_color(false, &[("FORCE_COLOR", "1"), ("NO_COLOR", "1")], false)]
+fn colour_where_a_person_sees_it(
+    #[case] terminal: bool,
+    #[case] env: &[(&str, &str)],
+    #[case] colour: bool,
+) {
     let dir = tempfile::tempdir().unwrap();
     let program = noisy_program(dir.path());
-    let command = format!(
-        "{} check serv_simple --timeout 1 -- {} {}",
-        assert_cmd::cargo::cargo_bin("socklab").display(),
-        program[0],
-        program[1]
-    );
-    // `script` gives socklab a terminal for stdout and copies what it shows to ours.
-    let mut cmd = std::process::Command::new("script");
-    cmd.args(["-qec", &command, "/dev/null"])
-        .env_remove("PYTHONUNBUFFERED")
-        .env_remove("NO_COLOR");
-    if no_color {
-        cmd.env("NO_COLOR", "1");
+    let also = dir.path().join("human.txt");
+    let socklab = assert_cmd::cargo::cargo_bin("socklab");
+    let args = [
+        "check",
+        "serv_simple",
+        "--timeout",
+        "1",
+        "--also",
+        &format!("human={}", also.display()),
+        "--",
+        &program[0],
+        &program[1],
+    ];
+    let mut cmd = if terminal {
+        // `script` gives socklab a terminal for stdout and copies what it shows to ours.
+        let mut cmd = std::process::Command::new("script");
+        let command = format!("{} {}", socklab.display(), args.join(" "));
+        cmd.args(["-qec", &command, "/dev/null"]);
+        cmd
+    } else {
+        let mut cmd = std::process::Command::new(&socklab);
+        cmd.args(args);
+        cmd
+    };
+    for name in [
+        "NO_COLOR",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+        "FORCE_COLOR",
+        "CI",
+    ] {
+        cmd.env_remove(name);
     }
-    let output = cmd.output().expect("run script");
+    let output = cmd
+        .env_remove("PYTHONUNBUFFERED")
+        .env("TERM", "xterm-256color")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run socklab");
     let shown = String::from_utf8_lossy(&output.stdout);
     assert!(shown.contains("prints_message"), "{shown}");
-    assert_eq!(shown.contains('\x1b'), !no_color, "{shown:?}");
+    assert_eq!(shown.contains('\x1b'), colour, "{shown:?}");
+    let in_file = std::fs::read_to_string(&also).unwrap();
     assert!(
-        !shown.contains("\x1b[31mred"),
-        "raw escape from the program: {shown:?}"
+        in_file.contains("prints_message") && !in_file.contains('\x1b'),
+        "{in_file:?}"
     );
-    assert!(shown.contains(NOISY_SHOWN), "{shown}");
-}
-
-/// A rubric's points reach every format: a check given more points, and one set to 0 that
-/// is still reported (max 0) but not scored.
-#[test]
-fn rubric_points_reach_every_format() {
-    let dir = tempfile::tempdir().unwrap();
-    let rubric = write_rubric(
-        dir.path(),
-        "lab = \"serv_simple\"\n[points]\nprints_client = 5\nexits_cleanly = 0\n",
-    );
-    let grade = |format: &str| -> Value {
-        serde_json::from_str(&noisy_report(format, &["--rubric", &rubric])).unwrap()
-    };
-    let json = grade("json");
-    assert_eq!(
-        (&json["score"], &json["max_score"]),
-        (&8.into(), &12.into())
-    );
-    let exits = named(&json["checks"], "exits_cleanly");
-    assert_eq!(
-        (&exits["name"], &exits["max"], &exits["passed"]),
-        (&"exits_cleanly".into(), &0.into(), &false.into())
-    );
-
-    let gradescope = grade("gradescope");
-    assert_eq!(gradescope["score"], 8);
-    let client = named(&gradescope["tests"], "prints_client");
-    assert_eq!(
-        (&client["score"], &client["max_score"]),
-        (&5.into(), &5.into())
-    );
-    let exits = named(&gradescope["tests"], "exits_cleanly");
-    assert_eq!(
-        (&exits["max_score"], &exits["status"]),
-        (&0.into(), &"failed".into())
-    );
-    assert!(
-        exits["output"]
-            .as_str()
-            .unwrap()
-            .contains("reported, not scored")
-    );
-
-    let classroom = grade("classroom");
-    assert_eq!(classroom["max_score"], 12);
-    let scores: u64 = classroom["tests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["score"].as_u64().unwrap())
-        .sum();
-    assert_eq!(scores, 8);
-}
-
-/// A check a rubric sets to 0 costs no marks: a program failing only that check gets exit
-/// 0 and full marks, and the check is still reported as failed.
-#[test]
-fn zero_point_check_is_reported_not_scored() {
-    let dir = tempfile::tempdir().unwrap();
-    let rubric = write_rubric(dir.path(), "[points]\nexits_cleanly = 0\n");
-    let program = vec![
-        "python3".to_string(),
-        "fixtures/serv_simple/fail/exit_status_1.py".to_string(),
-    ];
-    let (code, out, err) = run(
-        &[
-            "check",
-            "serv_simple",
-            "--format",
-            "json",
-            "--rubric",
-            &rubric,
-        ],
-        &program,
-    );
-    assert_eq!(code, 0, "{err}");
-    let r: Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(r["score"], r["max_score"]);
-    let exits = r["checks"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(
-        (&exits["name"], &exits["status"], &exits["max"]),
-        (&"exits_cleanly".into(), &"failed".into(), &0.into())
-    );
-    // Without the rubric, the same program loses that mark.
-    let (code, _, _) = run(&["check", "serv_simple", "--format", "json"], &program);
-    assert_eq!(code, 1);
-}
-
-/// A rubric naming a check the lab does not have is exit 2 with one line listing the lab's
-/// checks, for `check` and `grade` alike, before anything runs.
-#[rstest]
-fn rubric_with_unknown_check_exits_2(#[values("check", "grade")] mode: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let rubric = write_rubric(dir.path(), "[points]\nprints_clent = 3\n");
-    std::fs::create_dir(dir.path().join("alice")).unwrap();
-    let class = dir.path().display().to_string();
-    let mut args = vec![mode, "serv_simple"];
-    if mode == "grade" {
-        args.push(&class);
-    }
-    args.extend(["--rubric", &rubric]);
-    let (code, _, err) = run(&args, &["python3".into(), "{dir}/serv_simple.py".into()]);
-    assert_eq!(code, 2, "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("no check 'prints_clent'"), "{err}");
-    for (id, _) in lab_checks("serv_simple") {
-        assert!(err.contains(&id), "{err} lacks {id}");
+    for text in [&*shown, &in_file] {
+        assert!(
+            !text.contains("\x1b[31mred"),
+            "raw escape from the program: {text:?}"
+        );
+        assert!(text.contains(NOISY_SHOWN), "{text}");
     }
 }

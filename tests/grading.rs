@@ -1,15 +1,13 @@
 //! grading/: the Gradescope zip built, unpacked into a temporary /autograder, and its
 //! run_autograder run on a correct, an incorrect and a missing submission (Python and C),
-//! its results.json validated field by field; the GitHub Classroom workflow parsed as YAML,
-//! and each of its grading steps run as the runner would, the result it hands the reporter
-//! decoded and checked; every example rubric fits its lab.
+//! its results.json validated field by field; every example rubric fits its lab. (The
+//! GitHub Classroom workflow is tested in `classroom.rs`.)
 
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::lab_checks;
 use serde_json::Value;
@@ -234,138 +232,6 @@ fn gradescope_compiles_c_and_says_what_did_not_compile() {
     assert!(output.contains("error"), "the compiler's message: {output}");
 }
 
-fn yaml_str<'a>(v: &'a serde_norway::Value, key: &str) -> &'a str {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("no string {key} in {v:?}"))
-}
-
-/// The workflow is YAML GitHub can read: triggered on push, allowed to write checks, one
-/// grading step per lab (id = lab) and GitHub Classroom's reporter reading each step's
-/// `result` as `<ID>_RESULTS`. Each grading step, run as the runner would (bash -e, with
-/// socklab on PATH), writes `result=` base64 of the classroom object to $GITHUB_OUTPUT.
-#[test]
-fn classroom_workflow_reports_each_lab() {
-    let path = Path::new(ROOT).join("grading/github-classroom/classroom.yml");
-    let workflow: serde_norway::Value =
-        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(yaml_str(&workflow, "name"), "Autograding Tests");
-    let on: Vec<&str> = workflow["on"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert!(on.contains(&"push"), "{on:?}");
-    assert_eq!(yaml_str(&workflow["permissions"], "checks"), "write");
-    let jobs = workflow["jobs"].as_mapping().unwrap();
-    assert_eq!(jobs.len(), 1);
-    let job = jobs.values().next().unwrap();
-    assert_eq!(yaml_str(job, "name"), "Autograding Tests");
-    let steps = job["steps"].as_sequence().unwrap();
-
-    let labs: Vec<String> = socklab::labs::all()
-        .iter()
-        .map(|l| l.name.to_string())
-        .collect();
-    let reporter = steps
-        .iter()
-        .find(|s| {
-            s["uses"]
-                .as_str()
-                .is_some_and(|u| u.starts_with("classroom-resources/autograding-grading-reporter@"))
-        })
-        .expect("a reporter step");
-    assert_eq!(yaml_str(&reporter["with"], "runners"), labs.join(","));
-    for lab in &labs {
-        assert_eq!(
-            yaml_str(&reporter["env"], &format!("{}_RESULTS", lab.to_uppercase())),
-            format!("${{{{ steps.{lab}.outputs.result }}}}")
-        );
-    }
-
-    // The student's repository: a correct serv_simple, a conn_simple that forgets the
-    // newline, a serv_tcp and a udp_serv that never print; the netcat lab grades the nc on
-    // PATH (OpenBSD's, which passes).
-    let repo = tempfile::tempdir().unwrap();
-    for (fixture, name) in [
-        (
-            "fixtures/serv_simple/pass/lesson_serv_simple.py",
-            "serv_simple.py",
-        ),
-        ("fixtures/conn_simple/fail/no_newline.py", "conn_simple.py"),
-        ("fixtures/serv_tcp/fail/never_prints.py", "serv_tcp.py"),
-        ("fixtures/udp_serv/fail/never_prints.py", "udp_serv.py"),
-    ] {
-        std::fs::copy(Path::new(ROOT).join(fixture), repo.path().join(name)).unwrap();
-    }
-    let path_var = format!(
-        "{}:{}",
-        socklab_bin().parent().unwrap().display(),
-        std::env::var("PATH").unwrap()
-    );
-    for lab in &labs {
-        let step = steps
-            .iter()
-            .find(|s| s["id"].as_str() == Some(lab))
-            .unwrap_or_else(|| panic!("no step with id {lab}"));
-        let github_output = repo.path().join(format!("{lab}.output"));
-        let status = Command::new("bash")
-            .args([
-                "--noprofile",
-                "--norc",
-                "-eo",
-                "pipefail",
-                "-c",
-                yaml_str(step, "run"),
-            ])
-            .current_dir(repo.path())
-            .env("PATH", &path_var)
-            .env("GITHUB_OUTPUT", &github_output)
-            .env("RUNNER_TEMP", repo.path())
-            .env_remove("PYTHONUNBUFFERED")
-            .status()
-            .unwrap();
-        assert!(status.success(), "the {lab} step failed");
-        let written = std::fs::read_to_string(&github_output).unwrap();
-        let encoded = written
-            .strip_prefix("result=")
-            .and_then(|r| r.strip_suffix('\n'))
-            .unwrap_or_else(|| panic!("{lab}: $GITHUB_OUTPUT holds {written:?}"));
-        let result: Value = serde_json::from_slice(&base64_decode(encoded)).unwrap();
-        let max: u32 = lab_checks(lab).iter().map(|(_, m)| m).sum();
-        assert_eq!(
-            (&result["version"], &result["max_score"]),
-            (&1.into(), &max.into())
-        );
-        let passes = lab == "serv_simple" || lab == "netcat";
-        let want = if passes { "pass" } else { "fail" };
-        assert_eq!(result["status"], want, "{lab}: {result:#}");
-        let tests = result["tests"].as_array().unwrap();
-        assert_eq!(tests.len(), lab_checks(lab).len());
-        let score: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
-        assert_eq!(score == u64::from(max), passes, "{result:#}");
-    }
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    let mut child = Command::new("base64")
-        .arg("-d")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "not base64: {text}");
-    output.stdout
-}
-
 /// grading/rubrics has an example for every lab; each names its own lab, every check of it
 /// with the lab's own points, and nothing else.
 #[test]
@@ -380,6 +246,16 @@ fn example_rubrics_fit_their_labs() {
         };
         assert_eq!(points(&graded), points(&lab), "{}", path.display());
         let text = std::fs::read_to_string(&path).unwrap();
+        // Its commented visibility lines work once uncommented.
+        let uncommented = text
+            .replace("\n# default_visibility", "\ndefault_visibility")
+            .replace("\n# stdout_visibility", "\nstdout_visibility")
+            .replace("\n# [visibility]\n# ", "\n[visibility]\n");
+        let visible = socklab::rubric::Rubric::parse(&uncommented, "uncommented").unwrap();
+        assert_eq!(visible.visibility().checks.len(), 1, "{uncommented}");
+        visible
+            .apply(&mut socklab::labs::find(lab.name).unwrap())
+            .unwrap();
         for check in lab.checks() {
             assert!(
                 text.contains(&format!("\n{} = ", check.id)),

@@ -1,31 +1,28 @@
 //! What a student reads: a line per check as it finishes, and for each failure what was
-//! expected, what came, why, and the transcript of that check. Colour only on a terminal;
-//! the program's own bytes always arrive here already escaped.
+//! expected, what came, why, and the transcript of that check. The report is always written
+//! in colour into an anstream [`AutoStream`], which passes the colour on or strips it as its
+//! [`ColorChoice`] says (main decides: a terminal, `CLICOLOR_FORCE` or `FORCE_COLOR` on a CI
+//! log, never `NO_COLOR`); the program's own bytes always arrive here already escaped.
 
 use std::io::{self, Write};
 
+use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Style};
 
 use crate::report::{CheckResult, Event, Outcome, Report};
 use crate::reporters::{Reporter, text};
 
 pub struct HumanReporter {
-    out: Box<dyn Write>,
-    color: bool,
+    out: AutoStream<Box<dyn Write>>,
     id_width: usize,
 }
 
 impl HumanReporter {
-    pub fn new(out: Box<dyn Write>, color: bool) -> HumanReporter {
+    pub fn new(out: Box<dyn Write>, color: ColorChoice) -> HumanReporter {
         HumanReporter {
-            out,
-            color,
+            out: AutoStream::new(out, color),
             id_width: 18,
         }
-    }
-
-    fn paint(&self, style: Style, text: &str) -> String {
-        text::paint(self.color, style, text)
     }
 
     fn check(&mut self, check: &CheckResult) -> io::Result<()> {
@@ -37,7 +34,7 @@ impl HumanReporter {
             Outcome::Failed(_) => ("FAIL", red),
             Outcome::NotReached { .. } => ("SKIP", dim),
         };
-        let tag = self.paint(style, tag);
+        let tag = text::paint(style, tag);
         writeln!(
             self.out,
             "  {tag}  {:<w$} {:>2}/{:<2} {}",
@@ -59,7 +56,7 @@ impl HumanReporter {
         } else {
             Style::new().fg_color(Some(AnsiColor::Red.into())).bold()
         };
-        let score = self.paint(style, &format!("{}/{}", report.score(), report.max_score()));
+        let score = text::paint(style, &format!("{}/{}", report.score(), report.max_score()));
         writeln!(
             self.out,
             "score: {score}  ({}; {:.2} s)",
@@ -90,6 +87,8 @@ impl Reporter for HumanReporter {
             }
             Event::CheckFinished(check) => self.check(check)?,
             Event::Finished(report) => self.summary(report)?,
+            // main says why on stderr, once.
+            Event::NotGraded(_) => {}
         }
         self.out.flush()
     }

@@ -1,9 +1,13 @@
 //! `--format junit`: JUnit XML through quick-junit, written when the run ends. A testsuite
-//! per lab, a testcase per check (`classname` = the lab, `name` = the check). A failed check
-//! is a `<failure>` whose message is why and whose body is expected, got, why and the
-//! transcript; a check not reached is `<skipped>` with its reason. Each testcase's
-//! system-out is that check's transcript; the testsuite's is the whole run's, and its
-//! system-err the end of the program's stderr. Points are properties (`points`, `max`).
+//! per lab, a testcase per check: `classname` the lab, `name` the check and its points
+//! (`prints_client (0/2)`: GitLab, dorny/test-reporter and action-junit-report show names
+//! but not properties), `file` the program graded. A check that lost points is a
+//! `<failure>` whatever the reason, a check not reached included (its message says which
+//! check it needed, or that the program had ended): those readers count `<skipped>` as not
+//! failed, where Gradescope and GitHub Classroom count it lost. The failure's message is the
+//! why, its body expected, got, why and that check's transcript, shown once (a testcase has
+//! no system-out of its own). The testsuite's system-out is the whole run's transcript, its
+//! system-err the end of the program's stderr; points are also properties (`points`, `max`).
 //!
 //! The program's bytes arrive escaped, so escape sequences, NUL and invalid UTF-8 are text
 //! such as `\x1b`; quick-junit escapes `<`, `&` and `]]>` and drops what XML 1.0 cannot
@@ -47,24 +51,18 @@ fn transcript(entries: &[Entry]) -> String {
     )
 }
 
-fn testcase(lab: &str, c: &CheckResult) -> TestCase {
+fn testcase(lab: &str, file: &str, c: &CheckResult) -> TestCase {
     let status = match &c.outcome {
         Outcome::Passed => TestCaseStatus::success(),
-        Outcome::Failed(f) => {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status
-                .set_message(xml_text(&one_line(&f.message)))
-                .set_type("socklab check failed")
-                .set_description(xml_text(&text::details_text(c)));
-            status
-        }
-        Outcome::NotReached { reason } => {
-            let mut status = TestCaseStatus::skipped();
-            status.set_message(xml_text(&format!("not reached: {reason}")));
-            status
-        }
+        Outcome::Failed(f) => failure(&one_line(&f.message), "socklab check failed", c),
+        Outcome::NotReached { reason } => failure(
+            &format!("not reached: {reason}"),
+            "socklab check not reached",
+            c,
+        ),
     };
-    let mut case = TestCase::new(c.id.as_str(), status);
+    let name = format!("{} ({}/{})", c.id, c.points, c.max);
+    let mut case = TestCase::new(name, status);
     case.set_classname(lab)
         .set_time(c.duration)
         .add_properties([
@@ -72,10 +70,17 @@ fn testcase(lab: &str, c: &CheckResult) -> TestCase {
             Property::new("max", c.max.to_string()),
             Property::new("description", xml_text(&c.description)),
         ]);
-    if !c.transcript.is_empty() {
-        case.set_system_out(transcript(&c.transcript));
-    }
+    case.extra.insert("file".into(), xml_text(file).into());
     case
+}
+
+fn failure(message: &str, kind: &str, c: &CheckResult) -> TestCaseStatus {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    status
+        .set_message(xml_text(message))
+        .set_type(kind)
+        .set_description(xml_text(&text::details_text(c)));
+    status
 }
 
 /// The report as JUnit XML.
@@ -89,7 +94,11 @@ pub fn report_xml(r: &Report) -> quick_junit::Report {
             Property::new("program", xml_text(&r.program.join(" "))),
             Property::new("ending", text::ending(r)),
         ])
-        .add_test_cases(r.checks.iter().map(|c| testcase(&r.lab, c)))
+        .add_test_cases(
+            r.checks
+                .iter()
+                .map(|c| testcase(&r.lab, text::program_file(&r.program), c)),
+        )
         .set_system_out(transcript(&r.transcript));
     if !r.stderr_tail.is_empty() {
         suite.set_system_err(xml_text(&r.stderr_tail));

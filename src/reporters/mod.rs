@@ -8,11 +8,17 @@ pub mod gradescope;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod markdown;
+#[cfg(test)]
+mod sample;
 pub mod text;
 
 use std::io::{self, Write};
 
-use crate::report::{Event, Report};
+use anstream::ColorChoice;
+
+use crate::report::{Event, NotGraded, Report};
+use crate::reporters::gradescope::Visibilities;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -26,6 +32,8 @@ pub enum Format {
     Junit,
     /// The result object GitHub Classroom's grading reporter reads.
     Classroom,
+    /// GitHub-flavoured Markdown, e.g. for a GitHub Actions job summary.
+    Markdown,
 }
 
 pub trait Reporter {
@@ -35,16 +43,28 @@ pub trait Reporter {
 /// Writes `T` (a run's report, or a class's) to `out`.
 pub type WriteDocument<T> = Box<dyn Fn(&T, &mut dyn Write) -> io::Result<()>>;
 
-/// A reporter that writes one document once everything is known: JSON, Gradescope, JUnit
-/// and classroom for a run, and every format of `socklab grade`.
+/// A reporter that writes one document once everything is known: JSON, Gradescope, JUnit,
+/// classroom and Markdown for a run, and every format of `socklab grade`. A format that has
+/// something to say when socklab could not grade writes that too; the others write nothing.
 pub struct AtEnd<T> {
     out: Box<dyn Write>,
     write: WriteDocument<T>,
+    not_graded: Option<WriteDocument<NotGraded>>,
 }
 
 impl<T> AtEnd<T> {
     pub fn new(out: Box<dyn Write>, write: WriteDocument<T>) -> AtEnd<T> {
-        AtEnd { out, write }
+        AtEnd {
+            out,
+            write,
+            not_graded: None,
+        }
+    }
+
+    /// Also writes a document when socklab could not grade.
+    pub fn or_not_graded(mut self, write: WriteDocument<NotGraded>) -> AtEnd<T> {
+        self.not_graded = Some(write);
+        self
     }
 
     fn finish(&mut self, whole: &T) -> io::Result<()> {
@@ -61,17 +81,43 @@ impl Reporter for AtEnd<Report> {
             | Event::RunStarted { .. }
             | Event::CheckFinished(_) => Ok(()),
             Event::Finished(report) => self.finish(report),
+            Event::NotGraded(lab) => match &self.not_graded {
+                Some(write) => {
+                    write(lab, &mut self.out)?;
+                    self.out.flush()
+                }
+                None => Ok(()),
+            },
         }
     }
 }
 
-/// The reporter for `format`, writing to `out`. `color` only matters for human output.
-pub fn for_format(format: Format, out: Box<dyn Write>, color: bool) -> Box<dyn Reporter> {
+/// The reporter for `format`, writing to `out`. `color` only matters for human output,
+/// `visibility` only for Gradescope's.
+pub fn for_format(
+    format: Format,
+    out: Box<dyn Write>,
+    color: ColorChoice,
+    visibility: &Visibilities,
+) -> Box<dyn Reporter> {
     match format {
         Format::Human => Box::new(human::HumanReporter::new(out, color)),
         Format::Json => Box::new(AtEnd::new(out, Box::new(json::write))),
-        Format::Gradescope => Box::new(AtEnd::new(out, Box::new(gradescope::write))),
+        Format::Gradescope => {
+            let visibility = visibility.clone();
+            Box::new(AtEnd::new(
+                out,
+                Box::new(move |report, out| gradescope::write(report, &visibility, out)),
+            ))
+        }
         Format::Junit => Box::new(AtEnd::new(out, Box::new(junit::write))),
-        Format::Classroom => Box::new(AtEnd::new(out, Box::new(classroom::write))),
+        Format::Classroom => Box::new(
+            AtEnd::new(out, Box::new(classroom::write))
+                .or_not_graded(Box::new(classroom::write_not_graded)),
+        ),
+        Format::Markdown => Box::new(
+            AtEnd::new(out, Box::new(markdown::write))
+                .or_not_graded(Box::new(markdown::write_not_graded)),
+        ),
     }
 }

@@ -15,6 +15,17 @@ const ENTRY_SHOWN_CHARS: usize = 120;
 /// The lines under a check's verdict, unindented: nothing for a pass, the reason for a
 /// check not reached, and for a failure expected, got, why and the transcript.
 pub fn details(check: &CheckResult) -> Vec<String> {
+    let mut lines = evidence(check);
+    if matches!(check.outcome, Outcome::Failed(_)) && !check.transcript.is_empty() {
+        lines.push("transcript:".into());
+        lines.extend(transcript(&check.transcript).map(|line| format!("  {line}")));
+    }
+    lines
+}
+
+/// [`details`] without the transcript: the reason a check was not reached, or a failure's
+/// expected, got and why.
+pub fn evidence(check: &CheckResult) -> Vec<String> {
     let mut lines = Vec::new();
     match &check.outcome {
         Outcome::Passed => {}
@@ -25,10 +36,6 @@ pub fn details(check: &CheckResult) -> Vec<String> {
             for (i, line) in f.message.lines().enumerate() {
                 let label = if i == 0 { "why:" } else { "" };
                 lines.push(format!("{label:<9} {line}"));
-            }
-            if !check.transcript.is_empty() {
-                lines.push("transcript:".into());
-                lines.extend(transcript(&check.transcript).map(|line| format!("  {line}")));
             }
         }
     }
@@ -105,11 +112,43 @@ pub fn run_summary(report: &Report) -> String {
     text
 }
 
-/// `text` in `style` when `color` is on (a terminal, and `NO_COLOR` unset), else as is.
-pub fn paint(color: bool, style: Style, text: &str) -> String {
-    if color {
-        format!("{style}{text}{style:#}")
-    } else {
-        text.to_string()
+/// `text` in `style`. Whether the colour reaches the reader is the output stream's business
+/// (anstream strips it where colour is off; see `human.rs`).
+pub fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// The file a command grades, for formats that name one (JUnit's `file`, GitHub Classroom's
+/// `filename`): the script an interpreter is given (`python3 -u serv.py` gives `serv.py`),
+/// else the program itself (`./serv`, `nc`).
+pub fn program_file(program: &[String]) -> &str {
+    let Some((first, args)) = program.split_first() else {
+        return "";
+    };
+    let name = first.rsplit('/').next().unwrap_or(first);
+    let interpreter =
+        name.starts_with("python") || ["node", "ruby", "perl", "php", "bash", "sh"].contains(&name);
+    match args.iter().find(|a| !a.starts_with('-')) {
+        Some(script) if interpreter => script,
+        _ => first,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_file_is_the_script_an_interpreter_runs_else_the_program() {
+        let file = |argv: &[&str]| {
+            let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+            program_file(&argv).to_string()
+        };
+        assert_eq!(file(&["python3", "-u", "serv.py", "{port}"]), "serv.py");
+        assert_eq!(file(&["/usr/bin/python3.12", "a/serv.py"]), "a/serv.py");
+        assert_eq!(file(&["./serv", "8000"]), "./serv");
+        assert_eq!(file(&["nc"]), "nc");
+        assert_eq!(file(&["python3"]), "python3");
+        assert_eq!(file(&[]), "");
     }
 }

@@ -1,6 +1,6 @@
 //! `socklab grade --format human`: a line per submission in order of id (its score, and the
-//! checks it did not pass or why it was not graded), then the class's summary. Colour only
-//! on a terminal.
+//! checks it did not pass or why it was not graded), then the class's summary, the scores in
+//! colour where the output keeps it.
 
 use std::io::{self, Write};
 
@@ -10,8 +10,9 @@ use crate::report::{ClassReport, Outcome, Submission, Verdict};
 use crate::reporters::class::shown_id;
 use crate::reporters::text;
 
-/// Writes the class for a person; `color` paints the scores.
-pub fn write(class: &ClassReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
+/// Writes the class for a person, the scores in colour: `out` keeps or strips it (see
+/// [`crate::reporters::human`]).
+pub fn write(class: &ClassReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "socklab grade {}: {} submissions, {} at a time, {:.1} s",
@@ -27,7 +28,7 @@ pub fn write(class: &ClassReport, out: &mut dyn Write, color: bool) -> io::Resul
         .max()
         .unwrap_or(0);
     for s in &class.submissions {
-        submission(s, id_width, out, color)?;
+        submission(s, id_width, out)?;
     }
     let summary = class.summary();
     let mut line = format!(
@@ -49,7 +50,7 @@ pub fn write(class: &ClassReport, out: &mut dyn Write, color: bool) -> io::Resul
     Ok(())
 }
 
-fn submission(s: &Submission, id_width: usize, out: &mut dyn Write, color: bool) -> io::Result<()> {
+fn submission(s: &Submission, id_width: usize, out: &mut dyn Write) -> io::Result<()> {
     let r = &s.report;
     let style = if matches!(s.verdict, Verdict::Graded) && r.full_marks() {
         Style::new().fg_color(Some(AnsiColor::Green.into())).bold()
@@ -57,7 +58,7 @@ fn submission(s: &Submission, id_width: usize, out: &mut dyn Write, color: bool)
         Style::new().fg_color(Some(AnsiColor::Red.into())).bold()
     };
     let score = format!("{:>3}/{:<3}", r.score(), r.max_score());
-    let score = text::paint(color, style, &score);
+    let score = text::paint(style, &score);
     let note = match &s.verdict {
         Verdict::Graded => lost(s),
         Verdict::NoProgram { reason } => format!("not graded: {reason}"),

@@ -11,6 +11,8 @@ pub mod progress;
 
 use std::io::{self, Write};
 
+use anstream::{AutoStream, ColorChoice};
+
 use crate::escape;
 use crate::report::{ClassEvent, ClassReport};
 use crate::reporters::AtEnd;
@@ -42,9 +44,19 @@ impl ClassReporter for AtEnd<ClassReport> {
 }
 
 /// The reporter for `format`, writing to `out`. `color` only matters for human output.
-pub fn for_format(format: ClassFormat, out: Box<dyn Write>, color: bool) -> Box<dyn ClassReporter> {
+pub fn for_format(
+    format: ClassFormat,
+    out: Box<dyn Write>,
+    color: ColorChoice,
+) -> Box<dyn ClassReporter> {
     let write: crate::reporters::WriteDocument<ClassReport> = match format {
-        ClassFormat::Human => Box::new(move |class, out| human::write(class, out, color)),
+        ClassFormat::Human => Box::new(move |class, out| {
+            // anstream keeps or strips the colour on the way (a `dyn Write` borrowed for
+            // this call is no stream of its own to it).
+            let mut shown = AutoStream::new(Vec::new(), color);
+            human::write(class, &mut shown)?;
+            out.write_all(&shown.into_inner())
+        }),
         ClassFormat::Json => Box::new(json::write),
         ClassFormat::Csv => Box::new(self::csv::write),
         ClassFormat::Html => Box::new(html::write),
