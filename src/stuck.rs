@@ -43,17 +43,31 @@ impl fmt::Display for Waiting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Waiting::Keyboard => f.write_str("blocked reading the keyboard with nothing typed"),
-            Waiting::Socket => {
-                f.write_str("blocked in recv() on its socket, with nothing sent to it")
-            }
-            Waiting::Accept => f.write_str("blocked in accept(), with no one connecting"),
+            Waiting::Socket => f.write_str("blocked in recv() on its socket"),
+            Waiting::Accept => f.write_str("blocked in accept()"),
             Waiting::Select(call) => write!(f, "waiting in {call}() with nothing to read"),
-            Waiting::Pipe => f.write_str("blocked reading a pipe no one writes to"),
+            Waiting::Pipe => f.write_str("blocked reading a pipe"),
             Waiting::OtherThread => {
-                f.write_str("waiting on a lock or another thread, all of them blocked")
+                f.write_str("waiting on a lock or another thread, and every thread is blocked")
             }
-            Waiting::Child => f.write_str("waiting for a child process, itself blocked"),
+            Waiting::Child => f.write_str("waiting for a child process that is blocked itself"),
             Waiting::Signal => f.write_str("waiting for a signal"),
+        }
+    }
+}
+
+impl Waiting {
+    /// What would end the wait, as the end of a sentence ("can do nothing until ...").
+    pub fn until(&self) -> &'static str {
+        match self {
+            Waiting::Keyboard => "until a line is typed",
+            Waiting::Socket => "until something is sent to it",
+            Waiting::Accept => "until someone connects",
+            Waiting::Select(_) => "until something comes",
+            Waiting::Pipe => "until something is written to it",
+            Waiting::OtherThread => "until one of them moves",
+            Waiting::Child => "until the child ends",
+            Waiting::Signal => "until a signal comes",
         }
     }
 }

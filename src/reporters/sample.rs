@@ -54,7 +54,7 @@ pub fn report(lab: &str, checks: &[(&str, u32, Went)]) -> Report {
         lab: lab.into(),
         program: vec!["python3".into(), format!("{lab}.py")],
         port: 8000,
-        isolation: "own network namespace".into(),
+        isolation: Some(crate::report::IsolationLevel::Namespaces),
         notices: Vec::new(),
         checks,
         exit: None,

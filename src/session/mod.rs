@@ -1,0 +1,292 @@
+//! One run of the program as the engine holds it, in pieces that each own one thing:
+//!
+//! - [`program`]: the program's I/O and lifecycle (screen, keyboard, stderr, its end);
+//! - [`peers`]: the harness's sockets (Alice, Bob) and what they received;
+//! - [`transcript`]: what happened, in order;
+//! - [`clock`]: when a wait ends at the latest, and what counts as a sign of life;
+//! - [`stuck_check`]: whether the program can still act at all;
+//! - [`wait`]: the event loop that ties them together, where every wait ends on an event,
+//!   on the program becoming unable to act, or on its deadline. Nothing sleeps.
+
+pub mod clock;
+pub mod inbox;
+pub mod peers;
+pub mod program;
+mod stuck_check;
+pub mod transcript;
+pub mod wait;
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use crate::launch::{self, Enclosure, Program};
+use crate::limits::{Enforced, RunLimits};
+use crate::report::Entry;
+use crate::sandbox::sockets::{self, Owner};
+use crate::sandbox::{Hosts, Isolation, Listening, account, procs};
+
+pub use clock::Timeouts;
+pub use inbox::{Inbox, StreamEnd};
+pub use peers::{Connection, DatagramPeer};
+pub use program::ProgramIo;
+pub use wait::{Probe, Unmet, Wait};
+
+use clock::Clock;
+use peers::Peers;
+use stuck_check::StuckCheck;
+use transcript::Transcript;
+
+/// How long a stopped program has to go after SIGTERM before everything is killed.
+const TERM_GRACE: Duration = Duration::from_millis(500);
+/// How long init may take to kill and reap what is left of the program.
+const INIT_SWEEP: Duration = Duration::from_secs(6);
+
+/// Where the harness reached a server program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reached {
+    pub at: IpAddr,
+    /// Whether another host could have reached it too: in a namespace, it answered at Bob's
+    /// address; on the host, it bound all addresses (or a non-loopback one).
+    pub from_other_hosts: bool,
+}
+
+pub struct Session {
+    pub isolation: Isolation,
+    /// The port the program serves on or connects to.
+    pub port: u16,
+    /// Where the lesson's Alice and Bob are in this run.
+    pub hosts: Hosts,
+    /// Where the harness reached the server program. `None` until it was reached.
+    pub reached: Option<Reached>,
+    /// What the program may use, and whether it ran into a limit.
+    pub limits: RunLimits,
+    pub program: ProgramIo,
+    pub peers: Peers,
+    pub clock: Clock,
+    transcript: Transcript,
+    stuck: StuckCheck,
+}
+
+impl Session {
+    pub fn new(isolation: Isolation, port: u16, timeouts: Timeouts, limits: RunLimits) -> Session {
+        Session {
+            hosts: isolation.hosts(),
+            isolation,
+            port,
+            reached: None,
+            limits,
+            program: ProgramIo::default(),
+            peers: Peers::default(),
+            clock: Clock::new(timeouts),
+            transcript: Transcript::default(),
+            stuck: StuckCheck::new(),
+        }
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        self.clock.timeouts
+    }
+
+    pub fn launch(&mut self, program: &Program, enclosure: &Enclosure) -> io::Result<()> {
+        let args = program.args_for(self.port);
+        let launched = launch::launch(program, &args[1..], enclosure)?;
+        self.note("harness", format!("starts {}", args.join(" ")));
+        self.clock.launched();
+        self.program.started(launched);
+        Ok(())
+    }
+
+    // ----- transcript -------------------------------------------------------------------
+
+    pub fn transcript(&self) -> &[Entry] {
+        self.transcript.entries()
+    }
+
+    pub fn transcript_omitted(&self) -> u64 {
+        self.transcript.omitted()
+    }
+
+    pub fn note(&mut self, who: impl Into<String>, text: impl Into<String>) {
+        self.transcript.note(who, text);
+    }
+
+    // ----- what the harness gives the program -------------------------------------------
+
+    /// Types on the program's keyboard.
+    pub fn type_bytes(&mut self, data: &[u8]) -> Result<(), String> {
+        self.transcript.bytes("keyboard", data);
+        self.stuck.activity();
+        let deadline = self.clock.deadline_from(Instant::now());
+        self.program.type_keys(data, deadline)
+    }
+
+    /// Listens for the program on all addresses at the session's port.
+    pub fn listen(&mut self, name: &'static str) -> io::Result<()> {
+        let addr = self.peers.listen(name, self.port)?;
+        self.note(name, format!("listens on {addr}"));
+        Ok(())
+    }
+
+    /// One attempt to connect to the program; `Ok(false)` means refused.
+    pub fn try_connect(
+        &mut self,
+        name: &'static str,
+        from: IpAddr,
+        to: SocketAddr,
+    ) -> io::Result<bool> {
+        let Some(local) = self.peers.try_connect(name, from, to)? else {
+            return Ok(false);
+        };
+        self.note(name, format!("connects from {local} to {to}"));
+        self.clock.saw_life();
+        self.stuck.activity();
+        Ok(true)
+    }
+
+    pub fn send(&mut self, name: &'static str, data: &[u8]) -> Result<(), String> {
+        self.transcript.bytes(format!("{name} → program"), data);
+        self.stuck.activity();
+        let deadline = self.clock.deadline_from(Instant::now());
+        self.peers.send(name, data, deadline)
+    }
+
+    /// Ends the peer's side of the connection: the program reads end of stream.
+    pub fn hang_up(&mut self, name: &'static str) {
+        if self.peers.hang_up(name) {
+            self.note(name, "hangs up");
+            self.stuck.activity();
+        }
+    }
+
+    /// Binds the peer's UDP socket on all addresses at the session's port, as `nc -ul` does,
+    /// for a program that sends first.
+    pub fn bind_datagrams(&mut self, name: &'static str) -> io::Result<()> {
+        let any = SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, self.port));
+        self.peers.add_datagrams(name, any)?;
+        self.note(name, format!("binds UDP 0.0.0.0:{}", self.port));
+        Ok(())
+    }
+
+    /// Sends one datagram from the peer's UDP socket (made on first use, bound to `from`).
+    pub fn send_datagram(
+        &mut self,
+        name: &'static str,
+        from: IpAddr,
+        to: SocketAddr,
+        data: &[u8],
+    ) -> io::Result<()> {
+        if !self.peers.exists(name) {
+            self.peers.add_datagrams(name, SocketAddr::new(from, 0))?;
+        }
+        let local = self.peers.send_datagram(name, to, data)?;
+        self.transcript
+            .datagram(format!("{name} → program"), data, format!("{local} → {to}"));
+        self.stuck.activity();
+        Ok(())
+    }
+
+    // ----- what the program holds -------------------------------------------------------
+
+    /// What the program listens on: everything in the run's namespace but the harness's
+    /// own listeners (see [`Session::listening_elsewhere`]), or on the host, what the
+    /// program's own sockets are.
+    pub fn listening(&self) -> Vec<Listening> {
+        match &self.isolation {
+            Isolation::Namespaces => sockets::listening_sockets(Owner::Anyone),
+            Isolation::Uid { uid, .. } => sockets::listening_sockets(Owner::User(*uid)),
+            Isolation::None { .. } => {
+                sockets::listening_sockets(Owner::Processes(&self.program_processes()))
+            }
+        }
+    }
+
+    /// What the program listens on, the harness's own listeners left out.
+    pub fn listening_elsewhere(&self) -> Vec<Listening> {
+        let ours = self.peers.listening_ports();
+        self.listening()
+            .into_iter()
+            .filter(|l| !ours.contains(&l.port))
+            .collect()
+    }
+
+    /// A program listening anywhere has started.
+    pub fn note_life_from_listeners(&mut self, listeners: &[Listening]) {
+        if !listeners.is_empty() {
+            self.clock.saw_life();
+        }
+    }
+
+    /// Every process of the program, while it runs.
+    pub fn program_processes(&self) -> Vec<i32> {
+        program_processes(&self.isolation, &self.program)
+    }
+
+    /// The limit the program ran into, if any, in the student's terms.
+    pub fn limit_hit(&self) -> Option<String> {
+        let now = match self.limits.processes {
+            Enforced::Rlimit => self.program_processes().len(),
+            _ => 0,
+        };
+        self.limits
+            .hit(self.program.stderr.all(), self.program.exit, now)
+    }
+
+    // ----- the end ----------------------------------------------------------------------
+
+    /// Once the terminal has closed, the exit status follows within moments: wait for it
+    /// (bounded) so that a report says "exited with status 1" rather than guessing.
+    pub fn settle_exit(&mut self) {
+        if self.program.exit.is_none() && self.program.screen_closed() {
+            self.pump_until(Instant::now() + Duration::from_secs(2), |s| {
+                s.program.exit.is_some() || s.program.init_gone()
+            });
+        }
+    }
+
+    /// Stops the program if it is still running (SIGTERM, a grace period while its output
+    /// is still read, cut short if it is blocked for good; then SIGKILL to all of it) and
+    /// reads what is left.
+    pub fn finish(&mut self) {
+        use nix::sys::signal::Signal;
+        if !self.program.was_started() {
+            return;
+        }
+        if self.program.running() {
+            self.program.stopped_by_harness = true;
+            self.note("harness", "stops the program (SIGTERM)");
+            self.program.signal_init(Signal::SIGTERM);
+            self.stuck.activity();
+            self.pump_until_or_stuck(Instant::now() + TERM_GRACE, |s| !s.program.running());
+        }
+        if self.program.running() {
+            self.note("harness", "kills the program (SIGKILL)");
+            self.program.signal_init(Signal::SIGUSR1);
+        }
+        // Init ends once every process of the program is gone and reaped (it gives up after
+        // 5 s on one stuck in the kernel). Killed sooner, it would leave orphans to the
+        // machine's own init, which in a container may never reap them.
+        self.pump_until(Instant::now() + INIT_SWEEP, |s| s.program.init_gone());
+        self.program.reap_init();
+        // Everything of the program is gone now; read the last of its output.
+        self.pump_until(Instant::now() + Duration::from_millis(500), |s| {
+            s.program.screen.ended() && s.program.stderr.ended()
+        });
+        self.peers.reset_connections();
+        // Init killed them all; should init itself have been killed, the sandbox user's
+        // processes are still exactly the program's.
+        if let Some((uid, _)) = self.isolation.sandbox_user() {
+            let _ = account::kill_all(uid);
+        }
+    }
+}
+
+/// Every process of a program: the sandbox user's (whose processes only root with
+/// CAP_SYS_PTRACE could look into), or init's descendants.
+fn program_processes(isolation: &Isolation, program: &ProgramIo) -> Vec<i32> {
+    match (isolation.sandbox_user(), program.init_pid()) {
+        (_, None) => Vec::new(),
+        (Some((uid, _)), Some(_)) => procs::of_user(uid),
+        (None, Some(init)) => procs::descendants(init),
+    }
+}
