@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+
 const SOCKLAB: &str = env!("CARGO_BIN_EXE_socklab");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const LABS: [&str; 3] = ["serv_simple", "conn_simple", "serv_tcp"];
@@ -407,5 +409,24 @@ fn main() {
     for row in &rows {
         println!("  {} / {}:", row.lab, row.program);
         println!("      {}", where_time_went(&row.report));
+    }
+
+    // Failing programs: what a wrong answer costs, at the default deadline.
+    println!();
+    println!("Failing programs (fixtures/LAB/fail, graded once each at the default timeout):");
+    let build = tempfile::tempdir().unwrap_or_else(|e| die(&format!("a temporary folder: {e}")));
+    for lab in LABS {
+        let runs = common::grade_failing(lab, "3", build.path());
+        let total: f64 = runs.iter().map(|r| r.seconds).sum();
+        let slowest = runs
+            .iter()
+            .max_by(|a, b| a.seconds.total_cmp(&b.seconds))
+            .map(|r| format!("{} {:.2} s", r.name, r.seconds))
+            .unwrap_or_default();
+        let may_act = runs.iter().filter(|r| r.kept_a_deadline).count();
+        println!(
+            "  {lab:<12} {} programs in {total:.2} s; slowest {slowest}; {may_act} kept a deadline (they could still act)",
+            runs.len()
+        );
     }
 }

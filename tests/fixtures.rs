@@ -45,7 +45,14 @@ fn failing_program_fails_exactly_the_expected_checks(
 
     let build = tempfile::tempdir().unwrap();
     let argv = place.command_for(&fixture, build.path());
+    let began = std::time::Instant::now();
     let (code, report) = grade_json_at(place, &lab_of(&fixture), &argv);
+    // What a failing program costs (shown with `cargo test -- --nocapture`).
+    eprintln!(
+        "{} ({place:?}): graded in {:.2} s",
+        fixture.display(),
+        began.elapsed().as_secs_f64()
+    );
     assert_eq!(
         not_passed(&report),
         expected,

@@ -1,0 +1,97 @@
+//! A step fails as soon as the program can no longer do what it waits for (every thread of
+//! it waits for socklab), not at its deadline; a program that may still act (it spins, or
+//! a timer wakes it) keeps the deadline. Verdicts are the same either way.
+
+mod common;
+
+use std::path::Path;
+
+use common::{exit_code, expected_failures, lab_of, not_passed, socklab};
+use rstest::rstest;
+
+/// Grades `fixture` with `--timeout SECONDS`: exit code and JSON report.
+fn grade(fixture: &str, timeout: &str) -> (i32, serde_json::Value) {
+    let output = socklab()
+        .args(["check", &lab_of(Path::new(fixture)), "--timeout", timeout])
+        .args(["--format", "json", "--", "python3", fixture])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&output.stdout).unwrap();
+    (exit_code(&output), report)
+}
+
+/// The failed checks that ended a wait (they have `waited_s`): (message, seconds waited).
+fn waits(report: &serde_json::Value) -> Vec<(String, f64)> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "failed")
+        .filter_map(|c| Some((c["message"].as_str()?.to_string(), c["waited_s"].as_f64()?)))
+        .collect()
+}
+
+/// Six programs that block for ever (lockstep, recv first and input first; a chat that
+/// waits for Enter after the client hangs up; a server that reads the keyboard again
+/// instead of closing; a UDP server that answers a fixed address; a server on port 8001),
+/// graded with a 30 s deadline: each loses exactly the checks it loses at the default, and
+/// every wait it failed ended because the program was blocked, not at the deadline.
+#[rstest]
+fn blocked_programs_fail_at_once(
+    #[values(
+        "fixtures/serv_tcp/fail/lockstep_recv_first.py",
+        "fixtures/serv_tcp/fail/lockstep_input_first.py",
+        "fixtures/serv_tcp/fail/waits_for_enter_after_hangup.py",
+        "fixtures/serv_simple/fail/never_closes.py",
+        "fixtures/udp_serv/fail/replies_fixed_port.py",
+        "fixtures/serv_simple/fail/port_8001.py"
+    )]
+    fixture: &str,
+) {
+    let (code, report) = grade(fixture, "30");
+    assert_eq!(
+        (code, not_passed(&report)),
+        (1, expected_failures(Path::new(fixture))),
+        "{report:#}"
+    );
+    let waits = waits(&report);
+    assert!(!waits.is_empty(), "no check failed waiting: {report:#}");
+    for (message, waited) in waits {
+        assert!(
+            message.contains("so it can do nothing") && waited < 30.0,
+            "a wait ended at its deadline, not when the program was blocked: {message} ({waited} s)"
+        );
+    }
+}
+
+/// A program that spins (printing b'' for ever on a closed socket) or wakes on a timer is
+/// not provably stuck: it keeps the deadline, and the report says so.
+#[rstest]
+fn programs_that_may_still_act_keep_the_deadline(
+    #[values(
+        "fixtures/serv_tcp/fail/no_break_on_empty.py",
+        "fixtures/udp_serv/fail/timed_select_never_answers.py"
+    )]
+    fixture: &str,
+) {
+    let (code, report) = grade(fixture, "1");
+    assert_eq!(
+        (code, not_passed(&report)),
+        (1, expected_failures(Path::new(fixture))),
+        "{report:#}"
+    );
+    let waits = waits(&report);
+    assert!(!waits.is_empty(), "no check failed waiting: {report:#}");
+    assert!(
+        waits
+            .iter()
+            .any(|(message, waited)| message.contains("within 1.0 s") && *waited >= 1.0),
+        "no wait kept its deadline: {waits:?}"
+    );
+    assert!(
+        waits
+            .iter()
+            .all(|(m, _)| !m.contains("so it can do nothing")),
+        "{waits:?}"
+    );
+}
