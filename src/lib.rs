@@ -4,9 +4,12 @@
 //! - [`labs`]: one file per lab, each a short declarative script of checks that reads like
 //!   the lesson's sample run. A new lab is one new file plus one line in `labs/mod.rs`.
 //! - [`script`]: the vocabulary labs are written in: checks, steps, and what to expect.
-//! - [`runner`]: runs one lab against one program and turns steps into verdicts.
-//! - [`session`]: the engine's event loop: the program's screen, its exit, the harness's own
-//!   peer sockets, each wait ending on an event or a deadline.
+//! - [`runner`]: runs one lab against one program and turns steps into verdicts; one file
+//!   per kind of step under `runner/steps/`.
+//! - [`session`]: one run as the engine holds it, in pieces: the program's I/O, the
+//!   harness's peer sockets, the transcript, the deadlines, whether the program can still
+//!   act, and the event loop where every wait ends on an event, on the program blocked for
+//!   good, or on its deadline.
 //! - [`sandbox`]: where a run happens: its own namespaces, or the host's loopback with a
 //!   sandbox user of its own; the program's sockets, the lesson's fixed ports.
 //! - [`limits`]: processes, memory, CPU time and file size a program may use.
