@@ -7,20 +7,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use socklab::batch::{self, ClassRun};
+use socklab::batch::{self, ClassProgram, ClassRun};
 use socklab::error::{EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
-use socklab::launch::Program;
-use socklab::report::{ClassReport, Verdict};
+use socklab::report::{ClassReport, Event, Verdict};
 use socklab::reporters::class::progress::Progress;
 use socklab::reporters::class::{self, ClassFormat, ClassReporter};
 use socklab::reporters::{self, Format};
 use socklab::rubric::Rubric;
-use socklab::runner::{self, Config};
+use socklab::runner::Config;
 use socklab::script::Lab;
 use socklab::session::Timeouts;
-use socklab::{init, labs, netcat, partner, reference, sandbox};
+use socklab::submission::{self, CheckTarget, Subject};
+use socklab::{init, labs, netcat, partner, reference, sandbox, watch};
 
 #[derive(Parser)]
 #[command(
@@ -38,29 +38,18 @@ struct Cli {
 enum Command {
     /// List the labs.
     Labs,
-    /// Grade one program against a lab: socklab check serv_simple -- python3 serv_simple.py
-    Check {
-        /// The lab (see `socklab labs`).
-        lab: String,
-        #[arg(long, value_enum, default_value = "human")]
-        format: Format,
-        /// Write the report to FILE rather than to stdout.
-        #[arg(long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        #[command(flatten)]
-        grading: GradingArgs,
-        /// The program and its arguments; `{port}` becomes the port socklab chose, otherwise
-        /// the program uses the lesson's port (8000 for TCP, 9000 for UDP).
-        /// (The netcat lab grades the `nc` on PATH when none is given.)
-        #[arg(last = true, value_name = "PROGRAM")]
-        program: Vec<String>,
-    },
-    /// Grade a whole class: socklab grade serv_simple submissions/ -- python3 {dir}/serv_simple.py
+    /// Grade one program against a lab: socklab check serv_tcp serv_tcp.py
+    Check(CheckArgs),
+    /// Grade a whole class: socklab grade serv_simple submissions/ serv_simple.py
     Grade {
         /// The lab (see `socklab labs`).
         lab: String,
         /// The class folder: one folder per submission under it, named by the student's id.
         dir: PathBuf,
+        /// The file each submission has (serv_simple.py, serv_simple.c), run as `socklab
+        /// check` runs it.
+        #[arg(value_name = "FILE")]
+        file: Option<String>,
         /// How many submissions to grade at once [default: the number of cores].
         #[arg(long)]
         jobs: Option<NonZeroUsize>,
@@ -71,9 +60,9 @@ enum Command {
         output: Option<PathBuf>,
         #[command(flatten)]
         grading: GradingArgs,
-        /// The program and its arguments; `{dir}` becomes the submission's folder (absolute),
-        /// `{port}` as in check.
-        #[arg(last = true, required = true, value_name = "PROGRAM")]
+        /// Or the program as a command and its arguments; `{dir}` becomes the submission's
+        /// folder (absolute), `{port}` as in check.
+        #[arg(last = true, value_name = "PROGRAM")]
         program: Vec<String>,
     },
     /// Run the Rust reference program of a lab: socklab ref serv_tcp 8000
@@ -127,6 +116,38 @@ enum Command {
         #[arg(last = true, required = true)]
         program: Vec<String>,
     },
+}
+
+/// `socklab check`'s arguments.
+#[derive(Args)]
+struct CheckArgs {
+    /// The lab (see `socklab labs`); or the program's file alone when its name says the
+    /// lab (serv_tcp.py, udp_serv.c).
+    #[arg(value_name = "LAB|FILE")]
+    lab: Option<String>,
+    /// The program's file: a .py runs with python3 (or its #! line, when executable), a
+    /// .c is compiled with cc first, anything else runs as it is.
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Write the report to FILE rather than to stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Run only CHECK and what it builds on (the checks it needs, and those before it
+    /// in its run); the score counts only the checks run.
+    #[arg(long, value_name = "CHECK")]
+    only: Option<String>,
+    /// Grade again each time FILE is saved (Ctrl-C to stop).
+    #[arg(long)]
+    watch: bool,
+    #[command(flatten)]
+    grading: GradingArgs,
+    /// Or the program as a command and its arguments; `{port}` becomes the port socklab
+    /// chose, otherwise the program uses the lesson's port (8000 for TCP, 9000 for UDP).
+    /// (The netcat lab grades the `nc` on PATH when none is given.)
+    #[arg(last = true, value_name = "PROGRAM")]
+    program: Vec<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -191,7 +212,10 @@ fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let code = match cli.command {
         Command::Init {
             subreaper,
@@ -215,25 +239,73 @@ fn main() -> ExitCode {
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
+/// A mistake on the command line: one line that shows the command's right form, rather than
+/// clap's usage block. Help and the version are printed as clap prints them.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+    }
+    // clap's first line, with the names it lists on the lines under it (missing arguments).
+    let text = e.render().to_string();
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let listed: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let what = format!(
+        "{} {}",
+        first.trim_start_matches("error: "),
+        listed.join(" ")
+    );
+    let tips: String = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tip: "))
+        .filter(|tip| tip.contains("similar"))
+        .map(|tip| format!(" ({tip})"))
+        .collect();
+    // A subcommand's one-line help ends with an example of it.
+    let subcommand = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .and_then(|name| Cli::command().find_subcommand(&name).cloned());
+    let example = subcommand
+        .as_ref()
+        .and_then(|sub| Some(sub.get_about()?.to_string().split_once(": ")?.1.to_string()));
+    let see = match (example, subcommand) {
+        (Some(example), _) => format!("e.g. {example}"),
+        (None, Some(sub)) => format!("see socklab {} --help", sub.get_name()),
+        (None, None) => "see socklab --help".into(),
+    };
+    eprintln!("socklab: {}{tips}; {see}", what.trim_end());
+    ExitCode::from(EXIT_CANNOT_GRADE as u8)
+}
+
 fn run(command: Command) -> Result<i32> {
     match command {
         Command::Labs => list_labs(),
-        Command::Check {
-            lab,
-            format,
-            output,
-            grading,
-            program,
-        } => check(&lab, format, output, &grading, &program),
+        Command::Check(args) => check(&args),
         Command::Grade {
             lab,
             dir,
+            file,
             jobs,
             format,
             output,
             grading,
             program,
-        } => grade(lab, dir, jobs, format, output, &grading, program),
+        } => {
+            let program = ClassProgram::from_args(file.as_deref(), &program)?;
+            grade(lab, dir, jobs, format, output, &grading, program)
+        }
         Command::Ref { lab, port } => {
             let port = match port {
                 Some(port) => port,
@@ -335,31 +407,70 @@ fn list_labs() -> Result<i32> {
     Ok(EXIT_FULL_MARKS)
 }
 
-fn check(
-    lab: &str,
-    format: Format,
-    output: Option<PathBuf>,
-    grading: &GradingArgs,
-    argv: &[String],
-) -> Result<i32> {
+/// `socklab check`: one program, once or (`--watch`) at each save of its file.
+fn check(args: &CheckArgs) -> Result<i32> {
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
-    let lab = grading.lab(lab)?;
-    let default: Vec<String> = lab.default_program.into_iter().map(String::from).collect();
-    let program = Program::resolve(if argv.is_empty() { &default } else { argv })?;
-    let config = grading.config()?;
-    let (out, color) = report_output(output)?;
-    let mut reporter = reporters::for_format(format, out, color);
-    let mut write_error = WriteError::default();
-    let report = runner::grade(lab, program, config, &mut |event| {
-        write_error.note(reporter.event(event));
-    })?;
-    write_error.into_result()?;
-    Ok(if report.full_marks() {
-        EXIT_FULL_MARKS
-    } else {
-        EXIT_LOST_MARKS
-    })
+    let target = CheckTarget::from_args(args.lab.as_deref(), args.file.as_deref(), &args.program)?;
+    let lab = || -> Result<Lab> {
+        let lab = args.grading.lab(&target.lab)?;
+        match &args.only {
+            Some(check) => lab.only(check),
+            None => Ok(lab),
+        }
+    };
+    // A bad lab, rubric or --only is refused before anything runs.
+    let kept = lab()?;
+    let only_notice = args.only.as_ref().map(|check| only_notice(check, &kept));
+    let config = args.grading.config()?;
+    let grade_once = || -> Result<i32> {
+        let (out, color) = report_output(args.output.clone())?;
+        let mut reporter = reporters::for_format(args.format, out, color);
+        let mut write_error = WriteError::default();
+        let mut on_event = |event: &Event| write_error.note(reporter.event(event));
+        let report = submission::grade(&target, lab()?, config.clone(), &mut |event| {
+            with_notice(event, only_notice.as_ref(), &mut on_event)
+        })?;
+        write_error.into_result()?;
+        Ok(if report.full_marks() {
+            EXIT_FULL_MARKS
+        } else {
+            EXIT_LOST_MARKS
+        })
+    };
+    match (&target.subject, args.watch) {
+        (_, false) => grade_once(),
+        (Subject::File(file), true) => watch::run(file, grade_once),
+        (_, true) => Err(Error::Usage(format!(
+            "--watch watches the program's file: socklab check {} {}.py --watch",
+            target.lab, target.lab
+        ))),
+    }
+}
+
+/// What `--only CHECK` says at the top of the report: the checks that ran.
+fn only_notice(check: &str, kept: &Lab) -> String {
+    let ran: Vec<&str> = kept.checks().map(|c| c.id).collect();
+    format!(
+        "--only {check}: ran {} alone, so the score counts only them (grade without --only for the lab's mark)",
+        ran.join(", ")
+    )
+}
+
+/// Passes `event` on, with `notice` said after the start and kept in the final report.
+fn with_notice(event: &Event, notice: Option<&String>, on_event: &mut dyn FnMut(&Event)) {
+    match (event, notice) {
+        (Event::Finished(report), Some(notice)) => {
+            let mut report = report.clone();
+            report.notices.insert(0, notice.clone());
+            on_event(&Event::Finished(report));
+        }
+        (Event::Started { .. }, Some(notice)) => {
+            on_event(event);
+            on_event(&Event::Notice(notice.clone()));
+        }
+        _ => on_event(event),
+    }
 }
 
 /// `socklab grade`: the class in `dir`, the report in `format` to `output` (or stdout).
@@ -370,7 +481,7 @@ fn grade(
     format: ClassFormat,
     output: Option<PathBuf>,
     grading: &GradingArgs,
-    argv: Vec<String>,
+    program: ClassProgram,
 ) -> Result<i32> {
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
@@ -379,7 +490,7 @@ fn grade(
         lab,
         rubric: grading.rubric()?,
         dir,
-        argv,
+        program,
         jobs: jobs.map_or(cores, NonZeroUsize::get),
         config: grading.config()?,
     };
