@@ -18,9 +18,12 @@
 //!   submissions and summary.
 //! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit and GitHub
 //!   Classroom for one run; human, JSON and CSV, and a progress bar, for a class.
+//! - [`check`]: `socklab check`: what it was asked to grade (a file, a lab and a file, a
+//!   command), and grading it.
 //! - [`submission`]: a student's file: the lab its name says, and how to run it (`python3`,
 //!   or `cc` first), for `check`, `grade` and Gradescope alike; the report of one that never ran.
 //! - [`watch`]: `socklab check --watch`, grading again at each save.
+//! - [`usage`]: a mistake on the command line as one line that shows the command meant.
 //! - [`batch`]: `socklab grade`: every submission folder of a class, several at once.
 //! - [`rubric`]: points from a TOML file, without a rebuild.
 //! - [`partner`]: `socklab partner`, the other terminal for a student practising alone.
@@ -28,7 +31,6 @@
 //! - [`netcat`]: `socklab nc`, a reference netcat that talks byte-exact with OpenBSD nc.
 //! - [`escape`]: showing bytes the way Python prints them (`b'Hello!\n'`).
 //! - [`error`]: the harness's own errors, and the exit codes.
-
 //!
 //! socklab runs on Linux only: elsewhere the build stops at one clear error.
 
@@ -47,7 +49,29 @@ macro_rules! linux_modules {
     };
 }
 
+// One a line, for merges.
+#[rustfmt::skip]
 linux_modules!(
-    batch, confine, error, escape, init, labs, launch, netcat, partner, reference, report,
-    reporters, rubric, runner, sandbox, script, session, submission, terminal, watch,
+    batch,
+    check,
+    confine,
+    error,
+    escape,
+    init,
+    labs,
+    launch,
+    netcat,
+    partner,
+    reference,
+    report,
+    reporters,
+    rubric,
+    runner,
+    sandbox,
+    script,
+    session,
+    submission,
+    terminal,
+    usage,
+    watch,
 );

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use socklab::batch::{self, ClassProgram, ClassRun};
+use socklab::check::{self, CheckTarget, Subject};
 use socklab::error::{EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
 use socklab::report::{ClassReport, Event, Verdict};
 use socklab::reporters::class::progress::Progress;
@@ -19,8 +20,7 @@ use socklab::rubric::Rubric;
 use socklab::runner::Config;
 use socklab::script::Lab;
 use socklab::session::Timeouts;
-use socklab::submission::{self, CheckTarget, Subject};
-use socklab::{init, labs, netcat, partner, reference, sandbox, watch};
+use socklab::{init, labs, netcat, partner, reference, sandbox, usage, watch};
 
 #[derive(Parser)]
 #[command(
@@ -214,7 +214,21 @@ fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return usage_error(&e),
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+            }
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            eprintln!("{}", usage::one_line(&e, &Cli::command(), &args));
+            return ExitCode::from(EXIT_CANNOT_GRADE as u8);
+        }
     };
     let code = match cli.command {
         Command::Init {
@@ -237,56 +251,6 @@ fn main() -> ExitCode {
         },
     };
     ExitCode::from(code.clamp(0, 255) as u8)
-}
-
-/// A mistake on the command line: one line that shows the command's right form, rather than
-/// clap's usage block. Help and the version are printed as clap prints them.
-fn usage_error(e: &clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        let _ = e.print();
-        return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
-    }
-    // clap's first line, with the names it lists on the lines under it (missing arguments).
-    let text = e.render().to_string();
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or_default();
-    let listed: Vec<&str> = lines
-        .by_ref()
-        .take_while(|l| !l.trim().is_empty())
-        .map(str::trim)
-        .collect();
-    let what = format!(
-        "{} {}",
-        first.trim_start_matches("error: "),
-        listed.join(" ")
-    );
-    let tips: String = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("tip: "))
-        .filter(|tip| tip.contains("similar"))
-        .map(|tip| format!(" ({tip})"))
-        .collect();
-    // A subcommand's one-line help ends with an example of it.
-    let subcommand = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .and_then(|name| Cli::command().find_subcommand(&name).cloned());
-    let example = subcommand
-        .as_ref()
-        .and_then(|sub| Some(sub.get_about()?.to_string().split_once(": ")?.1.to_string()));
-    let see = match (example, subcommand) {
-        (Some(example), _) => format!("e.g. {example}"),
-        (None, Some(sub)) => format!("see socklab {} --help", sub.get_name()),
-        (None, None) => "see socklab --help".into(),
-    };
-    eprintln!("socklab: {}{tips}; {see}", what.trim_end());
-    ExitCode::from(EXIT_CANNOT_GRADE as u8)
 }
 
 fn run(command: Command) -> Result<i32> {
@@ -421,15 +385,18 @@ fn check(args: &CheckArgs) -> Result<i32> {
     };
     // A bad lab, rubric or --only is refused before anything runs.
     let kept = lab()?;
-    let only_notice = args.only.as_ref().map(|check| only_notice(check, &kept));
+    let only_notice = args
+        .only
+        .as_ref()
+        .map(|check| check::only_notice(check, &kept));
     let config = args.grading.config()?;
     let grade_once = || -> Result<i32> {
         let (out, color) = report_output(args.output.clone())?;
         let mut reporter = reporters::for_format(args.format, out, color);
         let mut write_error = WriteError::default();
         let mut on_event = |event: &Event| write_error.note(reporter.event(event));
-        let report = submission::grade(&target, lab()?, config.clone(), &mut |event| {
-            with_notice(event, only_notice.as_ref(), &mut on_event)
+        let report = check::grade(&target, lab()?, config.clone(), &mut |event| {
+            check::with_notice(event, only_notice.as_ref(), &mut on_event)
         })?;
         write_error.into_result()?;
         Ok(if report.full_marks() {
@@ -445,31 +412,6 @@ fn check(args: &CheckArgs) -> Result<i32> {
             "--watch watches the program's file: socklab check {} {}.py --watch",
             target.lab, target.lab
         ))),
-    }
-}
-
-/// What `--only CHECK` says at the top of the report: the checks that ran.
-fn only_notice(check: &str, kept: &Lab) -> String {
-    let ran: Vec<&str> = kept.checks().map(|c| c.id).collect();
-    format!(
-        "--only {check}: ran {} alone, so the score counts only them (grade without --only for the lab's mark)",
-        ran.join(", ")
-    )
-}
-
-/// Passes `event` on, with `notice` said after the start and kept in the final report.
-fn with_notice(event: &Event, notice: Option<&String>, on_event: &mut dyn FnMut(&Event)) {
-    match (event, notice) {
-        (Event::Finished(report), Some(notice)) => {
-            let mut report = report.clone();
-            report.notices.insert(0, notice.clone());
-            on_event(&Event::Finished(report));
-        }
-        (Event::Started { .. }, Some(notice)) => {
-            on_event(event);
-            on_event(&Event::Notice(notice.clone()));
-        }
-        _ => on_event(event),
     }
 }
 
