@@ -29,13 +29,18 @@ target=x86_64-unknown-linux-gnu
 floor=2.17
 started=$SECONDS
 
+for tool in python3 cargo objdump; do
+  command -v "$tool" >/dev/null || { echo "make_dist.sh: $tool not found (objdump is in binutils)" >&2; exit 2; }
+done
 if [[ ! -x "$tools/bin/maturin" ]]; then
   python3 -m venv "$tools"
   "$tools/bin/pip" install --quiet "maturin==1.16.0" "ziglang==0.15.2" "auditwheel==6.8.2"
 fi
 # maturin finds zig as `python3 -m ziglang`: the venv's python3 must come first.
 export PATH="$tools/bin:$PATH"
-rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target"
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$target"; then
+  rustup target add "$target"
+fi
 
 mkdir -p "$out"
 rm -f "$out"/socklab-*.whl "$out/socklab"
