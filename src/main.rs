@@ -225,7 +225,10 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
             }
-            let args: Vec<String> = std::env::args().skip(1).collect();
+            let args: Vec<String> = std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
             eprintln!("{}", usage::one_line(&e, &Cli::command(), &args));
             return ExitCode::from(EXIT_CANNOT_GRADE as u8);
         }
