@@ -1,26 +1,30 @@
 //! `socklab grade`: a whole class against one lab. Every folder directly under the class
 //! folder is one submission, its id the folder's name (hidden folders and plain files are
-//! not submissions). `{dir}` in the program's arguments becomes the folder's absolute path.
+//! not submissions). The program is the file each folder has (`serv_tcp.py`), run by
+//! [`crate::submission`]'s rules as `socklab check` runs it, or a command in which `{dir}`
+//! becomes the folder's absolute path.
 //! Up to `jobs` submissions are graded at once, each through [`runner::grade`] in a network
 //! and PID namespace of its own, so programs with the lesson's port written in them never
 //! meet.
 //!
 //! A submission with nothing to run gets a zero with the reason, never an error for the
-//! class: its program cannot be found or run, or an argument beginning with `{dir}` names a
-//! file the folder lacks. Its report has every check not reached, with that reason.
+//! class: its program cannot be found or run, its `.c` file does not compile, or an argument
+//! beginning with `{dir}` names a file the folder lacks. Its report has every check not
+//! reached, with that reason.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::labs;
 use crate::launch::Program;
-use crate::report::{CheckResult, ClassEvent, ClassReport, Outcome, Report, Submission, Verdict};
+use crate::report::{ClassEvent, ClassReport, Outcome, Submission, Verdict};
 use crate::rubric::Rubric;
 use crate::runner::{self, Config};
 use crate::script::Lab;
+use crate::submission::{self, LabInfo, Prepared};
 
 /// The placeholder in a program's arguments for the submission's folder.
 pub const DIR_PLACEHOLDER: &str = "{dir}";
@@ -31,10 +35,56 @@ pub struct ClassRun {
     pub rubric: Option<Rubric>,
     /// The class folder: one folder per submission under it.
     pub dir: PathBuf,
-    /// The program's command line, with `{dir}` (and maybe `{port}`) in it.
-    pub argv: Vec<String>,
+    pub program: ClassProgram,
     pub jobs: usize,
     pub config: Config,
+}
+
+/// What each submission's program is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClassProgram {
+    /// The file each folder has (a path inside it), run as `socklab check LAB FILE` runs it.
+    File(PathBuf),
+    /// A command line with `{dir}` (and maybe `{port}`) in it.
+    Command(Vec<String>),
+}
+
+impl ClassProgram {
+    /// From `socklab grade LAB DIR FILE` or `socklab grade LAB DIR -- CMD {dir}`; a FILE
+    /// may begin with `{dir}/`, as in the command form.
+    pub fn from_args(file: Option<&str>, command: &[String]) -> Result<ClassProgram> {
+        match (file, command.is_empty()) {
+            (Some(file), true) => {
+                let inside = file
+                    .strip_prefix(DIR_PLACEHOLDER)
+                    .map_or(file, |rest| rest.trim_start_matches('/'));
+                let path = PathBuf::from(inside);
+                if inside.is_empty()
+                    || path.is_absolute()
+                    || path.components().any(|c| c == std::path::Component::ParentDir)
+                {
+                    return Err(Error::Usage(format!(
+                        "'{file}' should be the file's path inside each submission folder, e.g. serv_tcp.py"
+                    )));
+                }
+                Ok(ClassProgram::File(path))
+            }
+            (None, false) => {
+                if !command.iter().any(|a| a.contains(DIR_PLACEHOLDER)) {
+                    return Err(Error::Usage(format!(
+                        "the program's arguments should name the submission's folder as {DIR_PLACEHOLDER}, e.g. -- python3 {DIR_PLACEHOLDER}/serv_simple.py"
+                    )));
+                }
+                Ok(ClassProgram::Command(command.to_vec()))
+            }
+            (Some(file), false) => Err(Error::Usage(format!(
+                "give the program as the file each submission has or as a command after --, not both: e.g. socklab grade serv_tcp submissions/ {file}"
+            ))),
+            (None, true) => Err(Error::Usage(
+                "name the file each submission has: socklab grade serv_tcp submissions/ serv_tcp.py (or a command after --: -- python3 {dir}/serv_tcp.py)".into(),
+            )),
+        }
+    }
 }
 
 impl ClassRun {
@@ -76,11 +126,6 @@ pub fn grade_class(run: &ClassRun, on_event: &mut dyn FnMut(&ClassEvent)) -> Res
     let started = Instant::now();
     // Refuses a bad lab or rubric before anything runs.
     let lab = LabInfo::of(&run.lab()?);
-    if !run.argv.iter().any(|a| a.contains(DIR_PLACEHOLDER)) {
-        return Err(Error::Usage(format!(
-            "the program's arguments should name the submission's folder as {DIR_PLACEHOLDER}, e.g. -- python3 {DIR_PLACEHOLDER}/serv_simple.py"
-        )));
-    }
     let folders = submissions(&run.dir)?;
     let total = folders.len();
     let jobs = run.jobs.clamp(1, total);
@@ -146,9 +191,12 @@ fn grade_one(run: &ClassRun, lab: &LabInfo, id: &str, folder: &Path) -> Submissi
     let not_run = |verdict: Verdict, reason: &str| Submission {
         id: id.to_string(),
         verdict,
-        report: lab.not_run(reason, started.elapsed()),
+        report: lab.not_run(Vec::new(), started.elapsed(), |_| Outcome::NotReached {
+            reason: reason.to_string(),
+        }),
     };
-    let program = match program_in(&run.argv, id, folder) {
+    // Holds a compiled program's folder until the grading is done.
+    let program = match program_in(&run.program, id, folder) {
         Ok(program) => program,
         Err(reason) => {
             return not_run(
@@ -168,7 +216,7 @@ fn grade_one(run: &ClassRun, lab: &LabInfo, id: &str, folder: &Path) -> Submissi
     config.confinement.show.push(folder.to_path_buf());
     let graded = run
         .lab()
-        .and_then(|lab| runner::grade(lab, program, config, &mut |_| {}));
+        .and_then(|lab| runner::grade(lab, program.program.clone(), config, &mut |_| {}));
     match graded {
         Ok(report) => Submission {
             id: id.to_string(),
@@ -187,8 +235,26 @@ fn grade_one(run: &ClassRun, lab: &LabInfo, id: &str, folder: &Path) -> Submissi
     }
 }
 
-/// The submission's program with `{dir}` filled in, or why there is none to run.
-fn program_in(argv: &[String], id: &str, folder: &Path) -> Result<Program, String> {
+/// The submission's program, ready to run, or why there is none to run.
+fn program_in(program: &ClassProgram, id: &str, folder: &Path) -> Result<submission::Ready, String> {
+    match program {
+        ClassProgram::File(file) => {
+            let path = folder.join(file);
+            if !path.exists() {
+                return Err(format!("{id} has no {}", file.display()));
+            }
+            match submission::prepare(&path) {
+                Ok(Prepared::Ready(ready)) => Ok(ready),
+                Ok(Prepared::DidNotCompile(error)) => Err(error.summary()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        ClassProgram::Command(argv) => command_in(argv, id, folder),
+    }
+}
+
+/// The command with `{dir}` filled in, once the files it names under `{dir}` are there.
+fn command_in(argv: &[String], id: &str, folder: &Path) -> Result<submission::Ready, String> {
     let dir = folder.display().to_string();
     for arg in argv.iter().filter(|a| a.starts_with(DIR_PLACEHOLDER)) {
         let path = arg.replacen(DIR_PLACEHOLDER, &dir, 1);
@@ -201,66 +267,7 @@ fn program_in(argv: &[String], id: &str, folder: &Path) -> Result<Program, Strin
         .iter()
         .map(|a| a.replace(DIR_PLACEHOLDER, &dir))
         .collect();
-    Program::resolve(&argv).map_err(|e| e.to_string())
-}
-
-/// What a report needs of the lab to say a submission's checks were not reached.
-struct LabInfo {
-    name: String,
-    checks: Vec<CheckInfo>,
-}
-
-struct CheckInfo {
-    id: String,
-    description: String,
-    points: u32,
-}
-
-impl LabInfo {
-    fn of(lab: &Lab) -> LabInfo {
-        LabInfo {
-            name: lab.name.to_string(),
-            checks: lab
-                .checks()
-                .map(|c| CheckInfo {
-                    id: c.id.to_string(),
-                    description: c.description.to_string(),
-                    points: c.points,
-                })
-                .collect(),
-        }
-    }
-
-    /// The report of a submission that never ran: every check not reached, with `reason`.
-    fn not_run(&self, reason: &str, took: Duration) -> Report {
-        Report {
-            lab: self.name.clone(),
-            program: Vec::new(),
-            port: 0,
-            isolation: None,
-            notices: Vec::new(),
-            checks: self
-                .checks
-                .iter()
-                .map(|c| CheckResult {
-                    id: c.id.clone(),
-                    description: c.description.clone(),
-                    points: 0,
-                    max: c.points,
-                    outcome: Outcome::NotReached {
-                        reason: reason.to_string(),
-                    },
-                    transcript: Vec::new(),
-                    duration: Duration::ZERO,
-                })
-                .collect(),
-            exit: None,
-            stopped_by_harness: false,
-            stderr_tail: String::new(),
-            transcript: Vec::new(),
-            transcript_omitted: 0,
-            duration: took,
-            runs: Vec::new(),
-        }
-    }
+    Program::resolve(&argv)
+        .map(submission::Ready::of)
+        .map_err(|e| e.to_string())
 }

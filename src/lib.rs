@@ -24,6 +24,12 @@
 //!   submissions and summary.
 //! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit, GitHub
 //!   Classroom and Markdown for one run; human, JSON and CSV, and a progress bar, for a class.
+//! - [`check`]: `socklab check`: what it was asked to grade (a file, a lab and a file, a
+//!   command), and grading it.
+//! - [`submission`]: a student's file: the lab its name says, and how to run it (`python3`,
+//!   or `cc` first), for `check`, `grade` and Gradescope alike; the report of one that never ran.
+//! - [`watch`]: `socklab check --watch`, grading again at each save.
+//! - [`usage`]: a mistake on the command line as one line that shows the command meant.
 //! - [`batch`]: `socklab grade`: every submission folder of a class, several at once.
 //! - [`rubric`]: points from a TOML file, without a rebuild.
 //! - [`partner`]: `socklab partner`, the other terminal for a student practising alone.
@@ -31,24 +37,49 @@
 //! - [`netcat`]: `socklab nc`, a reference netcat that talks byte-exact with OpenBSD nc.
 //! - [`escape`]: showing bytes the way Python prints them (`b'Hello!\n'`).
 //! - [`error`]: the harness's own errors, and the exit codes.
+//!
+//! socklab runs on Linux only: elsewhere the build stops at one clear error.
 
-pub mod batch;
-pub mod confine;
-pub mod error;
-pub mod escape;
-pub mod init;
-pub mod labs;
-pub mod launch;
-pub mod limits;
-pub mod netcat;
-pub mod partner;
-pub mod reference;
-pub mod report;
-pub mod reporters;
-pub mod rubric;
-pub mod runner;
-pub mod sandbox;
-pub mod script;
-pub mod session;
-pub mod stuck;
-pub mod terminal;
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "socklab runs on Linux only (it needs network namespaces and ptys): on macOS or Windows, build and run it in WSL or a Linux VM"
+);
+
+/// The modules, compiled on Linux only, so that elsewhere the error above stands alone.
+macro_rules! linux_modules {
+    ($($module:ident),* $(,)?) => {
+        $(
+            #[cfg(target_os = "linux")]
+            pub mod $module;
+        )*
+    };
+}
+
+// One a line, for merges.
+#[rustfmt::skip]
+linux_modules!(
+    batch,
+    check,
+    confine,
+    error,
+    escape,
+    init,
+    labs,
+    launch,
+    limits,
+    netcat,
+    partner,
+    reference,
+    report,
+    reporters,
+    rubric,
+    runner,
+    sandbox,
+    script,
+    session,
+    stuck,
+    submission,
+    terminal,
+    usage,
+    watch,
+);

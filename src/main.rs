@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anstream::{AutoStream, ColorChoice};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use socklab::batch::{self, ClassRun};
+use socklab::batch::{self, ClassProgram, ClassRun};
+use socklab::check::{self, CheckTarget, Subject};
 use socklab::error::{EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
-use socklab::launch::Program;
 use socklab::limits::{Limits, Rlimit};
 use socklab::report::{ClassReport, Event, NotGraded, Verdict};
 use socklab::reporters::class::progress::Progress;
@@ -20,11 +20,11 @@ use socklab::reporters::class::{self, ClassFormat, ClassReporter};
 use socklab::reporters::gradescope::Visibilities;
 use socklab::reporters::{self, Format};
 use socklab::rubric::Rubric;
-use socklab::runner::{self, Config};
+use socklab::runner::Config;
 use socklab::sandbox::place::IsolationFloor;
 use socklab::script::Lab;
 use socklab::session::Timeouts;
-use socklab::{init, labs, netcat, partner, reference, sandbox};
+use socklab::{init, labs, netcat, partner, reference, sandbox, usage, watch};
 
 #[derive(Parser)]
 #[command(
@@ -42,33 +42,18 @@ struct Cli {
 enum Command {
     /// List the labs.
     Labs,
-    /// Grade one program against a lab: socklab check serv_simple -- python3 serv_simple.py
-    Check {
-        /// The lab (see `socklab labs`).
-        lab: String,
-        #[arg(long, value_enum, default_value = "human")]
-        format: Format,
-        /// Write the report to FILE rather than to stdout.
-        #[arg(long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Also write the report in FORMAT to FILE, from the same run (may be given more than
-        /// once), e.g. --also classroom=result.json --also markdown=summary.md
-        #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
-        also: Vec<(Format, PathBuf)>,
-        #[command(flatten)]
-        grading: GradingArgs,
-        /// The program and its arguments; `{port}` becomes the port socklab chose, otherwise
-        /// the program uses the lesson's port (8000 for TCP, 9000 for UDP).
-        /// (The netcat lab grades the `nc` on PATH when none is given.)
-        #[arg(last = true, value_name = "PROGRAM")]
-        program: Vec<String>,
-    },
-    /// Grade a whole class: socklab grade serv_simple submissions/ -- python3 {dir}/serv_simple.py
+    /// Grade one program against a lab: socklab check serv_tcp serv_tcp.py
+    Check(CheckArgs),
+    /// Grade a whole class: socklab grade serv_simple submissions/ serv_simple.py
     Grade {
         /// The lab (see `socklab labs`).
         lab: String,
         /// The class folder: one folder per submission under it, named by the student's id.
         dir: PathBuf,
+        /// The file each submission has (serv_simple.py, serv_simple.c), run as `socklab
+        /// check` runs it.
+        #[arg(value_name = "FILE")]
+        file: Option<String>,
         /// How many submissions to grade at once [default: the number of cores].
         #[arg(long)]
         jobs: Option<NonZeroUsize>,
@@ -79,9 +64,9 @@ enum Command {
         output: Option<PathBuf>,
         #[command(flatten)]
         grading: GradingArgs,
-        /// The program and its arguments; `{dir}` becomes the submission's folder (absolute),
-        /// `{port}` as in check.
-        #[arg(last = true, required = true, value_name = "PROGRAM")]
+        /// Or the program as a command and its arguments; `{dir}` becomes the submission's
+        /// folder (absolute), `{port}` as in check.
+        #[arg(last = true, value_name = "PROGRAM")]
         program: Vec<String>,
     },
     /// Run the Rust reference program of a lab: socklab ref serv_tcp 8000
@@ -141,6 +126,42 @@ enum Command {
         #[arg(last = true, required = true)]
         program: Vec<String>,
     },
+}
+
+/// `socklab check`'s arguments.
+#[derive(Args)]
+struct CheckArgs {
+    /// The lab (see `socklab labs`); or the program's file alone when its name says the
+    /// lab (serv_tcp.py, udp_serv.c).
+    #[arg(value_name = "LAB|FILE")]
+    lab: Option<String>,
+    /// The program's file: a .py runs with python3 (or its #! line, when executable), a
+    /// .c is compiled with cc first, anything else runs as it is.
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Write the report to FILE rather than to stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE, from the same run (may be given more than
+    /// once), e.g. --also classroom=result.json --also markdown=summary.md
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
+    also: Vec<(Format, PathBuf)>,
+    /// Run only CHECK and what it builds on (the checks it needs, and those before it
+    /// in its run); the score counts only the checks run.
+    #[arg(long, value_name = "CHECK")]
+    only: Option<String>,
+    /// Grade again each time FILE is saved (Ctrl-C to stop).
+    #[arg(long)]
+    watch: bool,
+    #[command(flatten)]
+    grading: GradingArgs,
+    /// Or the program as a command and its arguments; `{port}` becomes the port socklab
+    /// chose, otherwise the program uses the lesson's port (8000 for TCP, 9000 for UDP).
+    /// (The netcat lab grades the `nc` on PATH when none is given.)
+    #[arg(last = true, value_name = "PROGRAM")]
+    program: Vec<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -269,7 +290,27 @@ fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+            }
+            let args: Vec<String> = std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            eprintln!("{}", usage::one_line(&e, &Cli::command(), &args));
+            return ExitCode::from(EXIT_CANNOT_GRADE as u8);
+        }
+    };
     let code = match cli.command {
         Command::Init {
             subreaper,
@@ -301,23 +342,20 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<i32> {
     match command {
         Command::Labs => list_labs(),
-        Command::Check {
-            lab,
-            format,
-            output,
-            also,
-            grading,
-            program,
-        } => check(&lab, format, output, also, &grading, &program),
+        Command::Check(args) => check(&args),
         Command::Grade {
             lab,
             dir,
+            file,
             jobs,
             format,
             output,
             grading,
             program,
-        } => grade(lab, dir, jobs, format, output, &grading, program),
+        } => {
+            let program = ClassProgram::from_args(file.as_deref(), &program)?;
+            grade(lab, dir, jobs, format, output, &grading, program)
+        }
         Command::Ref { lab, port } => {
             let port = match port {
                 Some(port) => port,
@@ -452,60 +490,77 @@ fn list_labs() -> Result<i32> {
     Ok(EXIT_FULL_MARKS)
 }
 
-fn check(
-    lab: &str,
-    format: Format,
-    output: Option<PathBuf>,
-    also: Vec<(Format, PathBuf)>,
-    grading: &GradingArgs,
-    argv: &[String],
-) -> Result<i32> {
+/// `socklab check`: one program, once or (`--watch`) at each save of its file.
+fn check(args: &CheckArgs) -> Result<i32> {
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
     stop_cleanly_on_signals()?;
-    let (lab, visibility) = grading.lab(lab)?;
-    let (out, color) = report_output(output)?;
-    let mut reporters = vec![reporters::for_format(format, out, color, &visibility)];
-    for (format, path) in also {
-        let out = create(&path)?;
-        reporters.push(reporters::for_format(
-            format,
-            out,
-            ColorChoice::Never,
-            &visibility,
-        ));
+    let target = CheckTarget::from_args(args.lab.as_deref(), args.file.as_deref(), &args.program)?;
+    let lab = || -> Result<(Lab, Visibilities)> {
+        let (lab, visibility) = args.grading.lab(&target.lab)?;
+        match &args.only {
+            Some(check) => Ok((lab.only(check)?, visibility)),
+            None => Ok((lab, visibility)),
+        }
+    };
+    // A bad lab, rubric or --only is refused before anything runs.
+    let (kept, _) = lab()?;
+    let only_notice = args
+        .only
+        .as_ref()
+        .map(|check| check::only_notice(check, &kept));
+    let config = args.grading.config()?;
+    let grade_once = || -> Result<i32> {
+        let (lab, visibility) = lab()?;
+        let (out, color) = report_output(args.output.clone())?;
+        let mut reporters = vec![reporters::for_format(args.format, out, color, &visibility)];
+        for (format, path) in &args.also {
+            let out = create(path)?;
+            reporters.push(reporters::for_format(
+                *format,
+                out,
+                ColorChoice::Never,
+                &visibility,
+            ));
+        }
+        let mut write_error = WriteError::default();
+        let mut on_event = |event: &Event| {
+            for reporter in &mut reporters {
+                write_error.note(reporter.event(event));
+            }
+        };
+        let (name, max_score) = (lab.name, lab.max_score());
+        let graded = check::grade(&target, lab, config.clone(), &mut |event| {
+            check::with_notice(event, only_notice.as_ref(), &mut on_event)
+        });
+        let report = match graded {
+            Ok(report) => report,
+            Err(e) => {
+                // Formats whose readers need a result for every lab still get one.
+                on_event(&Event::NotGraded(NotGraded {
+                    lab: name.to_string(),
+                    max_score,
+                    reason: e.to_string(),
+                }));
+                write_error.into_result()?;
+                return Err(e);
+            }
+        };
+        write_error.into_result()?;
+        Ok(if report.full_marks() {
+            EXIT_FULL_MARKS
+        } else {
+            EXIT_LOST_MARKS
+        })
+    };
+    match (&target.subject, args.watch) {
+        (_, false) => grade_once(),
+        (Subject::File(file), true) => watch::run(file, grade_once),
+        (_, true) => Err(Error::Usage(format!(
+            "--watch watches the program's file: socklab check {} {}.py --watch",
+            target.lab, target.lab
+        ))),
     }
-    let mut write_error = WriteError::default();
-    let mut report_event = |event: &Event| {
-        for reporter in &mut reporters {
-            write_error.note(reporter.event(event));
-        }
-    };
-    let (name, max_score) = (lab.name, lab.max_score());
-    let graded = (|| {
-        let default: Vec<String> = lab.default_program.into_iter().map(String::from).collect();
-        let program = Program::resolve(if argv.is_empty() { &default } else { argv })?;
-        runner::grade(lab, program, grading.config()?, &mut report_event)
-    })();
-    let report = match graded {
-        Ok(report) => report,
-        Err(e) => {
-            // Formats whose readers need a result for every lab still get one.
-            report_event(&Event::NotGraded(NotGraded {
-                lab: name.to_string(),
-                max_score,
-                reason: e.to_string(),
-            }));
-            write_error.into_result()?;
-            return Err(e);
-        }
-    };
-    write_error.into_result()?;
-    Ok(if report.full_marks() {
-        EXIT_FULL_MARKS
-    } else {
-        EXIT_LOST_MARKS
-    })
 }
 
 /// `socklab grade`: the class in `dir`, the report in `format` to `output` (or stdout).
@@ -516,7 +571,7 @@ fn grade(
     format: ClassFormat,
     output: Option<PathBuf>,
     grading: &GradingArgs,
-    argv: Vec<String>,
+    program: ClassProgram,
 ) -> Result<i32> {
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
@@ -526,7 +581,7 @@ fn grade(
         lab,
         rubric: grading.rubric()?,
         dir,
-        argv,
+        program,
         jobs: jobs.map_or(cores, NonZeroUsize::get),
         config: grading.config()?,
     };

@@ -118,7 +118,8 @@ pub enum Event {
         lab: String,
         program: Vec<String>,
         port: u16,
-        isolation: IsolationLevel,
+        /// `None` for a program that never ran (a C file that did not compile).
+        isolation: Option<IsolationLevel>,
     },
     Notice(String),
     /// A lab of several runs starts the next one (not sent for a lab of one run).

@@ -3,6 +3,9 @@
 //! (on the screen, at a peer, the program's exit). The matching rules live here as plain
 //! functions on bytes; [`crate::runner`] carries the steps out.
 
+use std::collections::HashSet;
+
+use crate::error::{Error, Result};
 use crate::escape;
 
 /// The transport a lab's program uses.
@@ -57,6 +60,42 @@ impl Lab {
 
     pub fn max_score(&self) -> u32 {
         self.checks().map(|c| c.points).sum()
+    }
+
+    /// The lab cut down to check `id` and what it builds on (`--only`): the checks it
+    /// needs, transitively, and every check before a kept one in its run, since a check
+    /// carries on the conversation the checks before it began (serv_simple's
+    /// `exits_cleanly` needs no other check, yet the program exits only after its chat).
+    /// Runs left without a check are dropped. An unknown `id` is an error naming the checks.
+    pub fn only(mut self, id: &str) -> Result<Lab> {
+        let Some(wanted) = self.checks().map(|c| c.id).find(|c| *c == id) else {
+            let ids: Vec<&str> = self.checks().map(|c| c.id).collect();
+            return Err(Error::Usage(format!(
+                "{} has no check '{id}'; its checks are: {}",
+                self.name,
+                ids.join(", ")
+            )));
+        };
+        let mut keep: HashSet<&'static str> = HashSet::from([wanted]);
+        loop {
+            let before = keep.len();
+            for run in &self.runs {
+                if let Some(last) = run.checks.iter().rposition(|c| keep.contains(c.id)) {
+                    for check in &run.checks[..=last] {
+                        keep.insert(check.id);
+                        keep.extend(check.needs.iter().copied());
+                    }
+                }
+            }
+            if keep.len() == before {
+                break;
+            }
+        }
+        for run in &mut self.runs {
+            run.checks.retain(|c| keep.contains(c.id));
+        }
+        self.runs.retain(|run| !run.checks.is_empty());
+        Ok(self)
     }
 }
 
@@ -430,6 +469,45 @@ mod tests {
 
     fn parts(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn kept(lab: &str, only: &str) -> Vec<&'static str> {
+        let lab = crate::labs::find(lab).unwrap().only(only).unwrap();
+        lab.checks().map(|c| c.id).collect()
+    }
+
+    #[test]
+    fn only_keeps_the_check_what_it_needs_and_the_conversation_before_it() {
+        assert_eq!(
+            kept("serv_tcp", "prints_client"),
+            ["accepts", "reachable", "prints_client"]
+        );
+        assert_eq!(kept("serv_tcp", "accepts"), ["accepts"]);
+        let whole: Vec<&str> = crate::labs::find("serv_simple")
+            .unwrap()
+            .checks()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(kept("serv_simple", "exits_cleanly"), whole);
+        // Another run's checks only where needed: the UDP listener's run alone.
+        assert_eq!(
+            kept("netcat", "udp_listen_chat"),
+            ["udp_listen", "udp_listen_chat"]
+        );
+        let netcat = crate::labs::find("netcat").unwrap().only("udp_listen").unwrap();
+        assert_eq!(netcat.runs.len(), 1);
+        assert_eq!(netcat.runs[0].fallbacks.len(), 1, "the run keeps its fallbacks");
+    }
+
+    #[test]
+    fn only_an_unknown_check_names_the_labs_checks() {
+        let Err(e) = crate::labs::find("conn_simple").unwrap().only("nope") else {
+            panic!("accepted an unknown check");
+        };
+        assert_eq!(
+            e.to_string(),
+            "conn_simple has no check 'nope'; its checks are: connects, sends_hello, prints_reply, closes_connection, exits_cleanly"
+        );
     }
 
     #[test]

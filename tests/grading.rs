@@ -202,7 +202,8 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
 }
 
 /// With a labs.conf naming C files: one that compiles is graded, one that does not gets
-/// every check failed and the compiler's message at the top.
+/// every check failed, a line at the top saying so, and the compiler's message in its
+/// first check.
 #[test]
 fn gradescope_compiles_c_and_says_what_did_not_compile() {
     let dir = tempfile::tempdir().unwrap();
@@ -226,10 +227,16 @@ fn gradescope_compiles_c_and_says_what_did_not_compile() {
     assert_eq!(tests_of(&results), want, "{results:#}");
     let output = results["output"].as_str().unwrap();
     assert!(
-        output.starts_with("serv_simple: serv_simple.c did not compile"),
+        output.contains("\nnote: serv_simple.c did not compile: serv_simple.c:1:"),
         "{output}"
     );
-    assert!(output.contains("error"), "the compiler's message: {output}");
+    let first = &results["tests"][want.len() - lab_checks("serv_simple").len()];
+    assert_eq!(first["name"], "serv_simple: accepts");
+    let said = first["output"].as_str().unwrap();
+    assert!(
+        said.contains("cc said:") && said.contains("int main( {"),
+        "the compiler's message: {said}"
+    );
 }
 
 /// grading/rubrics has an example for every lab; each names its own lab, every check of it

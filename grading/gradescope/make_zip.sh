@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Builds the zip to upload to Gradescope: setup.sh, run_autograder, labs.conf, the example
-# rubrics, and socklab built here with `cargo build --release`, so that Gradescope's image
-# needs no Rust toolchain.
+# rubrics, and the portable socklab binary from grading/make_dist.sh (glibc 2.17 or newer,
+# so any Gradescope image runs it, and no Rust toolchain is needed there).
 #
 #   grading/gradescope/make_zip.sh [OUT.zip]      (default: ./socklab-gradescope.zip)
 #
-# TARGET=x86_64-unknown-linux-musl builds a static binary (after `rustup target add` of it),
-# which runs whatever the glibc of Gradescope's image. SOCKLAB_BIN=path packs a binary
-# built elsewhere instead.
+# By default it runs make_dist.sh into target/dist (a few minutes). SOCKLAB_BIN=path packs
+# a binary built elsewhere instead (e.g. the socklab of an earlier make_dist.sh OUTDIR).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -16,12 +15,9 @@ out="$(realpath -m "${1:-socklab-gradescope.zip}")"
 
 if [[ -n "${SOCKLAB_BIN:-}" ]]; then
   bin="$SOCKLAB_BIN"
-elif [[ -n "${TARGET:-}" ]]; then
-  cargo build --release --manifest-path "$repo/Cargo.toml" --target "$TARGET"
-  bin="$repo/target/$TARGET/release/socklab"
 else
-  cargo build --release --manifest-path "$repo/Cargo.toml"
-  bin="$repo/target/release/socklab"
+  "$repo/grading/make_dist.sh" "$repo/target/dist"
+  bin="$repo/target/dist/socklab"
 fi
 
 stage="$(mktemp -d)"

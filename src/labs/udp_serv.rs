@@ -16,7 +16,7 @@ use crate::script::*;
 pub fn lab() -> Lab {
     Lab {
         name: "udp_serv",
-        aliases: &["activity2"],
+        aliases: &["activity2", "serv_udp"],
         summary: "UDP netcat server: print each datagram, send typed lines to the last sender",
         lesson_port: 9000,
         proto: Proto::Udp,

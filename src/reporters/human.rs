@@ -75,9 +75,13 @@ impl Reporter for HumanReporter {
                 port,
                 isolation,
             } => {
+                let place = match isolation {
+                    Some(level) => format!("port {port}, isolation: {level}"),
+                    None => "not run".to_string(),
+                };
                 writeln!(
                     self.out,
-                    "socklab check {lab}: {}  (port {port}, {isolation})",
+                    "socklab check {lab}: {}  ({place})",
                     program.join(" ")
                 )?;
             }

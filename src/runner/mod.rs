@@ -266,7 +266,7 @@ fn attempt_run(
                 lab: lab.name.to_string(),
                 program: given.argv.clone(),
                 port,
-                isolation: isolation.level(),
+                isolation: Some(isolation.level()),
             },
             false,
         );

@@ -1,0 +1,163 @@
+//! `socklab check`: what it was asked to grade (`FILE`, `LAB FILE`, `LAB -- CMD ARGS`, or a
+//! lab alone), made ready by [`crate::submission`]'s rules and graded; and `--only`'s note.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::labs;
+use crate::launch::Program;
+use crate::report::{Event, Report};
+use crate::runner::{self, Config};
+use crate::script::Lab;
+use crate::submission::{Prepared, Ready, lab_named_by, prepare, replay};
+
+/// What `socklab check` was asked to grade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// The student's file, run by [`crate::submission`]'s rules.
+    File(PathBuf),
+    /// A command line, given after `--`.
+    Command(Vec<String>),
+    /// Nothing: the lab's own default (the netcat lab grades the `nc` on PATH).
+    LabDefault,
+}
+
+/// The lab and what to grade against it, from `socklab check`'s words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckTarget {
+    pub lab: String,
+    pub subject: Subject,
+}
+
+impl CheckTarget {
+    /// `FILE`, `LAB FILE`, `LAB -- CMD ARGS` or `LAB`: `first` is the first word, `file`
+    /// the second, `command` what came after `--`. Plain values only; nothing is run.
+    pub fn from_args(
+        first: Option<&str>,
+        file: Option<&Path>,
+        command: &[String],
+    ) -> Result<CheckTarget> {
+        let Some(first) = first else {
+            return Err(Error::Usage(
+                "name the lab and the program's file: socklab check serv_tcp serv_tcp.py (socklab labs lists the labs)".into(),
+            ));
+        };
+        let target = |subject| {
+            Ok(CheckTarget {
+                lab: first.to_string(),
+                subject,
+            })
+        };
+        match (file, command.is_empty()) {
+            (Some(file), false) => Err(Error::Usage(format!(
+                "give the program as a file or as a command after --, not both: socklab check {first} {}",
+                file.display()
+            ))),
+            (Some(file), true) => target(Subject::File(file.to_path_buf())),
+            (None, false) => target(Subject::Command(command.to_vec())),
+            (None, true) => match labs::find(first) {
+                Ok(_) => target(Subject::LabDefault),
+                // A file whose name says the lab: socklab check serv_tcp.py
+                Err(_) if first.contains(['.', '/']) || Path::new(first).is_file() => {
+                    Ok(CheckTarget {
+                        lab: lab_named_by(Path::new(first))?.to_string(),
+                        subject: Subject::File(first.into()),
+                    })
+                }
+                Err(unknown_lab) => Err(unknown_lab),
+            },
+        }
+    }
+
+    /// Makes the program ready to grade against `lab`.
+    pub fn prepare(&self, lab: &Lab) -> Result<Prepared> {
+        let ready = |program| Ok(Prepared::Ready(Ready::of(program)));
+        match &self.subject {
+            Subject::File(file) => prepare(file),
+            Subject::Command(argv) => ready(self.resolve(argv)?),
+            Subject::LabDefault => match lab.default_program {
+                Some(program) => ready(Program::resolve(&[program.to_string()])?),
+                None => Err(Error::Usage(format!(
+                    "no program given: name its file, e.g. socklab check {0} {0}.py (or give a command after --: socklab check {0} -- python3 {0}.py)",
+                    self.lab
+                ))),
+            },
+        }
+    }
+
+    /// The command after `--`; a lone file that is no command (`-- serv_tcp.py`, not on
+    /// PATH or not executable) gets the command that grades it.
+    fn resolve(&self, argv: &[String]) -> Result<Program> {
+        match Program::resolve(argv) {
+            Err(Error::ProgramNotFound(_) | Error::NotExecutable(_))
+                if argv.len() == 1 && runs_as_a_file(Path::new(&argv[0])) =>
+            {
+                let file = &argv[0];
+                let why = if file.contains('/') {
+                    "is not executable"
+                } else {
+                    "is not a command on PATH"
+                };
+                Err(Error::Usage(format!(
+                    "{file} {why}; to grade that file, run: socklab check {} {file} (a .py runs with python3, a .c is compiled with cc)",
+                    self.lab
+                )))
+            }
+            resolved => resolved,
+        }
+    }
+}
+
+/// Whether [`prepare`] knows how to run `file`: a `.py`, a `.c`, or an executable.
+fn runs_as_a_file(file: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(file) else {
+        return false;
+    };
+    let known = matches!(file.extension().and_then(|e| e.to_str()), Some("py" | "c"));
+    meta.is_file() && (known || meta.permissions().mode() & 0o111 != 0)
+}
+
+/// Grades what `target` names against `lab`. A file that does not compile is graded too,
+/// as the student's mistake ([`crate::submission::CompileError::report`]).
+pub fn grade(
+    target: &CheckTarget,
+    lab: Lab,
+    config: Config,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<Report> {
+    match target.prepare(&lab)? {
+        Prepared::Ready(ready) => runner::grade(lab, ready.program.clone(), config, on_event),
+        Prepared::DidNotCompile(error) => {
+            let report = error.report(&lab);
+            replay(&report, on_event);
+            Ok(report)
+        }
+    }
+}
+
+/// What `--only CHECK` says at the top of the report: the checks that ran.
+pub fn only_notice(check: &str, kept: &Lab) -> String {
+    let ran: Vec<&str> = kept.checks().map(|c| c.id).collect();
+    format!(
+        "--only {check}: ran {} alone, so the score counts only them (grade without --only for the lab's mark)",
+        ran.join(", ")
+    )
+}
+
+/// Passes `event` on, with `notice` said after the start and kept in the final report.
+pub fn with_notice(event: &Event, notice: Option<&String>, on_event: &mut dyn FnMut(&Event)) {
+    match (event, notice) {
+        (Event::Finished(report), Some(notice)) => {
+            let mut report = report.clone();
+            report.notices.insert(0, notice.clone());
+            on_event(&Event::Finished(report));
+        }
+        (Event::Started { .. }, Some(notice)) => {
+            on_event(event);
+            on_event(&Event::Notice(notice.clone()));
+        }
+        _ => on_event(event),
+    }
+}
+

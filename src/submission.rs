@@ -1,0 +1,341 @@
+//! A student's file and how to run it. `socklab check FILE`, `socklab check LAB FILE`,
+//! `socklab grade LAB DIR FILE` and Gradescope's run_autograder all go through here, so the
+//! rules live in one place:
+//!
+//! - The lab comes from the file's name: a lab's name or alias in it (`serv_tcp.py`,
+//!   `serv_udp.c`, `my-serv-simple.py`), `-` counting as `_`.
+//! - A `.py` runs with `python3`, or with the interpreter its `#!` line names when the file
+//!   is executable.
+//! - A `.c` is compiled with `cc` into a temporary folder of its own first. A compile error is
+//!   the student's, not socklab's: [`Prepared::DidNotCompile`], reported as every check
+//!   failed, the compiler's message in the first.
+//! - Any other file runs as it is (it must be executable).
+//!
+//! A submission that never ran still gets a report of every check ([`LabInfo::not_run`]).
+
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::labs;
+use crate::launch::Program;
+use crate::report::{CheckResult, Event, Failure, Outcome, Report};
+use crate::script::Lab;
+
+/// How long `cc` may take on one file before the compile counts as failed.
+const COMPILE_DEADLINE: Duration = Duration::from_secs(120);
+/// How much of the compiler's message a report keeps.
+const COMPILER_MESSAGE_LINES: usize = 40;
+const COMPILER_OUTPUT_CAP: u64 = 64 * 1024;
+
+/// The lab `file`'s name says, by name or alias (`serv_udp.py` is `udp_serv`).
+pub fn lab_named_by(file: &Path) -> Result<&'static str> {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase().replace('-', "_"))
+        .unwrap_or_default();
+    let mut found: Vec<&'static str> = labs::all()
+        .iter()
+        .filter(|lab| {
+            std::iter::once(&lab.name)
+                .chain(lab.aliases)
+                .any(|name| stem.contains(name))
+        })
+        .map(|lab| lab.name)
+        .collect();
+    found.dedup();
+    match found[..] {
+        [lab] => Ok(lab),
+        _ => Err(Error::Usage(format!(
+            "{} does not say which lab it is for: name the lab first, e.g. socklab check serv_tcp {} (the labs: {})",
+            file.display(),
+            file.display(),
+            labs::names()
+        ))),
+    }
+}
+
+/// A file made ready to grade.
+pub enum Prepared {
+    Ready(Ready),
+    /// A `.c` file the compiler refused: the student's mistake, graded as every check failed.
+    DidNotCompile(CompileError),
+}
+
+/// A program to grade, and the folder its compiled binary lives in (removed on drop).
+pub struct Ready {
+    pub program: Program,
+    _build: Option<tempfile::TempDir>,
+}
+
+impl Ready {
+    /// A program that needs no folder of its own.
+    pub fn of(program: Program) -> Ready {
+        Ready {
+            program,
+            _build: None,
+        }
+    }
+}
+
+/// What the compiler said about a file it refused.
+#[derive(Debug, Clone)]
+pub struct CompileError {
+    /// The file as the user named it.
+    pub file: String,
+    /// The compiler's message, control characters escaped, cut after a few dozen lines.
+    pub message: String,
+}
+
+/// Makes `file` ready to grade by the rules above. A file that is missing or cannot be run
+/// is an error (socklab could not grade); a file that does not compile is not.
+pub fn prepare(file: &Path) -> Result<Prepared> {
+    let shown = file.display().to_string();
+    let meta = std::fs::metadata(file).map_err(|_| Error::ProgramNotFound(shown.clone()))?;
+    if !meta.is_file() {
+        return Err(Error::ProgramNotFound(format!("{shown} (not a file)")));
+    }
+    let executable = meta.permissions().mode() & 0o111 != 0;
+    let ready = |argv: Vec<String>| Ok(Prepared::Ready(Ready::of(Program::resolve(&argv)?)));
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("py") if executable && has_shebang(file) => ready(vec![runnable(file)]),
+        Some("py") => ready(vec!["python3".into(), shown]),
+        Some("c") => compile(file),
+        _ => ready(vec![runnable(file)]),
+    }
+}
+
+/// `file` as a command that names it rather than something on PATH (`./serv.py`).
+fn runnable(file: &Path) -> String {
+    let shown = file.display().to_string();
+    if shown.contains('/') {
+        shown
+    } else {
+        format!("./{shown}")
+    }
+}
+
+fn has_shebang(file: &Path) -> bool {
+    let mut start = [0u8; 2];
+    std::fs::File::open(file)
+        .and_then(|mut f| f.read_exact(&mut start))
+        .is_ok_and(|()| &start == b"#!")
+}
+
+/// Compiles `file` with `cc -O1` into a temporary folder of its own.
+fn compile(file: &Path) -> Result<Prepared> {
+    let cc = which::which("cc").map_err(|_| {
+        Error::Usage(format!(
+            "cc not found: grading {} needs a C compiler (e.g. apt-get install gcc)",
+            file.display()
+        ))
+    })?;
+    let build = tempfile::Builder::new()
+        .prefix("socklab-cc-")
+        .tempdir()
+        .map_err(Error::io("creating a folder to compile in"))?;
+    // Readable by the program whatever user it ends up running as.
+    std::fs::set_permissions(build.path(), std::fs::Permissions::from_mode(0o755))
+        .map_err(Error::io("creating a folder to compile in"))?;
+    let stem = file.file_stem().unwrap_or_else(|| "program".as_ref());
+    let binary = build.path().join(stem);
+    let mut child = Command::new(&cc)
+        .args(["-O1", "-o"])
+        .arg(&binary)
+        .arg(file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        // Its own group, so that a compile past the deadline is stopped whole.
+        .process_group(0)
+        .spawn()
+        .map_err(Error::io(format!("running {}", cc.display())))?;
+    let stderr = child.stderr.take().expect("piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut said = Vec::new();
+        let mut stderr = stderr;
+        let _ = (&mut stderr)
+            .take(COMPILER_OUTPUT_CAP)
+            .read_to_end(&mut said);
+        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        let _ = tx.send(said);
+    });
+    // The compiler closes its stderr when it ends.
+    let said = rx.recv_timeout(COMPILE_DEADLINE);
+    if said.is_err() {
+        // SAFETY: kill(2) on the compiler's own process group, which we created.
+        unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+    }
+    let status = child
+        .wait()
+        .map_err(Error::io(format!("running {}", cc.display())))?;
+    let shown = file.display().to_string();
+    let message = match said {
+        Ok(_) if status.success() => {
+            return Ok(Prepared::Ready(Ready {
+                program: Program::resolve(&[binary.display().to_string()])?,
+                _build: Some(build),
+            }));
+        }
+        Ok(said) => compiler_message(&said),
+        Err(_) => format!(
+            "cc did not finish within {} s",
+            COMPILE_DEADLINE.as_secs()
+        ),
+    };
+    Ok(Prepared::DidNotCompile(CompileError {
+        file: shown,
+        message,
+    }))
+}
+
+/// The compiler's output as report text: control characters escaped, a few dozen lines.
+fn compiler_message(said: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(said)
+        .chars()
+        .map(|c| match c {
+            '\n' | '\t' => c.to_string(),
+            c if c.is_control() => format!("\\x{:02x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect();
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let mut kept = lines[..lines.len().min(COMPILER_MESSAGE_LINES)].join("\n");
+    if lines.len() > COMPILER_MESSAGE_LINES {
+        let more = lines.len() - COMPILER_MESSAGE_LINES;
+        kept.push_str(&format!("\n… {more} more lines"));
+    }
+    if kept.is_empty() {
+        "cc failed without a message".into()
+    } else {
+        kept
+    }
+}
+
+impl CompileError {
+    /// The compiler's first error line (or first line).
+    fn first_error(&self) -> &str {
+        self.message
+            .lines()
+            .find(|l| l.contains("error"))
+            .or_else(|| self.message.lines().next())
+            .unwrap_or_default()
+    }
+
+    /// One line: the file and the compiler's first error.
+    pub fn summary(&self) -> String {
+        format!("{} did not compile: {}", self.file, self.first_error())
+    }
+
+    /// The report of `lab` for this file, which never ran: the first check failed with the
+    /// compiler's whole message (what JUnit and classroom show of it), the others not
+    /// reached because of it, as after any first check that failed; a notice says it in
+    /// one line (the top of the human, JSON and Gradescope reports).
+    pub fn report(&self, lab: &Lab) -> Report {
+        let mut report = LabInfo::of(lab).not_run(vec![self.file.clone()], Duration::ZERO, |index| {
+            if index == 0 {
+                Outcome::Failed(Failure {
+                    expected: format!("{} to compile with cc", self.file),
+                    got: self.first_error().to_string(),
+                    message: format!("it did not compile, so it could not run; cc said:\n{}", self.message),
+                    ..Failure::default()
+                })
+            } else {
+                Outcome::NotReached {
+                    reason: format!("{} did not compile", self.file),
+                }
+            }
+        });
+        report.notices.push(self.summary());
+        report
+    }
+}
+
+/// Hands `report`, of a program that never ran, to `on_event` as a run's events.
+pub fn replay(report: &Report, on_event: &mut dyn FnMut(&Event)) {
+    on_event(&Event::Started {
+        lab: report.lab.clone(),
+        program: report.program.clone(),
+        port: report.port,
+        isolation: report.isolation,
+    });
+    for notice in &report.notices {
+        on_event(&Event::Notice(notice.clone()));
+    }
+    for check in &report.checks {
+        on_event(&Event::CheckFinished(check.clone()));
+    }
+    on_event(&Event::Finished(report.clone()));
+}
+
+/// What a report needs of a lab to say how a program that never ran fared on each check.
+pub struct LabInfo {
+    pub name: String,
+    pub checks: Vec<CheckInfo>,
+}
+
+pub struct CheckInfo {
+    pub id: String,
+    pub description: String,
+    pub points: u32,
+}
+
+impl LabInfo {
+    pub fn of(lab: &Lab) -> LabInfo {
+        LabInfo {
+            name: lab.name.to_string(),
+            checks: lab
+                .checks()
+                .map(|c| CheckInfo {
+                    id: c.id.to_string(),
+                    description: c.description.to_string(),
+                    points: c.points,
+                })
+                .collect(),
+        }
+    }
+
+    /// The report of `program`, which never ran: no points, and each check's outcome from
+    /// `outcome` (called with the check's index).
+    pub fn not_run(
+        &self,
+        program: Vec<String>,
+        took: Duration,
+        outcome: impl Fn(usize) -> Outcome,
+    ) -> Report {
+        Report {
+            lab: self.name.clone(),
+            program,
+            port: 0,
+            isolation: None,
+            notices: Vec::new(),
+            checks: self
+                .checks
+                .iter()
+                .enumerate()
+                .map(|(index, c)| CheckResult {
+                    id: c.id.clone(),
+                    description: c.description.clone(),
+                    points: 0,
+                    max: c.points,
+                    outcome: outcome(index),
+                    transcript: Vec::new(),
+                    duration: Duration::ZERO,
+                })
+                .collect(),
+            exit: None,
+            stopped_by_harness: false,
+            stderr_tail: String::new(),
+            transcript: Vec::new(),
+            transcript_omitted: 0,
+            duration: took,
+            runs: Vec::new(),
+        }
+    }
+}
