@@ -191,6 +191,29 @@ pub struct ClassSummary {
 }
 
 impl ClassReport {
+    /// The isolation levels the class's runs had ("namespaces", or "uid" where namespaces
+    /// were refused), each once, best first; empty if none ran.
+    pub fn isolation(&self) -> Vec<IsolationLevel> {
+        let mut levels: Vec<IsolationLevel> = self
+            .submissions
+            .iter()
+            .filter_map(|s| s.report.isolation)
+            .collect();
+        levels.sort();
+        levels.dedup();
+        levels
+    }
+
+    /// [`ClassReport::isolation`] as words: `namespaces`, `uid and none`, `none` (nothing ran).
+    pub fn isolation_words(&self) -> String {
+        let levels: Vec<String> = self.isolation().iter().map(|l| l.to_string()).collect();
+        if levels.is_empty() {
+            "none ran".to_string()
+        } else {
+            levels.join(" and ")
+        }
+    }
+
     pub fn max_score(&self) -> u32 {
         self.checks.iter().map(|(_, max)| max).sum()
     }

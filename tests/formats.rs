@@ -508,3 +508,54 @@ fn colour_where_a_person_sees_it(
         assert!(text.contains(NOISY_SHOWN), "{text}");
     }
 }
+
+/// Every format says how isolated the run was: JSON's `isolation`, the human report's first
+/// line, Gradescope's top output, a JUnit property; in namespaces here, `uid` in a
+/// Docker-like container.
+#[rstest]
+fn every_format_says_how_isolated(
+    #[values(common::Place::Namespaces, common::Place::Docker)] place: common::Place,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let argv = place.command_for(
+        std::path::Path::new("fixtures/serv_simple/pass/lesson_serv_simple.py"),
+        dir.path(),
+    );
+    let level = place.isolation();
+    let report = |format: &str| {
+        let output = place
+            .socklab()
+            .args(["check", "serv_simple", "--format", format, "--"])
+            .args(&argv)
+            .output()
+            .unwrap();
+        assert_eq!(common::exit_code(&output), 0);
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&report("json")).unwrap();
+    assert_eq!(json["isolation"], level);
+    let human = report("human");
+    assert!(
+        human
+            .lines()
+            .next()
+            .unwrap()
+            .contains(&format!("isolation: {level}")),
+        "{human}"
+    );
+    let gradescope: serde_json::Value = serde_json::from_str(&report("gradescope")).unwrap();
+    assert!(
+        gradescope["output"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("isolation: {level}")),
+        "{gradescope:#}"
+    );
+    let junit = report("junit");
+    let xml = roxmltree::Document::parse(&junit).unwrap();
+    let property = xml
+        .descendants()
+        .find(|n| n.has_tag_name("property") && n.attribute("name") == Some("isolation"))
+        .unwrap_or_else(|| panic!("no isolation property: {junit}"));
+    assert_eq!(property.attribute("value"), Some(level));
+}

@@ -168,8 +168,8 @@ fn class_in_json() {
     );
 }
 
-/// CSV: a header of id, score, max_score, each check, status, error; then a row per
-/// submission in order of id with the points of each check.
+/// CSV: a header of id, score, max_score, each check, status, error, isolation; then a row
+/// per submission in order of id with the points of each check.
 #[test]
 fn class_in_csv() {
     let class = class();
@@ -179,7 +179,7 @@ fn class_in_csv() {
     let checks = lab_checks("serv_simple");
     let mut header = vec!["id", "score", "max_score"];
     header.extend(checks.iter().map(|(id, _)| id.as_str()));
-    header.extend(["status", "error"]);
+    header.extend(["status", "error", "isolation"]);
     assert_eq!(rows.headers().unwrap(), header);
     let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), EXPECTED.len());
@@ -196,6 +196,8 @@ fn class_in_csv() {
         }
         assert_eq!(&row[3 + checks.len()], status);
         assert_eq!(&row[4 + checks.len()], error.unwrap_or(""));
+        let isolation = if status == "graded" { "namespaces" } else { "" };
+        assert_eq!(&row[5 + checks.len()], isolation, "{id}");
     }
 }
 

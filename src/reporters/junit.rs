@@ -93,6 +93,10 @@ pub fn report_xml(r: &Report) -> quick_junit::Report {
             Property::new("max_score", r.max_score().to_string()),
             Property::new("program", xml_text(&r.program.join(" "))),
             Property::new("ending", text::ending(r)),
+            Property::new(
+                "isolation",
+                r.isolation.map_or("not run".to_string(), |l| l.to_string()),
+            ),
         ])
         .add_test_cases(
             r.checks

@@ -95,12 +95,16 @@ pub fn ending(report: &Report) -> String {
 /// program's stderr if it wrote any.
 pub fn run_summary(report: &Report) -> String {
     let mut text = format!(
-        "{}: {}/{} ({}; {:.2} s)",
+        "{}: {}/{} ({}; {:.2} s{})",
         report.lab,
         report.score(),
         report.max_score(),
         ending(report),
-        report.duration.as_secs_f64()
+        report.duration.as_secs_f64(),
+        match report.isolation {
+            Some(level) => format!("; isolation: {level}"),
+            None => String::new(),
+        }
     );
     for notice in &report.notices {
         text.push_str(&format!("\nnote: {notice}"));

@@ -1,6 +1,7 @@
 //! `socklab grade --format csv`: a row per submission in order of id, for a gradebook:
 //! `id,score,max_score`, then the points of each check in the lab's order (a column named
-//! after the check), then `status` and `error` as in the JSON. Quoting by the csv crate.
+//! after the check), then `status` and `error` as in the JSON, and `isolation` (empty if
+//! not run). Quoting by the csv crate.
 
 use std::io::{self, Write};
 
@@ -15,7 +16,7 @@ fn rows(class: &ClassReport, out: &mut dyn Write) -> ::csv::Result<()> {
     let mut rows = ::csv::Writer::from_writer(out);
     let mut header = vec!["id", "score", "max_score"];
     header.extend(class.checks.iter().map(|(id, _)| id.as_str()));
-    header.extend(["status", "error"]);
+    header.extend(["status", "error", "isolation"]);
     rows.write_record(&header)?;
     for s in &class.submissions {
         let (status, error) = status(&s.verdict);
@@ -32,7 +33,14 @@ fn rows(class: &ClassReport, out: &mut dyn Write) -> ::csv::Result<()> {
                 .map(|c| c.points.to_string())
                 .unwrap_or_default()
         }));
-        row.extend([status.to_string(), error.unwrap_or_default().to_string()]);
+        row.extend([
+            status.to_string(),
+            error.unwrap_or_default().to_string(),
+            s.report
+                .isolation
+                .map(|l| l.to_string())
+                .unwrap_or_default(),
+        ]);
         rows.write_record(&row)?;
     }
     rows.flush()?;

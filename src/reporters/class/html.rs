@@ -209,12 +209,13 @@ fn page(class: &ClassReport) -> String {
 <main>
 <header>
 <h1>{lab}: how the class did</h1>
-<p class="muted">{count} submissions graded by socklab, {jobs} at a time, in {secs:.1} s.</p>
+<p class="muted">{count} submissions graded by socklab, {jobs} at a time, in {secs:.1} s; isolation: {isolation}.</p>
 </header>
 "#,
         count = summary.count,
         jobs = class.jobs,
         secs = class.duration.as_secs_f64(),
+        isolation = class.isolation_words(),
     );
     overview(class, &mut html);
     struggles(class, &mut html);

@@ -15,11 +15,12 @@ use crate::reporters::text;
 pub fn write(class: &ClassReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
-        "socklab grade {}: {} submissions, {} at a time, {:.1} s",
+        "socklab grade {}: {} submissions, {} at a time, {:.1} s, isolation: {}",
         class.lab,
         class.submissions.len(),
         class.jobs,
-        class.duration.as_secs_f64()
+        class.duration.as_secs_f64(),
+        class.isolation_words()
     )?;
     let id_width = class
         .submissions

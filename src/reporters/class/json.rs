@@ -1,7 +1,8 @@
 //! `socklab grade --format json`: one object. `lab`, `max_score`, `submissions` in order of
 //! id (each `id`, `status` — `graded`, `no_program` or `harness_error` — `error` when not
-//! graded, `program` (its command line, `{dir}` filled in; empty if not run), `score`,
-//! `max_score`, `checks` as `socklab check --format json` shows them), and
+//! graded, `program` (its command line, `{dir}` filled in; empty if not run), `isolation`
+//! (`namespaces`, `uid` or `none`; null if not run), `score`, `max_score`, `checks` as
+//! `socklab check --format json` shows them), `isolation` (the levels the runs had), and
 //! `summary` (`count`, `mean`, `full_marks`, `not_graded`, `most_failed`: each `check` and
 //! `failed`, how many graded submissions did not pass it, most first).
 
@@ -28,6 +29,7 @@ fn submission(s: &Submission) -> Value {
         "status": status,
         "error": error,
         "program": s.report.program,
+        "isolation": s.report.isolation,
         "score": s.report.score(),
         "max_score": s.report.max_score(),
         "full_marks": matches!(s.verdict, Verdict::Graded) && s.report.full_marks(),
@@ -41,6 +43,7 @@ pub fn class_json(class: &ClassReport) -> Value {
     json!({
         "lab": class.lab,
         "max_score": class.max_score(),
+        "isolation": class.isolation(),
         "submissions": class.submissions.iter().map(submission).collect::<Vec<_>>(),
         "summary": {
             "count": summary.count,
