@@ -30,6 +30,8 @@
 //!   or `cc` first), for `check`, `grade` and Gradescope alike; the report of one that never ran.
 //! - [`watch`]: `socklab check --watch`, grading again at each save.
 //! - [`usage`]: a mistake on the command line as one line that shows the command meant.
+//! - [`autograder`]: `socklab gradescope`: every lab of an assignment against one
+//!   submission, one results.json (what Gradescope's run_autograder calls).
 //! - [`batch`]: `socklab grade`: every submission folder of a class, several at once.
 //! - [`rubric`]: points from a TOML file, without a rebuild.
 //! - [`partner`]: `socklab partner`, the other terminal for a student practising alone.
@@ -58,6 +60,7 @@ macro_rules! linux_modules {
 // One a line, for merges.
 #[rustfmt::skip]
 linux_modules!(
+    autograder,
     batch,
     check,
     confine,

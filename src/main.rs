@@ -24,7 +24,7 @@ use socklab::runner::Config;
 use socklab::sandbox::place::IsolationFloor;
 use socklab::script::Lab;
 use socklab::session::Timeouts;
-use socklab::{init, labs, netcat, partner, reference, sandbox, usage, watch};
+use socklab::{autograder, init, labs, netcat, partner, reference, sandbox, usage, watch};
 
 #[derive(Parser)]
 #[command(
@@ -68,6 +68,20 @@ enum Command {
         /// folder (absolute), `{port}` as in check.
         #[arg(last = true, value_name = "PROGRAM")]
         program: Vec<String>,
+    },
+    /// Grade one Gradescope submission, every lab of labs.conf, into one results.json:
+    /// socklab gradescope source/labs.conf submission/ --output results/results.json
+    Gradescope {
+        /// A lab a line: the lab, its file in the submission, optionally a rubric (relative
+        /// to labs.conf's folder).
+        config: PathBuf,
+        /// The student's submission folder.
+        submission: PathBuf,
+        /// Where to write results.json.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+        #[command(flatten)]
+        grading: GradingArgs,
     },
     /// Run the Rust reference program of a lab: socklab ref serv_tcp 8000
     Ref {
@@ -356,6 +370,12 @@ fn run(command: Command) -> Result<i32> {
             let program = ClassProgram::from_args(file.as_deref(), &program)?;
             grade(lab, dir, jobs, format, output, &grading, program)
         }
+        Command::Gradescope {
+            config,
+            submission,
+            output,
+            grading,
+        } => gradescope(&config, &submission, &output, &grading),
         Command::Ref { lab, port } => {
             let port = match port {
                 Some(port) => port,
@@ -561,6 +581,46 @@ fn check(args: &CheckArgs) -> Result<i32> {
             target.lab, target.lab
         ))),
     }
+}
+
+/// `socklab gradescope`: results.json written, and 0 at full marks, 1 for lost marks, 2 if
+/// any lab could not be graded (it counts as lost in the results all the same).
+fn gradescope(
+    config: &Path,
+    submission: &Path,
+    output: &Path,
+    grading: &GradingArgs,
+) -> Result<i32> {
+    // Before any thread exists: a user namespace where we are not root.
+    sandbox::prepare_process();
+    stop_cleanly_on_signals()?;
+    if grading.rubric.is_some() {
+        return Err(Error::Usage(
+            "socklab gradescope takes each lab's rubric from labs.conf (LAB FILE RUBRIC), not --rubric".into(),
+        ));
+    }
+    let lines = autograder::read_config(config)?;
+    let submission = std::path::absolute(submission)
+        .map_err(Error::io(format!("finding {}", submission.display())))?;
+    // Created now: a results path that cannot be written stops socklab before any grading.
+    let mut out = create(output)?;
+    let graded = autograder::grade(&lines, &submission, &grading.config()?)?;
+    let mut write_error = WriteError::default();
+    write_error
+        .note(reporters::json::document(&graded.results, &mut out).and_then(|()| out.flush()));
+    write_error.into_result()?;
+    if let Some(first) = graded.not_graded.first() {
+        return Err(Error::Internal(format!(
+            "could not grade {} of {} labs (first, {first}); results.json counts them as lost",
+            graded.not_graded.len(),
+            lines.len()
+        )));
+    }
+    Ok(if graded.full_marks {
+        EXIT_FULL_MARKS
+    } else {
+        EXIT_LOST_MARKS
+    })
 }
 
 /// `socklab grade`: the class in `dir`, the report in `format` to `output` (or stdout).

@@ -176,6 +176,8 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
             "execution_time",
             "output",
             "output_format",
+            "visibility",
+            "stdout_visibility",
             "tests"
         ]
     );
@@ -195,9 +197,16 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
         output.starts_with("serv_tcp: serv_tcp.py was not found in your submission"),
         "{output}"
     );
-    for t in results["tests"].as_array().unwrap() {
+    // Merged by socklab itself: numbered by lab, tagged with it.
+    for (i, t) in results["tests"].as_array().unwrap().iter().enumerate() {
         assert_eq!(t["visibility"], "visible");
         assert!(t["output"].is_string());
+        let lab = t["name"].as_str().unwrap().split(':').next().unwrap();
+        assert_eq!(t["tags"], serde_json::json!([lab]), "test {i}");
+        assert!(
+            t["number"].as_str().is_some_and(|n| n.contains('.')),
+            "test {i}"
+        );
     }
 }
 
@@ -281,5 +290,61 @@ fn example_rubrics_fit_their_labs() {
             "{} fits another lab",
             path.display()
         );
+    }
+}
+
+/// run_autograder as Gradescope runs it: as root in a Docker-like container (no namespaces;
+/// Docker's capabilities and seccomp profile), with Python from /usr/bin. Every lab of the
+/// shipped labs.conf gets full marks with the lesson's programs, in any order (serv_simple,
+/// which closes first, graded first here, so that its port's TIME_WAIT would trip the
+/// others); results.json is socklab's own and says the runs had uid isolation; the
+/// instructor's files and the results were closed to other users.
+#[test]
+fn run_autograder_in_a_container_as_on_gradescope() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::open_to_all(root);
+    autograder_from_zip(root);
+    std::fs::write(
+        root.join("source/labs.conf"),
+        "serv_simple serv_simple.py\nserv_tcp serv_tcp.py\nconn_simple conn_simple.py\nudp_serv udp_serv.py\n",
+    )
+    .unwrap();
+    for (lab, fixture) in [
+        ("serv_simple", "lesson_serv_simple.py"),
+        ("serv_tcp", "lesson_serv_tcp.py"),
+        ("conn_simple", "lesson_conn_simple.py"),
+        ("udp_serv", "lesson_select.py"),
+    ] {
+        submit(
+            root,
+            &format!("fixtures/{lab}/pass/{fixture}"),
+            &format!("{lab}.py"),
+        );
+    }
+    common::open_to_all(&root.join("submission"));
+    let mut cmd = Command::new(root.join("source/run_autograder"));
+    cmd.env("AUTOGRADER_ROOT", root)
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .env_remove("SOCKLAB")
+        .env_remove("PYTHONUNBUFFERED")
+        .current_dir(root);
+    succeed(common::docker::docker_like(&mut cmd));
+    let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
+    let results: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let mut want = Vec::new();
+    for lab in ["serv_simple", "serv_tcp", "conn_simple", "udp_serv"] {
+        want.extend(expected_tests(lab, &[], &[]));
+    }
+    assert_eq!(tests_of(&results), want, "{results:#}");
+    let output = results["output"].as_str().unwrap();
+    assert_eq!(output.matches("isolation: uid").count(), 4, "{output}");
+    for folder in ["source", "results"] {
+        let mode = std::fs::metadata(root.join(folder)).unwrap().mode();
+        assert_eq!(mode & 0o007, 0, "{folder} still open to others: {mode:o}");
     }
 }
