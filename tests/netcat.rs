@@ -3,6 +3,8 @@
 //! one prints in the same session), and one-line errors with exit status 1. Real processes
 //! over loopback only; every wait ends on an event or a deadline.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, UdpSocket};
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
@@ -91,7 +93,7 @@ fn ncat() -> &'static str {
 }
 
 fn free_port() -> u16 {
-    portpicker::pick_unused_port().expect("a free port")
+    common::free_port()
 }
 
 /// `len` bytes holding every byte value, in an order that repeats no short cycle.

@@ -2,6 +2,8 @@
 //! other "terminal": messages each way, typed lines, advice on a wait that ends empty, and
 //! the verdict at the end.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::{Child, Command, Stdio};
@@ -127,7 +129,7 @@ fn netcat(args: &[&str]) -> (Child, std::sync::mpsc::Receiver<Vec<u8>>) {
 /// and when Alice hangs up the partner says what worked.
 #[test]
 fn tcp_listener_chats_with_nc_and_gives_a_verdict() {
-    let port = portpicker::pick_unused_port().unwrap().to_string();
+    let port = common::free_port().to_string();
     let (mut child, mut term) = partner(&["tcp", "--listen", &port, "--wait", "10"]);
     term.expect("nc 127.0.0.1");
     term.expect("Waiting up to");
@@ -158,7 +160,7 @@ fn tcp_listener_chats_with_nc_and_gives_a_verdict() {
 /// server's line reaches the partner, and ^D ends the chat.
 #[test]
 fn udp_client_chats_with_nc_ul() {
-    let port = portpicker::pick_unused_port().unwrap().to_string();
+    let port = common::free_port().to_string();
     let (mut server, server_out) = netcat(&["-ul", &port]);
     let (mut child, mut term) = partner(&["udp", "--connect", "127.0.0.1", &port]);
     let mut server_seen = Vec::new();
@@ -189,7 +191,7 @@ fn udp_client_chats_with_nc_ul() {
 /// Nobody connects: the wait ends at its deadline with advice, and exit status 1.
 #[test]
 fn empty_wait_ends_with_advice() {
-    let port = portpicker::pick_unused_port().unwrap().to_string();
+    let port = common::free_port().to_string();
     let (mut child, mut term) = partner(&["tcp", "--listen", &port, "--wait", "0.5"]);
     term.expect(&format!(
         "Nothing connected to port {port} in 0.5 s: did you run  nc 127.0.0.1 {port}"

@@ -90,7 +90,7 @@ fn piped(cmd: &mut Command) -> KillOnDrop {
 /// for byte, and the reference ends at end of its input.
 #[test]
 fn reference_chats_with_openbsd_nc_u() {
-    let port = portpicker::pick_unused_port().unwrap().to_string();
+    let port = common::free_port().to_string();
     let mut server = piped(socklab().args(["ref", "udp_serv", &port]));
     let mut server_out = Output::of(server.0.stdout.take().unwrap());
 

@@ -283,3 +283,20 @@ pub fn grade_json_at(place: Place, lab: &str, argv: &[String]) -> (i32, serde_js
     assert_eq!(report["isolation"], place.isolation(), "{report:#}");
     (code, report)
 }
+
+/// A port free now and never handed out before by this test process. Tests of one binary
+/// run at once: a port one test picked but has not bound yet (a netcat started later) must
+/// not be picked by another meanwhile.
+pub fn free_port() -> u16 {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    let mut given = GIVEN.lock().unwrap();
+    let given = given.get_or_insert_with(HashSet::new);
+    loop {
+        let port = portpicker::pick_unused_port().expect("a free port");
+        if given.insert(port) {
+            return port;
+        }
+    }
+}
