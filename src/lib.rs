@@ -30,6 +30,7 @@
 //!   or `cc` first), for `check`, `grade` and Gradescope alike; the report of one that never ran.
 //! - [`watch`]: `socklab check --watch`, grading again at each save.
 //! - [`usage`]: a mistake on the command line as one line that shows the command meant.
+//! - [`cli`]: the command line: its arguments, one function per mode, where reports go.
 //! - [`autograder`]: `socklab gradescope`: every lab of an assignment against one
 //!   submission, one results.json (what Gradescope's run_autograder calls).
 //! - [`batch`]: `socklab grade`: every submission folder of a class, several at once.
@@ -63,6 +64,7 @@ linux_modules!(
     autograder,
     batch,
     check,
+    cli,
     confine,
     error,
     escape,

@@ -1,0 +1,242 @@
+//! One function per mode of the command line: `labs`, `check`, `grade`, `gradescope`.
+
+use std::io::{self, IsTerminal, Write};
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use anstream::ColorChoice;
+
+use crate::autograder;
+use crate::batch::{self, ClassProgram, ClassRun};
+use crate::check::{self, CheckTarget, Subject};
+use crate::error::{EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
+use crate::labs;
+use crate::report::{ClassReport, Event, NotGraded, Verdict};
+use crate::reporters;
+use crate::reporters::class::progress::Progress;
+use crate::reporters::class::{self, ClassFormat, ClassReporter};
+use crate::reporters::gradescope::Visibilities;
+use crate::sandbox;
+use crate::script::Lab;
+use crate::watch;
+
+use super::output::{WriteError, create, report_output};
+use super::{CheckArgs, GradingArgs};
+
+/// socklab never ends by a signal: told to stop (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT), it says
+/// so in one line and exits 2. Its runs' inits then kill every program: the kernel sends
+/// them SIGUSR1 when the threads that started them end.
+pub(super) fn stop_cleanly_on_signals() -> Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+        .map_err(Error::io("setting up signal handling"))?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let name = nix::sys::signal::Signal::try_from(signal)
+                    .map_or_else(|_| signal.to_string(), |s| s.as_str().to_string());
+                eprintln!("socklab: stopped by {name} before grading was done");
+                std::process::exit(EXIT_CANNOT_GRADE);
+            }
+        })
+        .map_err(Error::io("starting the signal thread"))?;
+    Ok(())
+}
+
+
+pub(super) fn list_labs() -> Result<i32> {
+    for lab in labs::all() {
+        let aliases = if lab.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (alias {})", lab.aliases.join(", "))
+        };
+        println!(
+            "{:<12} {} {:<5} {} points  {}{aliases}",
+            lab.name,
+            lab.proto,
+            lab.lesson_port,
+            lab.max_score(),
+            lab.summary
+        );
+    }
+    Ok(EXIT_FULL_MARKS)
+}
+
+/// `socklab check`: one program, once or (`--watch`) at each save of its file.
+pub(super) fn check(args: &CheckArgs) -> Result<i32> {
+    // Before any thread exists: a user namespace where we are not root.
+    sandbox::prepare_process();
+    stop_cleanly_on_signals()?;
+    let target = CheckTarget::from_args(args.lab.as_deref(), args.file.as_deref(), &args.program)?;
+    let lab = || -> Result<(Lab, Visibilities)> {
+        let (lab, visibility) = args.grading.lab(&target.lab)?;
+        match &args.only {
+            Some(check) => Ok((lab.only(check)?, visibility)),
+            None => Ok((lab, visibility)),
+        }
+    };
+    // A bad lab, rubric or --only is refused before anything runs.
+    let (kept, _) = lab()?;
+    let only_notice = args
+        .only
+        .as_ref()
+        .map(|check| check::only_notice(check, &kept));
+    let config = args.grading.config()?;
+    let grade_once = || -> Result<i32> {
+        let (lab, visibility) = lab()?;
+        let (out, color) = report_output(args.output.clone())?;
+        let mut reporters = vec![reporters::for_format(args.format, out, color, &visibility)];
+        for (format, path) in &args.also {
+            let out = create(path)?;
+            reporters.push(reporters::for_format(
+                *format,
+                out,
+                ColorChoice::Never,
+                &visibility,
+            ));
+        }
+        let mut write_error = WriteError::default();
+        let mut on_event = |event: &Event| {
+            for reporter in &mut reporters {
+                write_error.note(reporter.event(event));
+            }
+        };
+        let (name, max_score) = (lab.name, lab.max_score());
+        let graded = check::grade(&target, lab, config.clone(), &mut |event| {
+            check::with_notice(event, only_notice.as_ref(), &mut on_event)
+        });
+        let report = match graded {
+            Ok(report) => report,
+            Err(e) => {
+                // Formats whose readers need a result for every lab still get one.
+                on_event(&Event::NotGraded(NotGraded {
+                    lab: name.to_string(),
+                    max_score,
+                    reason: e.to_string(),
+                }));
+                write_error.into_result()?;
+                return Err(e);
+            }
+        };
+        write_error.into_result()?;
+        Ok(if report.full_marks() {
+            EXIT_FULL_MARKS
+        } else {
+            EXIT_LOST_MARKS
+        })
+    };
+    match (&target.subject, args.watch) {
+        (_, false) => grade_once(),
+        (Subject::File(file), true) => watch::run(file, grade_once),
+        (_, true) => Err(Error::Usage(format!(
+            "--watch watches the program's file: socklab check {} {}.py --watch",
+            target.lab, target.lab
+        ))),
+    }
+}
+
+/// `socklab gradescope`: results.json written, and 0 at full marks, 1 for lost marks, 2 if
+/// any lab could not be graded (it counts as lost in the results all the same).
+pub(super) fn gradescope(
+    config: &Path,
+    submission: &Path,
+    output: &Path,
+    grading: &GradingArgs,
+) -> Result<i32> {
+    // Before any thread exists: a user namespace where we are not root.
+    sandbox::prepare_process();
+    stop_cleanly_on_signals()?;
+    if grading.rubric.is_some() {
+        return Err(Error::Usage(
+            "socklab gradescope takes each lab's rubric from labs.conf (LAB FILE RUBRIC), not --rubric".into(),
+        ));
+    }
+    let lines = autograder::read_config(config)?;
+    let submission = std::path::absolute(submission)
+        .map_err(Error::io(format!("finding {}", submission.display())))?;
+    // Created now: a results path that cannot be written stops socklab before any grading.
+    let mut out = create(output)?;
+    let graded = autograder::grade(&lines, &submission, &grading.config()?)?;
+    let mut write_error = WriteError::default();
+    write_error
+        .note(reporters::json::document(&graded.results, &mut out).and_then(|()| out.flush()));
+    write_error.into_result()?;
+    if let Some(first) = graded.not_graded.first() {
+        return Err(Error::Internal(format!(
+            "could not grade {} of {} labs (first, {first}); results.json counts them as lost",
+            graded.not_graded.len(),
+            lines.len()
+        )));
+    }
+    Ok(if graded.full_marks {
+        EXIT_FULL_MARKS
+    } else {
+        EXIT_LOST_MARKS
+    })
+}
+
+/// `socklab grade`: the class in `dir`, the report in `format` to `output` (or stdout).
+pub(super) fn grade(
+    lab: String,
+    dir: PathBuf,
+    jobs: Option<NonZeroUsize>,
+    format: ClassFormat,
+    output: Option<PathBuf>,
+    grading: &GradingArgs,
+    program: ClassProgram,
+) -> Result<i32> {
+    // Before any thread exists: a user namespace where we are not root.
+    sandbox::prepare_process();
+    stop_cleanly_on_signals()?;
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let run = ClassRun {
+        lab,
+        rubric: grading.rubric()?,
+        dir,
+        program,
+        jobs: jobs.map_or(cores, NonZeroUsize::get),
+        config: grading.config()?,
+    };
+    let (out, color) = report_output(output)?;
+    let mut output = class::for_format(format, out, color);
+    let mut progress = Progress::new(io::stderr().is_terminal(), Box::new(io::stderr()));
+    let mut write_error = WriteError::default();
+    let class = batch::grade_class(&run, &mut |event| {
+        // Progress on stderr is a courtesy; only the report's own writing counts.
+        let _ = progress.event(event);
+        write_error.note(output.event(event));
+    })?;
+    write_error.into_result()?;
+    class_exit_code(&class)
+}
+
+/// 0 when every submission has full marks, 1 when any lost marks (a submission without a
+/// program included), 2 when socklab itself failed on any.
+fn class_exit_code(class: &ClassReport) -> Result<i32> {
+    let failed: Vec<String> = class
+        .submissions
+        .iter()
+        .filter_map(|s| match &s.verdict {
+            Verdict::HarnessError { reason } => Some(format!("{}: {reason}", s.id)),
+            Verdict::Graded | Verdict::NoProgram { .. } => None,
+        })
+        .collect();
+    if let Some(first) = failed.first() {
+        return Err(Error::Internal(format!(
+            "could not grade {} of {} submissions (first, {first})",
+            failed.len(),
+            class.submissions.len()
+        )));
+    }
+    let all_full = class
+        .submissions
+        .iter()
+        .all(|s| matches!(s.verdict, Verdict::Graded) && s.report.full_marks());
+    Ok(if all_full {
+        EXIT_FULL_MARKS
+    } else {
+        EXIT_LOST_MARKS
+    })
+}
