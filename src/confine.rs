@@ -194,37 +194,38 @@ pub fn drop_privileges() -> io::Result<()> {
             0,
             0,
         );
-        #[repr(C)]
-        struct Header {
-            version: u32,
-            pid: i32,
-        }
-        #[repr(C)]
-        struct Data {
-            effective: u32,
-            permitted: u32,
-            inheritable: u32,
-        }
-        const VERSION_3: u32 = 0x2008_0522;
-        let header = Header {
-            version: VERSION_3,
-            pid: 0,
-        };
-        let data = [
-            Data {
-                effective: 0,
-                permitted: 0,
-                inheritable: 0,
-            },
-            Data {
-                effective: 0,
-                permitted: 0,
-                inheritable: 0,
-            },
-        ];
-        if libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) < 0 {
-            return Err(io::Error::last_os_error());
-        }
+    }
+    set_capabilities(0)
+}
+
+/// Sets the calling process's effective and permitted capabilities to `mask` (bit N is
+/// capability N) and its inheritable ones to none: capset(2), async-signal-safe.
+pub fn set_capabilities(mask: u64) -> io::Result<()> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let header = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let half = |bits: u32| Data {
+        effective: bits,
+        permitted: bits,
+        inheritable: 0,
+    };
+    let data = [half(mask as u32), half((mask >> 32) as u32)];
+    // SAFETY: a header and two data structs of the layout capset(2) takes.
+    if unsafe { libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
     }
     Ok(())
 }

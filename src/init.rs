@@ -138,21 +138,26 @@ pub fn run(init: InitArgs) -> i32 {
         let _ = writeln!(status_pipe, "{line}");
     };
     loop {
-        match waited.wait() {
-            Ok(Signal::SIGCHLD) => {
-                if let Some(status) = sweeper.reap_finding(program) {
+        let swept = match waited.wait() {
+            Ok(Signal::SIGCHLD) => match sweeper.reap_finding(program) {
+                Some(status) => {
                     report(status);
-                    sweeper.kill_all(Signal::SIGKILL, program, &mut report);
-                    return 0;
+                    sweeper.kill_all(Signal::SIGKILL, program, &mut report)
                 }
+                None => continue,
+            },
+            Ok(Signal::SIGTERM) => {
+                sweeper.signal_all(Signal::SIGTERM);
+                continue;
             }
-            Ok(Signal::SIGTERM) => sweeper.signal_all(Signal::SIGTERM),
-            Ok(Signal::SIGUSR1) => {
-                sweeper.kill_all(Signal::SIGKILL, program, &mut report);
-                return 0;
-            }
-            _ => {}
-        }
+            Ok(Signal::SIGUSR1) => sweeper.kill_all(Signal::SIGKILL, program, &mut report),
+            _ => continue,
+        };
+        // How many of the program's processes were still there at its end: where no
+        // control group counts them, the evidence that it ran into its process limit.
+        drop(report);
+        let _ = writeln!(status_pipe, "swept {swept}");
+        return 0;
     }
 }
 
@@ -205,18 +210,21 @@ impl Sweeper {
     }
 
     /// Kills every remaining process and reaps them all, reporting the program's status if
-    /// it is among them. Bounded in time: a process stuck in the kernel must not hang init.
-    fn kill_all(&self, sig: Signal, program: Pid, report: &mut impl FnMut(WaitStatus)) {
+    /// it is among them; returns how many others there were. Bounded in time: a process
+    /// stuck in the kernel must not hang init.
+    fn kill_all(&self, sig: Signal, program: Pid, report: &mut impl FnMut(WaitStatus)) -> usize {
         let deadline = Instant::now() + Duration::from_secs(5);
+        let mut others = 0;
         loop {
             self.signal_all(sig);
             match waitpid(None, None) {
-                Err(Errno::ECHILD) => return,
+                Err(Errno::ECHILD) => return others,
                 Ok(status) if status.pid() == Some(program) => report(status),
-                _ => {}
+                Ok(_) => others += 1,
+                Err(_) => {}
             }
             if Instant::now() > deadline {
-                return;
+                return others;
             }
         }
     }

@@ -9,6 +9,12 @@
 //! of a namespace, or the student's own user, it would count the wrong processes. CPU time
 //! and file size are always resource limits (the kernel then ends the program with SIGXCPU
 //! or SIGXFSZ, which says which limit it was).
+//!
+//! A control group counts when its cap was hit. A resource limit does not: then the
+//! evidence is as many processes seen at once as the limit allows (counted now and then,
+//! when a check fails, and by init at the end), or the program's own words for a refused
+//! start (fork's "Resource temporarily unavailable" with the call, "can't start new
+//! thread"), or, for memory, its words for a refused allocation (MemoryError, ENOMEM).
 
 use std::fs;
 use std::io::Write;
@@ -259,12 +265,15 @@ impl RunLimits {
                 .as_ref()
                 .and_then(|g| g.counter("pids.events", "max"))
                 .is_some_and(|n| n > 0),
-            // A fork refused for the limit says EAGAIN; with no counter, the count of
-            // processes seen near the limit says whose limit it was.
+            // With no counter, the evidence: as many processes seen at once as the limit
+            // allows, or a start refused (fork's EAGAIN, said with the call that failed).
             Enforced::Rlimit => {
+                let refused = says(&["Resource temporarily unavailable", "BlockingIOError"])
+                    && (says(&["fork", "spawn", "Popen", "clone"])
+                        || peak_processes * 2 >= limits.processes as usize);
                 peak_processes + 1 >= limits.processes as usize
-                    || (peak_processes * 2 >= limits.processes as usize
-                        && says(&["Resource temporarily unavailable", "BlockingIOError"]))
+                    || refused
+                    || says(&["can't start new thread", "Cannot fork"])
             }
             Enforced::Not => false,
         };

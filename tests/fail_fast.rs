@@ -20,15 +20,25 @@ fn grade(fixture: &str, timeout: &str) -> (i32, serde_json::Value) {
     (exit_code(&output), report)
 }
 
-/// The failed checks that ended a wait (they have `waited_s`): (message, seconds waited).
-fn waits(report: &serde_json::Value) -> Vec<(String, f64)> {
-    report["checks"]
+/// Grades `fixture` with `--timeout SECONDS`, which must lose exactly the checks its header
+/// names (exit 1); returns the failed checks that ended a wait (they have `waited_s`):
+/// (message, seconds waited), at least one.
+fn failed_waits(fixture: &str, timeout: &str) -> Vec<(String, f64)> {
+    let (code, report) = grade(fixture, timeout);
+    assert_eq!(
+        (code, not_passed(&report)),
+        (1, expected_failures(Path::new(fixture))),
+        "{report:#}"
+    );
+    let waits: Vec<(String, f64)> = report["checks"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|c| c["status"] == "failed")
         .filter_map(|c| Some((c["message"].as_str()?.to_string(), c["waited_s"].as_f64()?)))
-        .collect()
+        .collect();
+    assert!(!waits.is_empty(), "no check failed waiting: {report:#}");
+    waits
 }
 
 /// Six programs that block for ever (lockstep, recv first and input first; a chat that
@@ -48,15 +58,7 @@ fn blocked_programs_fail_at_once(
     )]
     fixture: &str,
 ) {
-    let (code, report) = grade(fixture, "30");
-    assert_eq!(
-        (code, not_passed(&report)),
-        (1, expected_failures(Path::new(fixture))),
-        "{report:#}"
-    );
-    let waits = waits(&report);
-    assert!(!waits.is_empty(), "no check failed waiting: {report:#}");
-    for (message, waited) in waits {
+    for (message, waited) in failed_waits(fixture, "30") {
         assert!(
             message.contains("so it can do nothing") && waited < 30.0,
             "a wait ended at its deadline, not when the program was blocked: {message} ({waited} s)"
@@ -74,14 +76,7 @@ fn programs_that_may_still_act_keep_the_deadline(
     )]
     fixture: &str,
 ) {
-    let (code, report) = grade(fixture, "1");
-    assert_eq!(
-        (code, not_passed(&report)),
-        (1, expected_failures(Path::new(fixture))),
-        "{report:#}"
-    );
-    let waits = waits(&report);
-    assert!(!waits.is_empty(), "no check failed waiting: {report:#}");
+    let waits = failed_waits(fixture, "1");
     assert!(
         waits
             .iter()

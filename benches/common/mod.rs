@@ -2,6 +2,11 @@
 
 #![allow(dead_code)]
 
+#[path = "../../tests/common/programs.rs"]
+mod programs;
+
+pub use programs::command_for;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -18,24 +23,6 @@ pub struct FailingRun {
     /// Some wait ended at its deadline: the program could still act (it spun, or a timer
     /// woke it), so socklab could not fail it sooner.
     pub kept_a_deadline: bool,
-}
-
-/// The command that runs a fixture: `python3 FILE`, or a C file compiled into `build`.
-pub fn command_for(fixture: &Path, build: &Path) -> Vec<String> {
-    match fixture.extension().and_then(|e| e.to_str()) {
-        Some("c") => {
-            let binary: PathBuf = build.join(fixture.file_stem().unwrap());
-            let status = Command::new("cc")
-                .args(["-O1", "-o"])
-                .arg(&binary)
-                .arg(fixture)
-                .status()
-                .expect("run cc");
-            assert!(status.success(), "cc failed on {}", fixture.display());
-            vec![binary.display().to_string()]
-        }
-        _ => vec!["python3".into(), fixture.display().to_string()],
-    }
 }
 
 /// The failing fixtures of `lab`, in order of name.

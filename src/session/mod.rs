@@ -222,10 +222,18 @@ impl Session {
         program_processes(&self.isolation, &self.program)
     }
 
-    /// The limit the program ran into, if any, in the student's terms.
-    pub fn limit_hit(&self) -> Option<String> {
+    /// The limit the program ran into, if any, in the student's terms. Where only resource
+    /// limits keep them, the processes it has now, or (once it has ended) those init swept
+    /// away at its end, are the evidence; so an ended program's sweep is waited for.
+    pub fn limit_hit(&mut self) -> Option<String> {
         let now = match self.limits.processes {
-            Enforced::Rlimit => self.program_processes().len(),
+            Enforced::Rlimit => {
+                if self.program.ended() {
+                    self.pump_until(Instant::now() + INIT_SWEEP, |s| s.program.init_gone());
+                }
+                let left = self.program.swept.map_or(0, |n| n + 1);
+                self.program_processes().len().max(left)
+            }
             _ => 0,
         };
         self.limits

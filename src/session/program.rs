@@ -27,6 +27,8 @@ pub enum Status {
     /// The program could not be started.
     Error(String),
     Exit(ProgramExit),
+    /// Init is done: this many of the program's processes were left when it ended.
+    Swept(usize),
 }
 
 /// The program's I/O and lifecycle.
@@ -40,6 +42,8 @@ pub struct ProgramIo {
     pub stopped_by_harness: bool,
     /// What init had to say about the run (confinement it could not set up).
     pub notices: Vec<String>,
+    /// How many of the program's processes init swept away at its end.
+    pub swept: Option<usize>,
 }
 
 impl ProgramIo {
@@ -144,6 +148,9 @@ impl ProgramIo {
                 said.push(Status::Note(note.to_string()));
             } else if let Some(error) = line.strip_prefix("error ") {
                 said.push(Status::Error(error.to_string()));
+            } else if let Some(swept) = line.strip_prefix("swept ").and_then(|n| n.parse().ok()) {
+                self.swept = Some(swept);
+                said.push(Status::Swept(swept));
             } else if let Some(exit) = ProgramExit::parse(&line).filter(|_| self.exit.is_none()) {
                 self.exit = Some(exit);
                 said.push(Status::Exit(exit));

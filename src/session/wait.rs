@@ -215,6 +215,8 @@ impl Session {
                     self.note("harness", format!("could not start the program: {error}"))
                 }
                 Status::Exit(exit) => self.note("program", format!("exits with {exit}")),
+                Status::Swept(0) => {}
+                Status::Swept(n) => self.note("harness", format!("{n} processes of the program were left, and killed")),
             }
         }
         self.stuck.activity();

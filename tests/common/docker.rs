@@ -164,38 +164,7 @@ pub fn docker_like(cmd: &mut Command) -> &mut Command {
                 }
                 cap += 1;
             }
-            #[repr(C)]
-            struct Header {
-                version: u32,
-                pid: i32,
-            }
-            #[repr(C)]
-            struct Data {
-                effective: u32,
-                permitted: u32,
-                inheritable: u32,
-            }
-            let low = keep as u32;
-            let high = (keep >> 32) as u32;
-            let header = Header {
-                version: 0x2008_0522,
-                pid: 0,
-            };
-            let data = [
-                Data {
-                    effective: low,
-                    permitted: low,
-                    inheritable: 0,
-                },
-                Data {
-                    effective: high,
-                    permitted: high,
-                    inheritable: 0,
-                },
-            ];
-            if libc::syscall(libc::SYS_capset, &header, data.as_ptr()) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
+            socklab::confine::set_capabilities(keep)?;
             check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))?;
             for filter in &filters {
                 seccompiler::apply_filter(filter).map_err(std::io::Error::other)?;

@@ -3,8 +3,11 @@
 #![allow(dead_code)]
 
 pub mod docker;
+mod programs;
 
-use std::path::{Path, PathBuf};
+pub use programs::command_for;
+
+use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
@@ -38,28 +41,6 @@ pub fn expected_failures(fixture: &Path) -> Vec<String> {
     let mut expected: Vec<String> = header.split_whitespace().map(String::from).collect();
     expected.sort();
     expected
-}
-
-/// The command that runs a fixture: `python3 FILE`, or a C file compiled into `build_dir`.
-pub fn command_for(fixture: &Path, build_dir: &Path) -> Vec<String> {
-    match fixture.extension().and_then(|e| e.to_str()) {
-        Some("py") => vec!["python3".into(), fixture.display().to_string()],
-        Some("c") => {
-            let binary: PathBuf = build_dir.join(fixture.file_stem().unwrap());
-            let status = Command::new("cc")
-                .args(["-O1", "-o"])
-                .arg(&binary)
-                .arg(fixture)
-                .status()
-                .expect("run cc");
-            assert!(status.success(), "cc failed on {}", fixture.display());
-            vec![binary.display().to_string()]
-        }
-        other => panic!(
-            "no way to run a fixture ending in {other:?}: {}",
-            fixture.display()
-        ),
-    }
 }
 
 /// Grades `argv` against `lab` with `--format json`; returns the exit code and the report.
