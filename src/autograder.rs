@@ -112,7 +112,7 @@ pub fn grade(lines: &[LabLine], submission: &Path, config: &Config) -> Result<Gr
                 lab: line.lab.clone(),
                 subject: Subject::File(line.file.clone()),
             };
-            let name = lab.name;
+            let name = lab.name.clone();
             match in_folder(submission, || check::grade(&target, lab, config.clone(), &mut |_| {})) {
                 Ok(report) => report,
                 Err(e) => {

@@ -61,7 +61,7 @@ impl CheckTarget {
                 // A file whose name says the lab: socklab check serv_tcp.py
                 Err(_) if first.contains(['.', '/']) || Path::new(first).is_file() => {
                     Ok(CheckTarget {
-                        lab: lab_named_by(Path::new(first))?.to_string(),
+                        lab: lab_named_by(Path::new(first))?,
                         subject: Subject::File(first.into()),
                     })
                 }
@@ -76,7 +76,7 @@ impl CheckTarget {
         match &self.subject {
             Subject::File(file) => prepare(file),
             Subject::Command(argv) => ready(self.resolve(argv)?),
-            Subject::LabDefault => match lab.default_program {
+            Subject::LabDefault => match &lab.default_program {
                 Some(program) => ready(Program::resolve(&[program.to_string()])?),
                 None => Err(Error::Usage(format!(
                     "no program given: name its file, e.g. socklab check {0} {0}.py (or give a command after --: socklab check {0} -- python3 {0}.py)",
@@ -138,7 +138,7 @@ pub fn grade(
 
 /// What `--only CHECK` says at the top of the report: the checks that ran.
 pub fn only_notice(check: &str, kept: &Lab) -> String {
-    let ran: Vec<&str> = kept.checks().map(|c| c.id).collect();
+    let ran: Vec<&str> = kept.checks().map(|c| c.id.as_str()).collect();
     format!(
         "--only {check}: ran {} alone, so the score counts only them (grade without --only for the lab's mark)",
         ran.join(", ")

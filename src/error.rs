@@ -30,6 +30,9 @@ pub enum Error {
     NotExecutable(PathBuf),
     #[error("{0}")]
     Usage(String),
+    /// A lab file's mistake: `FILE:LINE: what`.
+    #[error("lab file {0}")]
+    LabFile(String),
     #[error("rubric {file}: {message}")]
     Rubric { file: String, message: String },
     #[error(

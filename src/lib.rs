@@ -1,9 +1,10 @@
 //! socklab grades students' socket programs from the lesson "Netcat and sockets".
 //!
 //! Module map (read this first):
-//! - [`labs`]: one file per lab, each a short declarative script of checks that reads like
-//!   the lesson's sample run. A new lab is one new file plus one line in `labs/mod.rs`.
-//! - [`script`]: the vocabulary labs are written in: checks, steps, and what to expect.
+//! - [`labs`]: the labs: the built-in lab files (`src/labs/*.toml`, compiled in) and an
+//!   instructor's own. A new lab is one new lab file.
+//! - [`labfile`]: lab files: a lab in TOML, in the lesson's words, checked when loaded.
+//! - [`script`]: what a lab is once loaded: runs, checks, steps, and what to expect.
 //! - [`runner`]: runs one lab against one program and turns steps into verdicts; one file
 //!   per kind of step under `runner/steps/`.
 //! - [`session`]: one run as the engine holds it, in pieces: the program's I/O, the
@@ -69,6 +70,7 @@ linux_modules!(
     error,
     escape,
     init,
+    labfile,
     labs,
     launch,
     limits,

@@ -99,12 +99,11 @@ impl Rubric {
             message,
         };
         if let Some(name) = &self.lab
-            && name != lab.name
-            && !lab.aliases.contains(&name.as_str())
+            && !lab.is_called(name)
         {
             return Err(error(format!("it is for lab '{name}', not '{}'", lab.name)));
         }
-        let known: Vec<&str> = lab.checks().map(|c| c.id).collect();
+        let known: Vec<&str> = lab.checks().map(|c| c.id.as_str()).collect();
         let named = (self.points.keys().map(|id| ("points", id)))
             .chain(self.visibility.checks.keys().map(|id| ("visibility", id)));
         for (table, id) in named {
@@ -130,8 +129,8 @@ mod tests {
     use super::*;
     use crate::labs;
 
-    fn points(lab: &Lab) -> Vec<(&'static str, u32)> {
-        lab.checks().map(|c| (c.id, c.points)).collect()
+    fn points(lab: &Lab) -> Vec<(String, u32)> {
+        lab.checks().map(|c| (c.id.clone(), c.points)).collect()
     }
 
     /// Named checks get the rubric's points, 0 included; the others keep the lab's.
@@ -147,7 +146,7 @@ mod tests {
         rubric.apply(&mut lab).unwrap();
         let after = points(&lab);
         for ((id, old), (_, new)) in before.iter().zip(&after) {
-            let want = match *id {
+            let want = match id.as_str() {
                 "prints_client" => 3,
                 "exits_cleanly" => 0,
                 _ => *old,
@@ -189,7 +188,7 @@ mod tests {
         assert!(err.contains("r.toml"), "{err}");
         assert!(err.contains("no check 'sends_helo'"), "{err}");
         for check in lab.checks() {
-            assert!(err.contains(check.id), "{err} lacks {}", check.id);
+            assert!(err.contains(check.id.as_str()), "{err} lacks {}", check.id);
         }
         assert!(!err.contains('\n'), "one line: {err}");
     }

@@ -1,7 +1,8 @@
-//! The vocabulary labs are written in: a lab is a list of checks, a check is a list of
-//! steps, and a step either acts (connect, send, type a line, hang up) or expects something
-//! (on the screen, at a peer, the program's exit). The matching rules live here as plain
-//! functions on bytes; [`crate::runner`] carries the steps out.
+//! What a lab is once loaded: a list of runs of checks, a check a list of steps, and a step
+//! either acts (connect, send, type a line, hang up) or expects something (on the screen,
+//! at a peer, the program's exit). Labs are written as lab files ([`crate::labfile`]); the
+//! matching rules live here as plain functions on bytes; [`crate::runner`] carries the
+//! steps out.
 
 use std::collections::HashSet;
 
@@ -25,22 +26,43 @@ impl std::fmt::Display for Proto {
 }
 
 /// A socket the harness plays, named after the lesson's hosts.
-pub type PeerName = &'static str;
-/// The client of the lesson's drawing (111.111.111.111).
-pub const ALICE: PeerName = "alice";
-/// The server of the lesson's drawing (222.222.222.222).
-pub const BOB: PeerName = "bob";
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// The client of the lesson's drawing (111.111.111.111).
+    Alice,
+    /// The server of the lesson's drawing (222.222.222.222).
+    Bob,
+}
 
+impl Peer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Peer::Alice => "alice",
+            Peer::Bob => "bob",
+        }
+    }
+}
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A lab, as its lab file says it (see [`crate::labfile`]).
+#[derive(Debug, Clone)]
 pub struct Lab {
-    pub name: &'static str,
-    pub aliases: &'static [&'static str],
+    pub name: String,
+    pub aliases: Vec<String>,
     /// One line for `socklab labs`.
-    pub summary: &'static str,
+    pub summary: String,
     /// The port the lesson's program has written in it.
     pub lesson_port: u16,
     pub proto: Proto,
+    /// Where `socklab labs` lists it (the lesson's order); labs without come after.
+    pub order: Option<u32>,
     /// What to grade when no program is given (Activity 1: the `nc` on PATH).
-    pub default_program: Option<&'static str>,
+    pub default_program: Option<String>,
     /// The program is run once per entry, each time in a fresh namespace; most labs have one.
     pub runs: Vec<Run>,
 }
@@ -62,28 +84,33 @@ impl Lab {
         self.checks().map(|c| c.points).sum()
     }
 
+    /// Whether `name` is this lab's name or one of its aliases.
+    pub fn is_called(&self, name: &str) -> bool {
+        self.name == name || self.aliases.iter().any(|a| a == name)
+    }
+
     /// The lab cut down to check `id` and what it builds on (`--only`): the checks it
     /// needs, transitively, and every check before a kept one in its run, since a check
     /// carries on the conversation the checks before it began (serv_simple's
     /// `exits_cleanly` needs no other check, yet the program exits only after its chat).
     /// Runs left without a check are dropped. An unknown `id` is an error naming the checks.
     pub fn only(mut self, id: &str) -> Result<Lab> {
-        let Some(wanted) = self.checks().map(|c| c.id).find(|c| *c == id) else {
-            let ids: Vec<&str> = self.checks().map(|c| c.id).collect();
+        if !self.checks().any(|c| c.id == id) {
+            let ids: Vec<&str> = self.checks().map(|c| c.id.as_str()).collect();
             return Err(Error::Usage(format!(
                 "{} has no check '{id}'; its checks are: {}",
                 self.name,
                 ids.join(", ")
             )));
-        };
-        let mut keep: HashSet<&'static str> = HashSet::from([wanted]);
+        }
+        let mut keep: HashSet<String> = HashSet::from([id.to_string()]);
         loop {
             let before = keep.len();
             for run in &self.runs {
-                if let Some(last) = run.checks.iter().rposition(|c| keep.contains(c.id)) {
+                if let Some(last) = run.checks.iter().rposition(|c| keep.contains(&c.id)) {
                     for check in &run.checks[..=last] {
-                        keep.insert(check.id);
-                        keep.extend(check.needs.iter().copied());
+                        keep.insert(check.id.clone());
+                        keep.extend(check.needs.iter().cloned());
                     }
                 }
             }
@@ -92,7 +119,7 @@ impl Lab {
             }
         }
         for run in &mut self.runs {
-            run.checks.retain(|c| keep.contains(c.id));
+            run.checks.retain(|c| keep.contains(&c.id));
         }
         self.runs.retain(|run| !run.checks.is_empty());
         Ok(self)
@@ -101,13 +128,15 @@ impl Lab {
 
 /// One run of the program: the arguments the lab adds, what the harness prepares before the
 /// program starts, and the checks.
-#[derive(Default)]
+#[derive(Debug, Clone)]
 pub struct Run {
     /// What this run is, for reports ("TCP listener"); empty in a lab of one run.
-    pub name: &'static str,
+    pub name: String,
+    /// The transport of this run (the netcat lab has TCP runs and UDP runs).
+    pub proto: Proto,
     /// Arguments added after the user's command, e.g. `-lnv {port}`; `{port}` and `{bob}`
     /// are filled in.
-    pub args: Vec<&'static str>,
+    pub args: Vec<String>,
     /// Other forms of the arguments, tried in order when the run's first check fails with
     /// the lesson's form (a netcat of another family).
     pub fallbacks: Vec<Fallback>,
@@ -116,20 +145,21 @@ pub struct Run {
     pub checks: Vec<Check>,
 }
 
+#[derive(Debug, Clone)]
 pub struct Fallback {
-    pub args: Vec<&'static str>,
+    pub args: Vec<String>,
     /// Why a program may need this form, said in the report when it is used.
-    pub why: &'static str,
+    pub why: String,
 }
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Check {
     /// Stable name, used in reports, rubrics and fixtures (`prints_client`).
-    pub id: &'static str,
-    pub description: &'static str,
+    pub id: String,
+    pub description: String,
     pub points: u32,
     /// Checks that must have passed for this one to make sense.
-    pub needs: Vec<&'static str>,
+    pub needs: Vec<String>,
     pub steps: Vec<Scripted>,
 }
 
@@ -137,59 +167,33 @@ pub struct Check {
 #[derive(Debug, Clone)]
 pub struct Scripted {
     pub step: Step,
-    pub hint: Option<&'static str>,
+    pub hint: Option<String>,
 }
 
-/// Starts a check: `check("accepts", 2, "accepts a TCP connection")`.
-pub fn check(id: &'static str, points: u32, description: &'static str) -> Check {
-    Check {
-        id,
-        description,
-        points,
-        needs: Vec::new(),
-        steps: Vec::new(),
-    }
-}
-
-impl Check {
-    pub fn needs(mut self, ids: &[&'static str]) -> Check {
-        self.needs.extend_from_slice(ids);
-        self
-    }
-
-    pub fn step(mut self, step: Step) -> Check {
-        self.steps.push(Scripted { step, hint: None });
-        self
-    }
-
-    /// What a failure of the step just added usually means.
-    pub fn hint(mut self, hint: &'static str) -> Check {
-        if let Some(last) = self.steps.last_mut() {
-            last.hint = Some(hint);
-        }
-        self
-    }
-}
-
+/// What the harness does or waits for. Each names whom it acts on: a peer (Alice or Bob),
+/// the program, or its keyboard.
 #[derive(Debug, Clone)]
 pub enum Step {
     /// The peer listens on the lab's port on all addresses (before a client program starts).
-    Listen(PeerName),
-    /// The peer connects to the program's port on 127.0.0.1, retrying until it listens.
-    Connect(PeerName),
+    Listen(Peer),
+    /// The peer connects to the program's port, retrying until it listens.
+    Connect(Peer),
     /// Waits for the program to connect to the peer's listener.
-    Accept(PeerName),
-    Send(PeerName, Vec<u8>),
+    Accept(Peer),
+    /// The peer sends these bytes on its connection.
+    Send(Peer, Vec<u8>),
     /// Types a line and Enter on the program's keyboard.
     TypeLine(String),
     /// The peer closes its end of the connection.
-    HangUp(PeerName),
+    HangUp(Peer),
     /// The program shows this on its screen.
     Prints(Text),
+    /// The program shows this on its stderr.
+    PrintsOnStderr(Text),
     /// The peer receives this from the program.
-    Receives(PeerName, Received),
+    Receives(Peer, Received),
     /// The peer sees end of stream: the program closed the connection, sending nothing more.
-    SeesEndOfStream(PeerName),
+    SeesEndOfStream(Peer),
     /// The program exits with this status.
     ExitsWith(i32),
     /// The program can be reached at Bob's address, as from another host (it did not bind
@@ -198,92 +202,15 @@ pub enum Step {
     /// The program has a UDP socket bound to the lab's port.
     BindsUdp,
     /// The peer sends one datagram to the program's port.
-    SendDatagram(PeerName, Vec<u8>),
+    SendDatagram(Peer, Vec<u8>),
     /// The peer receives one datagram holding this.
-    ReceivesDatagram(PeerName, Received),
+    ReceivesDatagram(Peer, Received),
     /// ^D on the keyboard (then Ctrl-C, if it goes on) ends the program.
     StopsAtEndOfInput,
     /// The peer binds a UDP socket on all addresses at the lab's port (for a client program).
-    BindUdp(PeerName),
+    BindUdp(Peer),
     /// The peer answers, with one datagram, whoever sent it a datagram last.
-    ReplyDatagram(PeerName, Vec<u8>),
-    /// The program shows this on its stderr.
-    PrintsOnStderr(Text),
-}
-
-pub fn listen(peer: PeerName) -> Step {
-    Step::Listen(peer)
-}
-pub fn connect(peer: PeerName) -> Step {
-    Step::Connect(peer)
-}
-pub fn accept(peer: PeerName) -> Step {
-    Step::Accept(peer)
-}
-pub fn send(peer: PeerName, data: &str) -> Step {
-    Step::Send(peer, data.as_bytes().to_vec())
-}
-pub fn type_line(line: &str) -> Step {
-    Step::TypeLine(line.to_string())
-}
-pub fn hang_up(peer: PeerName) -> Step {
-    Step::HangUp(peer)
-}
-/// The program prints `data` as Python's `print(data)` shows bytes, or as the text itself.
-pub fn prints(data: &str) -> Step {
-    Step::Prints(Text::Printed(data.as_bytes().to_vec()))
-}
-/// The program shows exactly these bytes (a netcat shows what it receives as is).
-pub fn shows(data: &str) -> Step {
-    Step::Prints(Text::Raw(data.as_bytes().to_vec()))
-}
-/// The program prints a line holding each part; `{alice.port}` and the like are filled in.
-pub fn prints_line_with(parts: &[&str]) -> Step {
-    Step::Prints(Text::LineWith(
-        parts.iter().map(|p| p.to_string()).collect(),
-    ))
-}
-/// The peer receives exactly these bytes next.
-pub fn receives(peer: PeerName, data: &str) -> Step {
-    Step::Receives(peer, Received::Exactly(data.as_bytes().to_vec()))
-}
-/// The peer receives this line, with or without its newline, and nothing else.
-pub fn receives_line(peer: PeerName, line: &str) -> Step {
-    Step::Receives(peer, Received::Line(line.as_bytes().to_vec()))
-}
-pub fn sees_end_of_stream(peer: PeerName) -> Step {
-    Step::SeesEndOfStream(peer)
-}
-pub fn exits_with(status: i32) -> Step {
-    Step::ExitsWith(status)
-}
-pub fn reachable_as_bob() -> Step {
-    Step::Reachable
-}
-pub fn binds_udp() -> Step {
-    Step::BindsUdp
-}
-pub fn send_datagram(peer: PeerName, data: &str) -> Step {
-    Step::SendDatagram(peer, data.as_bytes().to_vec())
-}
-/// The peer receives one datagram holding this line, with or without its newline.
-pub fn receives_datagram_line(peer: PeerName, line: &str) -> Step {
-    Step::ReceivesDatagram(peer, Received::Line(line.as_bytes().to_vec()))
-}
-pub fn stops_at_end_of_input() -> Step {
-    Step::StopsAtEndOfInput
-}
-pub fn bind_udp(peer: PeerName) -> Step {
-    Step::BindUdp(peer)
-}
-pub fn reply_datagram(peer: PeerName, data: &str) -> Step {
-    Step::ReplyDatagram(peer, data.as_bytes().to_vec())
-}
-/// The program prints on stderr a line holding each part (`{alice.ip}` and the like).
-pub fn prints_on_stderr_line_with(parts: &[&str]) -> Step {
-    Step::PrintsOnStderr(Text::LineWith(
-        parts.iter().map(|p| p.to_string()).collect(),
-    ))
+    ReplyDatagram(Peer, Vec<u8>),
 }
 
 /// What the program should show on its screen.
@@ -471,9 +398,9 @@ mod tests {
         p.iter().map(|s| s.to_string()).collect()
     }
 
-    fn kept(lab: &str, only: &str) -> Vec<&'static str> {
+    fn kept(lab: &str, only: &str) -> Vec<String> {
         let lab = crate::labs::find(lab).unwrap().only(only).unwrap();
-        lab.checks().map(|c| c.id).collect()
+        lab.checks().map(|c| c.id.clone()).collect()
     }
 
     #[test]
@@ -483,10 +410,10 @@ mod tests {
             ["accepts", "reachable", "prints_client"]
         );
         assert_eq!(kept("serv_tcp", "accepts"), ["accepts"]);
-        let whole: Vec<&str> = crate::labs::find("serv_simple")
+        let whole: Vec<String> = crate::labs::find("serv_simple")
             .unwrap()
             .checks()
-            .map(|c| c.id)
+            .map(|c| c.id.clone())
             .collect();
         assert_eq!(kept("serv_simple", "exits_cleanly"), whole);
         // Another run's checks only where needed: the UDP listener's run alone.

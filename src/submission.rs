@@ -34,23 +34,23 @@ const COMPILER_MESSAGE_LINES: usize = 40;
 const COMPILER_OUTPUT_CAP: u64 = 64 * 1024;
 
 /// The lab `file`'s name says, by name or alias (`serv_udp.py` is `udp_serv`).
-pub fn lab_named_by(file: &Path) -> Result<&'static str> {
+pub fn lab_named_by(file: &Path) -> Result<String> {
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase().replace('-', "_"))
         .unwrap_or_default();
-    let mut found: Vec<&'static str> = labs::all()
-        .iter()
+    let mut found: Vec<String> = labs::all()
+        .into_iter()
         .filter(|lab| {
             std::iter::once(&lab.name)
-                .chain(lab.aliases)
-                .any(|name| stem.contains(name))
+                .chain(&lab.aliases)
+                .any(|name| stem.contains(name.as_str()))
         })
         .map(|lab| lab.name)
         .collect();
     found.dedup();
-    match found[..] {
-        [lab] => Ok(lab),
+    match &found[..] {
+        [lab] => Ok(lab.clone()),
         _ => Err(Error::Usage(format!(
             "{} does not say which lab it is for: name the lab first, e.g. socklab check serv_tcp {} (the labs: {})",
             file.display(),

@@ -255,7 +255,7 @@ fn example_rubrics_fit_their_labs() {
     for lab in socklab::labs::all() {
         let path = Path::new(ROOT).join(format!("grading/rubrics/{}.toml", lab.name));
         let rubric = socklab::rubric::Rubric::load(&path).unwrap();
-        let mut graded = socklab::labs::find(lab.name).unwrap();
+        let mut graded = socklab::labs::find(&lab.name).unwrap();
         rubric.apply(&mut graded).unwrap();
         let points = |l: &socklab::script::Lab| -> Vec<(String, u32)> {
             l.checks().map(|c| (c.id.to_string(), c.points)).collect()
@@ -270,7 +270,7 @@ fn example_rubrics_fit_their_labs() {
         let visible = socklab::rubric::Rubric::parse(&uncommented, "uncommented").unwrap();
         assert_eq!(visible.visibility().checks.len(), 1, "{uncommented}");
         visible
-            .apply(&mut socklab::labs::find(lab.name).unwrap())
+            .apply(&mut socklab::labs::find(&lab.name).unwrap())
             .unwrap();
         for check in lab.checks() {
             assert!(

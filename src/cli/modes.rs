@@ -103,7 +103,7 @@ pub(super) fn check(args: &CheckArgs) -> Result<i32> {
                 write_error.note(reporter.event(event));
             }
         };
-        let (name, max_score) = (lab.name, lab.max_score());
+        let (name, max_score) = (lab.name.clone(), lab.max_score());
         let graded = check::grade(&target, lab, config.clone(), &mut |event| {
             check::with_notice(event, only_notice.as_ref(), &mut on_event)
         });

@@ -1,66 +1,158 @@
-//! The labs, one file each. Every lab file has the same shape: a doc quoting the lesson's
-//! sample run, then `lab()` building its checks from [`crate::script`]. Adding a lab is a
-//! new file and one line in [`all`].
+//! The labs: the built-in ones, every `src/labs/*.toml` compiled into the binary (see
+//! `build.rs`), and an instructor's own lab files, added for the rest of the process by the
+//! command line (`--labs-dir DIR`, `SOCKLAB_LABS=DIR`, `--lab-file FILE`). A lab file of a
+//! built-in lab's name takes its place. Lab files are read and checked by
+//! [`crate::labfile`].
 
-pub mod conn_simple;
-pub mod netcat;
-pub mod serv_simple;
-pub mod serv_tcp;
-pub mod udp_serv;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-use crate::script::*;
+use crate::labfile;
+use crate::script::Lab;
 
-/// How every TCP server lab opens, as in the lesson's sample run: Alice connects from
-/// another host, and the program prints who she is.
-pub fn tcp_server_opening(client_points: u32) -> Vec<Check> {
-    vec![
-        check("accepts", 1, "accepts a TCP connection on its port").step(connect(ALICE)),
-        check(
-            "reachable",
-            1,
-            "can be reached from another host (bob's address)",
-        )
-        .needs(&["accepts"])
-        .step(reachable_as_bob()),
-        check(
-            "prints_client",
-            client_points,
-            "prints \"connection from\" with the client's address",
-        )
-        .needs(&["accepts"])
-        .step(prints_line_with(&[
-            "connection from",
-            "{alice.ip}",
-            "{alice.port}",
-        ]))
-        .hint("print the address that accept() returned: print(\"connection from\", addr)"),
-    ]
+include!(concat!(env!("OUT_DIR"), "/built_in_labs.rs"));
+
+/// Where a lab came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    BuiltIn,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+struct Known {
+    lab: Lab,
+    source: Source,
+}
+
+/// The labs of this process, once known: the built-in ones with the added ones in place.
+static LABS: OnceLock<Vec<Known>> = OnceLock::new();
+
+fn built_in() -> Result<Vec<Known>> {
+    BUILT_IN
+        .iter()
+        .map(|(file, text)| {
+            Ok(Known {
+                lab: labfile::load(&format!("src/labs/{file}"), text)?,
+                source: Source::BuiltIn,
+            })
+        })
+        .collect()
+}
+
+/// Adds the lab files in the folders `dirs` and the files `files` to the built-in labs, for
+/// the rest of this process; called once, before any lab is looked at. A lab file that
+/// does not load is an error naming it.
+pub fn add(dirs: &[PathBuf], files: &[PathBuf]) -> Result<()> {
+    let mut known = built_in()?;
+    let mut paths = Vec::new();
+    for dir in dirs {
+        let entries = std::fs::read_dir(dir)
+            .map_err(Error::io(format!("reading the labs folder {}", dir.display())))?;
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    paths.extend(files.iter().cloned());
+    for path in paths {
+        let lab = load_file(&path)?;
+        known.retain(|k| k.lab.name != lab.name);
+        known.push(Known {
+            lab,
+            source: Source::File(path),
+        });
+    }
+    sort(&mut known);
+    LABS.set(known)
+        .map_err(|_| Error::Internal("the labs were looked at before they were all known".into()))
+}
+
+/// Loads one lab file.
+pub fn load_file(path: &Path) -> Result<Lab> {
+    let text = std::fs::read_to_string(path)
+        .map_err(Error::io(format!("reading the lab file {}", path.display())))?;
+    labfile::load(&path.display().to_string(), &text)
+}
+
+/// The lesson's order first, then by name.
+fn sort(known: &mut [Known]) {
+    known.sort_by(|a, b| {
+        (a.lab.order.is_none(), a.lab.order, &a.lab.name)
+            .cmp(&(b.lab.order.is_none(), b.lab.order, &b.lab.name))
+    });
+}
+
+fn known() -> &'static [Known] {
+    LABS.get_or_init(|| {
+        // The built-in files are checked by the tests: one that did not load is a bug.
+        let mut known = built_in().unwrap_or_else(|e| panic!("a built-in lab does not load: {e}"));
+        sort(&mut known);
+        known
+    })
 }
 
 /// Every lab, in the order `socklab labs` lists them.
 pub fn all() -> Vec<Lab> {
-    vec![
-        serv_simple::lab(),
-        conn_simple::lab(),
-        serv_tcp::lab(),
-        udp_serv::lab(),
-        netcat::lab(),
-    ]
+    known().iter().map(|k| k.lab.clone()).collect()
 }
 
 /// The lab called `name` or having it as an alias.
 pub fn find(name: &str) -> Result<Lab> {
-    all()
-        .into_iter()
-        .find(|lab| lab.name == name || lab.aliases.contains(&name))
+    known()
+        .iter()
+        .find(|k| k.lab.is_called(name))
+        .map(|k| k.lab.clone())
         .ok_or_else(|| Error::UnknownLab {
             name: name.to_string(),
             known: names(),
         })
 }
 
+/// Where the lab called `name` came from.
+pub fn source(name: &str) -> Option<Source> {
+    known()
+        .iter()
+        .find(|k| k.lab.is_called(name))
+        .map(|k| k.source.clone())
+}
+
+/// The text of the built-in lab file of `name` (for `socklab labs --show`).
+pub fn built_in_text(name: &str) -> Option<&'static str> {
+    let lab = built_in().ok()?.into_iter().find(|k| k.lab.is_called(name))?.lab;
+    BUILT_IN
+        .iter()
+        .find(|(file, _)| *file == format!("{}.toml", lab.name))
+        .map(|(_, text)| *text)
+}
+
 /// `serv_simple, conn_simple, ...` for error messages.
 pub fn names() -> String {
-    all().iter().map(|l| l.name).collect::<Vec<_>>().join(", ")
+    known()
+        .iter()
+        .map(|k| k.lab.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in lab file loads, through the same checks as an instructor's.
+    #[test]
+    fn every_built_in_lab_loads() {
+        let labs = built_in().unwrap();
+        let mut names: Vec<&str> = labs.iter().map(|k| k.lab.name.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["conn_simple", "netcat", "serv_simple", "serv_tcp", "udp_serv"]);
+        for (file, _) in BUILT_IN {
+            let lab = labs.iter().find(|k| format!("{}.toml", k.lab.name) == *file);
+            assert!(lab.is_some(), "{file} is named after its lab");
+        }
+    }
 }

@@ -18,7 +18,7 @@ pub const LABS: &[&str] = &["serv_simple", "conn_simple", "serv_tcp", "udp_serv"
 /// Runs the reference program of `lab` on `port`; returns its exit code.
 pub fn run(lab: &str, port: u16) -> Result<i32> {
     let lab = crate::labs::find(lab)?;
-    let result = match lab.name {
+    let result = match lab.name.as_str() {
         "serv_simple" => serv_simple::run(port),
         "conn_simple" => conn_simple::run(port),
         "serv_tcp" => serv_tcp::run(port),

@@ -86,7 +86,7 @@ fn grade_lab(
         let first_event = kept.is_empty();
         let earlier: Vec<CheckResult> = kept.iter().flat_map(|r| r.checks.clone()).collect();
         // Each attempt gets a fresh namespace, so a thread of its own.
-        let attempt = |args: &[&str], first_event: bool| {
+        let attempt = |args: &[String], first_event: bool| {
             std::thread::scope(|scope| {
                 scope
                     .spawn(|| {
@@ -184,7 +184,7 @@ impl Outbox<'_> {
 fn attempt_run(
     lab: &Lab,
     run: &Run,
-    args: &[&str],
+    args: &[String],
     program: &Program,
     config: &Config,
     earlier: &[CheckResult],
@@ -304,7 +304,7 @@ fn attempt_run(
             let steps = check.steps.iter().try_for_each(|scripted| {
                 run_step(&mut session, &scripted.step).map_err(|mut failure| {
                     // A hint explains a mistake, not a crash.
-                    if let Some(hint) = scripted.hint.filter(|_| !failure.program_gone) {
+                    if let Some(hint) = scripted.hint.as_ref().filter(|_| !failure.program_gone) {
                         failure.message = format!("{}\n{hint}", failure.message);
                     }
                     failure

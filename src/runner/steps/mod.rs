@@ -22,25 +22,25 @@ const GOT_SHOWN_BYTES: usize = 400;
 
 pub fn run_step(s: &mut Session, step: &Step) -> Result<(), Failure> {
     match step {
-        Step::Listen(peer) => listen::listen(s, peer),
-        Step::Connect(peer) => connect::connect(s, peer),
-        Step::Accept(peer) => listen::accept(s, peer),
-        Step::Send(peer, data) => stream::send(s, peer, data),
+        Step::Listen(peer) => listen::listen(s, peer.name()),
+        Step::Connect(peer) => connect::connect(s, peer.name()),
+        Step::Accept(peer) => listen::accept(s, peer.name()),
+        Step::Send(peer, data) => stream::send(s, peer.name(), data),
         Step::TypeLine(line) => screen::type_line(s, line),
         Step::HangUp(peer) => {
-            s.hang_up(peer);
+            s.hang_up(peer.name());
             Ok(())
         }
         Step::Prints(text) => screen::prints_on(s, text, screen::Stream::Screen),
         Step::PrintsOnStderr(text) => screen::prints_on(s, text, screen::Stream::Stderr),
-        Step::Receives(peer, expected) => stream::receives(s, peer, expected),
-        Step::SeesEndOfStream(peer) => stream::sees_end_of_stream(s, peer),
+        Step::Receives(peer, expected) => stream::receives(s, peer.name(), expected),
+        Step::SeesEndOfStream(peer) => stream::sees_end_of_stream(s, peer.name()),
         Step::Reachable => connect::reachable(s),
         Step::BindsUdp => datagram::binds_udp(s),
-        Step::SendDatagram(peer, data) => datagram::send(s, peer, data),
-        Step::ReceivesDatagram(peer, want) => datagram::receives(s, peer, want),
-        Step::BindUdp(peer) => datagram::bind(s, peer),
-        Step::ReplyDatagram(peer, data) => datagram::reply(s, peer, data),
+        Step::SendDatagram(peer, data) => datagram::send(s, peer.name(), data),
+        Step::ReceivesDatagram(peer, want) => datagram::receives(s, peer.name(), want),
+        Step::BindUdp(peer) => datagram::bind(s, peer.name()),
+        Step::ReplyDatagram(peer, data) => datagram::reply(s, peer.name(), data),
         Step::StopsAtEndOfInput => ending::stops_at_end_of_input(s),
         Step::ExitsWith(status) => ending::exits_with(s, *status),
     }
