@@ -18,10 +18,8 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
-use crate::labs;
 use crate::launch::Program;
 use crate::report::{ClassEvent, ClassReport, Outcome, Submission, Verdict};
-use crate::rubric::Rubric;
 use crate::runner::{self, Config};
 use crate::script::Lab;
 use crate::submission::{self, LabInfo, Prepared};
@@ -31,8 +29,8 @@ pub const DIR_PLACEHOLDER: &str = "{dir}";
 
 /// What to grade and how.
 pub struct ClassRun {
-    pub lab: String,
-    pub rubric: Option<Rubric>,
+    /// The lab, with the rubric's points (and the port) already in it.
+    pub lab: Lab,
     /// The class folder: one folder per submission under it.
     pub dir: PathBuf,
     pub program: ClassProgram,
@@ -88,13 +86,9 @@ impl ClassProgram {
 }
 
 impl ClassRun {
-    /// The lab with the rubric's points.
+    /// The lab, for one submission's run.
     fn lab(&self) -> Result<Lab> {
-        let mut lab = labs::find(&self.lab)?;
-        if let Some(rubric) = &self.rubric {
-            rubric.apply(&mut lab)?;
-        }
-        Ok(lab)
+        Ok(self.lab.clone())
     }
 }
 

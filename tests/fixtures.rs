@@ -1,7 +1,8 @@
 //! Every file under fixtures/<lab>/pass and fixtures/<lab>/fail is a test case of its own:
 //! dropping a student's program into one of those folders adds a case. Each is graded in
 //! namespaces, on the host's loopback, and in a Docker-like container (as on Gradescope),
-//! and must get the same verdict in all three.
+//! and must get the same verdict in all three. The example labs of `grading/labs` (lab
+//! files an instructor would write) are graded beside the built-in ones.
 
 mod common;
 

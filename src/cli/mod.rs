@@ -5,7 +5,7 @@
 mod modes;
 mod output;
 
-use modes::{check, grade, gradescope, list_labs};
+use modes::{check, grade, gradescope, list_labs, show_lab};
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -37,12 +37,22 @@ use crate::{init, labs, netcat, partner, reference, usage};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Labs from this folder of lab files too (a lab of a built-in lab's name replaces it).
+    #[arg(long, global = true, env = "SOCKLAB_LABS", value_name = "DIR")]
+    labs_dir: Option<PathBuf>,
+    /// A lab from this lab file too; `socklab check` grades against it when no lab is named.
+    #[arg(long, global = true, value_name = "FILE")]
+    lab_file: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// List the labs.
-    Labs,
+    /// List the labs; --show NAME prints a lab's file (a start for one of your own).
+    Labs {
+        /// Print this lab's lab file.
+        #[arg(long, value_name = "LAB")]
+        show: Option<String>,
+    },
     /// Grade one program against a lab: socklab check serv_tcp serv_tcp.py
     Check(CheckArgs),
     /// Grade a whole class: socklab grade serv_simple submissions/ serv_simple.py
@@ -216,6 +226,10 @@ struct GradingArgs {
     /// The largest file the program may write, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = Limits::default().file_size >> 20, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
     max_file_size: u64,
+    /// The port the program uses as written, when it is not the lesson's (a class whose
+    /// handout says 12345).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    port: Option<u16>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -233,6 +247,9 @@ impl GradingArgs {
     /// The lab called `name` with the rubric's points, and how Gradescope shows it.
     fn lab(&self, name: &str) -> Result<(Lab, Visibilities)> {
         let mut lab = labs::find(name)?;
+        if let Some(port) = self.port {
+            lab.lesson_port = port;
+        }
         let mut visibility = Visibilities::default();
         if let Some(rubric) = self.rubric()? {
             rubric.apply(&mut lab)?;
@@ -344,7 +361,7 @@ pub fn main() -> ExitCode {
             program: program[0].clone().into(),
             args: program[1..].to_vec(),
         }),
-        command => match run(command) {
+        command => match add_labs(&cli.labs_dir, &cli.lab_file).and_then(|()| run(command, &cli.lab_file)) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("socklab: {e}");
@@ -355,10 +372,19 @@ pub fn main() -> ExitCode {
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
-fn run(command: Command) -> Result<i32> {
+/// An instructor's lab files, added to the built-in labs before anything looks at them.
+fn add_labs(dir: &Option<PathBuf>, files: &[PathBuf]) -> Result<()> {
+    if dir.is_none() && files.is_empty() {
+        return Ok(());
+    }
+    labs::add(dir.as_slice(), files)
+}
+
+fn run(command: Command, lab_files: &[PathBuf]) -> Result<i32> {
     match command {
-        Command::Labs => list_labs(),
-        Command::Check(args) => check(&args),
+        Command::Labs { show: None } => list_labs(),
+        Command::Labs { show: Some(name) } => show_lab(&name),
+        Command::Check(args) => check(&args, lab_files),
         Command::Grade {
             lab,
             dir,

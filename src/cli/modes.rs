@@ -52,8 +52,12 @@ pub(super) fn list_labs() -> Result<i32> {
         } else {
             format!(" (alias {})", lab.aliases.join(", "))
         };
+        let from = match labs::source(&lab.name) {
+            Some(labs::Source::File(path)) => format!(" [{}]", path.display()),
+            _ => String::new(),
+        };
         println!(
-            "{:<12} {} {:<5} {} points  {}{aliases}",
+            "{:<12} {} {:<5} {} points  {}{aliases}{from}",
             lab.name,
             lab.proto,
             lab.lesson_port,
@@ -64,12 +68,27 @@ pub(super) fn list_labs() -> Result<i32> {
     Ok(EXIT_FULL_MARKS)
 }
 
+/// `socklab labs --show NAME`: the lab's file as it is, a start for an instructor's own.
+pub(super) fn show_lab(name: &str) -> Result<i32> {
+    let lab = labs::find(name)?;
+    let text = match labs::source(&lab.name) {
+        Some(labs::Source::File(path)) => std::fs::read_to_string(&path)
+            .map_err(Error::io(format!("reading {}", path.display())))?,
+        _ => labs::built_in_text(&lab.name)
+            .ok_or_else(|| Error::Internal(format!("no file for the built-in lab {}", lab.name)))?
+            .to_string(),
+    };
+    print!("{text}");
+    Ok(EXIT_FULL_MARKS)
+}
+
 /// `socklab check`: one program, once or (`--watch`) at each save of its file.
-pub(super) fn check(args: &CheckArgs) -> Result<i32> {
+pub(super) fn check(args: &CheckArgs, lab_files: &[PathBuf]) -> Result<i32> {
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
     stop_cleanly_on_signals()?;
-    let target = CheckTarget::from_args(args.lab.as_deref(), args.file.as_deref(), &args.program)?;
+    let (lab, file) = with_lab_file(args.lab.as_deref(), args.file.as_deref(), lab_files)?;
+    let target = CheckTarget::from_args(lab.as_deref(), file.as_deref(), &args.program)?;
     let lab = || -> Result<(Lab, Visibilities)> {
         let (lab, visibility) = args.grading.lab(&target.lab)?;
         match &args.only {
@@ -148,9 +167,9 @@ pub(super) fn gradescope(
     // Before any thread exists: a user namespace where we are not root.
     sandbox::prepare_process();
     stop_cleanly_on_signals()?;
-    if grading.rubric.is_some() {
+    if grading.rubric.is_some() || grading.port.is_some() {
         return Err(Error::Usage(
-            "socklab gradescope takes each lab's rubric from labs.conf (LAB FILE RUBRIC), not --rubric".into(),
+            "socklab gradescope takes each lab's rubric from labs.conf (LAB FILE RUBRIC), and its port from its lab file (--labs-dir), not --rubric or --port".into(),
         ));
     }
     let lines = autograder::read_config(config)?;
@@ -191,9 +210,9 @@ pub(super) fn grade(
     sandbox::prepare_process();
     stop_cleanly_on_signals()?;
     let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let (lab, _) = grading.lab(&lab)?;
     let run = ClassRun {
         lab,
-        rubric: grading.rubric()?,
         dir,
         program,
         jobs: jobs.map_or(cores, NonZeroUsize::get),
@@ -239,4 +258,22 @@ fn class_exit_code(class: &ClassReport) -> Result<i32> {
     } else {
         EXIT_LOST_MARKS
     })
+}
+
+/// With one `--lab-file` and no lab named, `socklab check` grades against that file's lab:
+/// its first word is then the program's file (`socklab check --lab-file conn_udp.toml
+/// client.py`).
+fn with_lab_file(
+    first: Option<&str>,
+    file: Option<&Path>,
+    lab_files: &[PathBuf],
+) -> Result<(Option<String>, Option<PathBuf>)> {
+    let named = first.is_some_and(|f| labs::find(f).is_ok());
+    match (lab_files, first, file) {
+        ([only], first, None) if !named => {
+            let lab = labs::load_file(only)?;
+            Ok((Some(lab.name), first.map(PathBuf::from)))
+        }
+        _ => Ok((first.map(String::from), file.map(Path::to_path_buf))),
+    }
 }

@@ -245,11 +245,27 @@ pub fn shared_python() -> String {
         .to_string()
 }
 
-/// Grades `argv` against `lab` with `--format json` at `place`.
+/// The example labs an instructor would write (`grading/labs`), for `--labs-dir`.
+pub fn example_labs() -> String {
+    std::fs::canonicalize("grading/labs")
+        .expect("grading/labs")
+        .display()
+        .to_string()
+}
+
+/// Grades `argv` against `lab` with `--format json` at `place` (the example labs known too).
 pub fn grade_json_at(place: Place, lab: &str, argv: &[String]) -> (i32, serde_json::Value) {
     let output = place
         .socklab()
-        .args(["check", lab, "--format", "json", "--"])
+        .args([
+            "check",
+            lab,
+            "--labs-dir",
+            &example_labs(),
+            "--format",
+            "json",
+            "--",
+        ])
         .args(argv)
         .output()
         .expect("run socklab");

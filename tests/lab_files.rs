@@ -1,0 +1,206 @@
+//! Labs as files an instructor writes: a lab from a folder or a file, no rebuild; every
+//! mistake in a lab file refused with its file and line; the built-in labs' files shown as
+//! they are; a lesson program edited to another port graded with `--port`.
+
+mod common;
+
+use std::path::Path;
+
+use common::{assert_cannot_grade, example_labs, exit_code, socklab};
+use rstest::rstest;
+
+fn json(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)))
+}
+
+/// An instructor's lab (the example conn_udp) from a folder, through `--labs-dir` or
+/// `SOCKLAB_LABS`, and from one file, through `--lab-file` (then `socklab check FILE`
+/// needs no lab named): listed with where it came from, and graded.
+#[test]
+fn a_lab_from_a_folder_or_a_file_needs_no_rebuild() {
+    let listed = socklab()
+        .args(["labs", "--labs-dir", &example_labs()])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("conn_udp") && l.contains("conn_udp.toml]")),
+        "{listed}"
+    );
+    let by_env = socklab()
+        .env("SOCKLAB_LABS", example_labs())
+        .args([
+            "check",
+            "conn_udp",
+            "fixtures/conn_udp/pass/lesson_style.py",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&by_env), 0, "{}", json(&by_env));
+    let lab_file = format!("{}/conn_udp.toml", example_labs());
+    let by_file = socklab()
+        .args([
+            "check",
+            "--lab-file",
+            &lab_file,
+            "fixtures/conn_udp/fail/forgets_newline.py",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report = json(&by_file);
+    assert_eq!(exit_code(&by_file), 1);
+    assert_eq!(report["lab"], "conn_udp");
+    assert_eq!(common::not_passed(&report), ["sends_hello"]);
+}
+
+/// The example's own words, with one mistake put in at `line`'s place.
+fn broken(replace: &str, with: &str) -> String {
+    let text = std::fs::read_to_string("grading/labs/conn_udp.toml").unwrap();
+    assert!(text.contains(replace), "{replace}");
+    text.replacen(replace, with, 1)
+}
+
+/// The line (1-based) of `text` holding `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+/// Every kind of mistake in a lab file is refused before anything runs, exit 2, with the
+/// file and the line it is on, and what is wrong.
+#[rstest]
+#[case::needs_no_such_check(
+    "name = \"prints_reply\"\npoints = 3\n",
+    "name = \"prints_reply\"\npoints = 3\nneeds = [\"sends_helo\"]\n",
+    "needs = [\"sends_helo\"]",
+    "check prints_reply needs 'sends_helo', which is no earlier check; did you mean 'sends_hello'? (the checks before it are: sends_hello)"
+)]
+#[case::unknown_field(
+    "points = 3\n",
+    "points = 3\npoints_bonus = 1\n",
+    "points_bonus",
+    "unknown field `points_bonus`"
+)]
+#[case::duplicate_check(
+    "name = \"exits_cleanly\"",
+    "name = \"sends_hello\" # again",
+    "# again",
+    "there is already a check called sends_hello"
+)]
+#[case::unknown_placeholder(
+    "{ \"program prints\" = \"test\\n\"",
+    "{ \"program prints line with\" = [\"{bob.name}\"]",
+    "{bob.name}",
+    "unknown placeholder {bob.name}"
+)]
+#[case::step_off_protocol(
+    "{ \"bob replies datagram\" = \"test\\n\" }",
+    "{ \"bob sends\" = \"test\\n\" }",
+    "\"bob sends\"",
+    "`bob sends` is a TCP step, and this run is UDP"
+)]
+#[case::points_not_whole(
+    "points = 3\ndescription = \"prints",
+    "points = 2.5\ndescription = \"prints",
+    "points = 2.5",
+    "points are a whole number"
+)]
+#[case::unknown_step(
+    "{ \"program exits with\" = 0 }",
+    "{ \"program quits with\" = 0 }",
+    "quits with",
+    "unknown step `program quits with`"
+)]
+fn every_mistake_is_refused_with_file_and_line(
+    #[case] replace: &str,
+    #[case] with: &str,
+    #[case] on_line_with: &str,
+    #[case] says: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = broken(replace, with);
+    let file = dir.path().join("conn_udp.toml");
+    std::fs::write(&file, &text).unwrap();
+    let line = line_of(&text, on_line_with);
+    let output = socklab()
+        .args(["check", "conn_udp", "--labs-dir"])
+        .arg(dir.path())
+        .args(["--", "python3", "fixtures/conn_udp/pass/lesson_style.py"])
+        .output()
+        .unwrap();
+    assert_cannot_grade(&output, &format!("{}:{line}: ", file.display()));
+    assert_cannot_grade(&output, says);
+    assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1);
+}
+
+/// `socklab labs --show LAB` prints the built-in lab's file as it is (a start for an
+/// instructor's own), and that text, put in a folder, grades as the built-in lab does.
+#[test]
+fn a_built_in_labs_file_is_shown_and_works_as_a_lab_file() {
+    let shown = socklab()
+        .args(["labs", "--show", "serv_tcp"])
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&shown), 0);
+    assert_eq!(
+        shown.stdout,
+        std::fs::read("src/labs/serv_tcp.toml").unwrap()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // The instructor's copy, for a class machine where 8000 is taken: the same lab on 12345.
+    let text = String::from_utf8(shown.stdout)
+        .unwrap()
+        .replace("port = 8000", "port = 12345");
+    std::fs::write(dir.path().join("serv_tcp.toml"), text).unwrap();
+    let program = dir.path().join("serv_tcp.py");
+    let lesson = std::fs::read_to_string("fixtures/serv_tcp/pass/lesson_serv_tcp.py").unwrap();
+    std::fs::write(&program, lesson.replace("8000", "12345")).unwrap();
+    let output = socklab()
+        .args(["check", "serv_tcp", "--format", "json", "--labs-dir"])
+        .arg(dir.path())
+        .arg(&program)
+        .output()
+        .unwrap();
+    let report = json(&output);
+    assert_eq!(
+        (exit_code(&output), &report["port"]),
+        (0, &serde_json::json!(12345)),
+        "{report:#}"
+    );
+}
+
+/// `--port 12345` grades the lesson's serv_tcp.py edited to port 12345 at full marks; without
+/// it, the program is told where it listens instead.
+#[test]
+fn port_option_grades_a_handout_with_another_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("serv_tcp.py");
+    let lesson = std::fs::read_to_string("fixtures/serv_tcp/pass/lesson_serv_tcp.py").unwrap();
+    std::fs::write(&program, lesson.replace("8000", "12345")).unwrap();
+    let graded = |extra: &[&str]| {
+        let output = socklab()
+            .args(["check", "serv_tcp"])
+            .arg(&program)
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (exit_code(&output), json(&output))
+    };
+    let (code, report) = graded(&["--port", "12345"]);
+    assert_eq!(code, 0, "{report:#}");
+    let (code, report) = graded(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        report
+            .to_string()
+            .contains("your program listens on TCP 12345"),
+        "{report:#}"
+    );
+    assert!(Path::new(&program).exists());
+}
