@@ -19,7 +19,6 @@ mod common;
 
 const SOCKLAB: &str = env!("CARGO_BIN_EXE_socklab");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const LABS: [&str; 3] = ["serv_simple", "conn_simple", "serv_tcp"];
 const REF_GOAL_MS: f64 = 30.0;
 const TOTAL_GOAL_MS: f64 = 300.0;
 
@@ -242,7 +241,7 @@ fn verdict(met: bool) -> &'static str {
 }
 
 struct Row {
-    lab: &'static str,
+    lab: String,
     program: &'static str,
     figures: Figures,
     bare: f64,
@@ -291,16 +290,18 @@ fn main() {
         );
     }
 
-    // Graded runs.
+    // Graded runs: the TCP labs with references (from the one list of labs).
+    let tcp_labs = common::labs(true);
     let mut rows = Vec::new();
-    for lab in LABS {
+    for lab in &tcp_labs {
+        let lab = lab.as_str();
         let reference: Vec<String> = [SOCKLAB, "ref", lab, "{port}"]
             .iter()
             .map(|s| s.to_string())
             .collect();
         let (figures, report) = check_n(n, lab, &reference);
         rows.push(Row {
-            lab,
+            lab: lab.to_string(),
             program: "reference (socklab ref)",
             figures,
             bare: bare_socklab.median(),
@@ -315,7 +316,7 @@ fn main() {
         let lesson = lesson.to_string_lossy().into_owned();
         let (figures, report) = check_n(n, lab, &["python3".to_string(), lesson.clone()]);
         rows.push(Row {
-            lab,
+            lab: lab.to_string(),
             program: "lesson .py via python3",
             figures,
             bare: bare_python.median(),
@@ -324,7 +325,7 @@ fn main() {
         });
         let (figures, report) = check_n(n, lab, &[real.clone(), lesson]);
         rows.push(Row {
-            lab,
+            lab: lab.to_string(),
             program: "lesson .py via real interp.",
             figures,
             bare: bare_real.median(),
@@ -334,7 +335,7 @@ fn main() {
     }
 
     // The three reference checks back to back.
-    let refs: Vec<Vec<String>> = LABS
+    let refs: Vec<Vec<String>> = tcp_labs
         .iter()
         .map(|lab| {
             [SOCKLAB, "ref", lab, "{port}"]
@@ -345,7 +346,7 @@ fn main() {
         .collect();
     let together = || {
         let start = Instant::now();
-        for (lab, program) in LABS.iter().zip(&refs) {
+        for (lab, program) in tcp_labs.iter().zip(&refs) {
             check_once(lab, program);
         }
         ms(start.elapsed())
@@ -415,7 +416,7 @@ fn main() {
     println!();
     println!("Failing programs (fixtures/LAB/fail, graded once each at the default timeout):");
     let build = tempfile::tempdir().unwrap_or_else(|e| die(&format!("a temporary folder: {e}")));
-    for lab in LABS {
+    for lab in &common::labs(false) {
         let runs = common::grade_failing(lab, "3", build.path());
         let total: f64 = runs.iter().map(|r| r.seconds).sum();
         let slowest = runs

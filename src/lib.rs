@@ -39,6 +39,8 @@
 //! - [`partner`]: `socklab partner`, the other terminal for a student practising alone.
 //! - [`reference`]: Rust programs that behave as the lesson's Python ones (`socklab ref`).
 //! - [`netcat`]: `socklab nc`, a reference netcat that talks byte-exact with OpenBSD nc.
+//! - [`export`]: `socklab export`: the workflow, labs.conf and rubrics that follow from the
+//!   labs.
 //! - [`escape`]: showing bytes the way Python prints them (`b'Hello!\n'`).
 //! - [`error`]: the harness's own errors, and the exit codes.
 //!
@@ -69,6 +71,7 @@ linux_modules!(
     confine,
     error,
     escape,
+    export,
     init,
     labfile,
     labs,

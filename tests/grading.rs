@@ -128,7 +128,8 @@ fn expected_tests(
 /// The zip holds setup.sh, run_autograder, labs.conf, socklab and the rubrics at its root,
 /// the scripts and binary executable. Its run_autograder, with the shipped labs.conf and a
 /// changed rubric, grades a correct serv_simple.py, a conn_simple.py that forgets the
-/// newline, and a missing serv_tcp.py into one results.json whose score is its tests' sum.
+/// newline, and a missing serv_tcp.py and udp_serv.py into one results.json whose score is
+/// its tests' sum.
 #[test]
 fn gradescope_zip_grades_a_submission_into_results_json() {
     let dir = tempfile::tempdir().unwrap();
@@ -181,13 +182,15 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
             "tests"
         ]
     );
-    let mut want = expected_tests("serv_tcp", &["*"], &[]);
-    want.extend(expected_tests("conn_simple", &["sends_hello"], &[]));
-    want.extend(expected_tests(
+    // In labs.conf's order: serv_simple, conn_simple, serv_tcp (missing), udp_serv (missing).
+    let mut want = expected_tests(
         "serv_simple",
         &[],
         &[("prints_client", 4), ("exits_cleanly", 0)],
-    ));
+    );
+    want.extend(expected_tests("conn_simple", &["sends_hello"], &[]));
+    want.extend(expected_tests("serv_tcp", &["*"], &[]));
+    want.extend(expected_tests("udp_serv", &["*"], &[]));
     assert_eq!(tests_of(&results), want, "{results:#}");
     let sum: u64 = want.iter().map(|t| t.1).sum();
     assert_eq!(results["score"], sum);
@@ -346,5 +349,46 @@ fn run_autograder_in_a_container_as_on_gradescope() {
     for folder in ["source", "results"] {
         let mode = std::fs::metadata(root.join(folder)).unwrap().mode();
         assert_eq!(mode & 0o007, 0, "{folder} still open to others: {mode:o}");
+    }
+}
+
+/// The files that follow from the labs are what `socklab export` writes now: a new lab is
+/// one lab file, then `socklab export ...` over these (the message says which).
+#[test]
+fn committed_files_follow_from_the_labs() {
+    let export = |what: &[&str]| {
+        let output = Command::new(socklab_bin())
+            .arg("export")
+            .args(what)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{what:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let mut files = vec![
+        (
+            "grading/github-classroom/classroom.yml".to_string(),
+            export(&["classroom"]),
+            "socklab export classroom".to_string(),
+        ),
+        (
+            "grading/gradescope/labs.conf".to_string(),
+            export(&["labs-conf"]),
+            "socklab export labs-conf".to_string(),
+        ),
+    ];
+    for lab in socklab::labs::all() {
+        files.push((
+            format!("grading/rubrics/{}.toml", lab.name),
+            export(&["rubric", &lab.name]),
+            format!("socklab export rubric {}", lab.name),
+        ));
+    }
+    for (path, now, command) in files {
+        let committed = std::fs::read_to_string(Path::new(ROOT).join(&path)).unwrap_or_default();
+        assert!(
+            committed == now,
+            "{path} is out of date with the labs: run `{command} > {path}`"
+        );
     }
 }

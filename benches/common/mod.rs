@@ -80,3 +80,16 @@ pub fn grade_failing(lab: &str, timeout: &str, build: &Path) -> Vec<FailingRun> 
         })
         .collect()
 }
+
+/// The labs the benches time, from the one list of labs: those whose programs are the
+/// student's (not a netcat of the system's), with failing fixtures to grade, in `socklab
+/// labs`'s order; `tcp` keeps only the TCP ones.
+pub fn labs(tcp: bool) -> Vec<String> {
+    socklab::labs::all()
+        .into_iter()
+        .filter(|lab| lab.default_program.is_none())
+        .filter(|lab| !tcp || lab.proto == socklab::script::Proto::Tcp)
+        .filter(|lab| !failing_fixtures(&lab.name).is_empty())
+        .map(|lab| lab.name)
+        .collect()
+}

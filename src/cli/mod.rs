@@ -25,7 +25,8 @@ use crate::runner::Config;
 use crate::sandbox::place::IsolationFloor;
 use crate::script::Lab;
 use crate::session::Timeouts;
-use crate::{init, labs, netcat, partner, reference, usage};
+use crate::error::EXIT_FULL_MARKS;
+use crate::{export, init, labs, netcat, partner, reference, usage};
 
 #[derive(Parser)]
 #[command(
@@ -93,6 +94,11 @@ enum Command {
         output: PathBuf,
         #[command(flatten)]
         grading: GradingArgs,
+    },
+    /// Write a file that follows from the labs: socklab export classroom > classroom.yml
+    Export {
+        #[command(subcommand)]
+        what: Export,
     },
     /// Run the Rust reference program of a lab: socklab ref serv_tcp 8000
     Ref {
@@ -187,6 +193,17 @@ struct CheckArgs {
     /// (The netcat lab grades the `nc` on PATH when none is given.)
     #[arg(last = true, value_name = "PROGRAM")]
     program: Vec<String>,
+}
+
+/// What `socklab export` writes (to stdout).
+#[derive(Subcommand)]
+enum Export {
+    /// GitHub Classroom's workflow: a step per lab (grading/github-classroom/classroom.yml).
+    Classroom,
+    /// Gradescope's labs.conf: every lab graded from a student's file.
+    LabsConf,
+    /// A lab's example rubric: every check with its points (grading/rubrics/LAB.toml).
+    Rubric { lab: String },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -404,6 +421,15 @@ fn run(command: Command, lab_files: &[PathBuf]) -> Result<i32> {
             output,
             grading,
         } => gradescope(&config, &submission, &output, &grading),
+        Command::Export { what } => {
+            let text = match what {
+                Export::Classroom => export::classroom(&labs::all()),
+                Export::LabsConf => export::labs_conf(&labs::all()),
+                Export::Rubric { lab } => export::rubric(&labs::find(&lab)?),
+            };
+            print!("{text}");
+            Ok(EXIT_FULL_MARKS)
+        }
         Command::Ref { lab, port } => {
             let port = match port {
                 Some(port) => port,
