@@ -68,7 +68,7 @@ pub fn grade_failing(lab: &str, timeout: &str, build: &Path) -> Vec<FailingRun> 
                 checks.iter().any(|c| {
                     c["message"]
                         .as_str()
-                        .is_some_and(|m| m.contains(" within ") || m.contains("went on after"))
+                        .is_some_and(|m| m.contains(" within ") || m.ends_with(" s each)"))
                 })
             });
             FailingRun {

@@ -11,7 +11,6 @@
 //! port = 8000                   # the port the lesson's program has written in it
 //! order = 1                     # where `socklab labs` lists it (optional)
 //! default_program = "nc"        # graded when no program is given (optional)
-//! args = ["-lnv", "{port}"]     # added to the program's command ({port}, {bob}; optional)
 //! setup = [{ "bob listens" = true }]   # what the harness does before the program starts
 //!
 //! [[check]]
@@ -25,10 +24,10 @@
 //! ]
 //! ```
 //!
-//! A lab that runs the program several times (the netcat lab) has `[[run]]` tables, each
-//! with `name`, optional `protocol`, `args`, `fallbacks` (`{ args = [...], why = "..." }`,
-//! other forms tried when the first check fails) and `setup`, and its checks as
-//! `[[run.check]]`. The steps are in [`steps`]. Every mistake is an error naming the file
+//! A lab that runs the program several times (the netcat lab), or adds arguments to its
+//! command, has `[[run]]` tables, each with `name`, optional `protocol`, `args` (`{port}`
+//! and `{bob}` filled in), `fallbacks` (`{ args = [...], why = "..." }`, other forms tried
+//! when the first check fails) and `setup`, and its checks as `[[run.check]]`. The steps are in [`steps`]. Every mistake is an error naming the file
 //! and the line: unknown fields, a `needs` that names no earlier check (with the checks it
 //! could mean), a check name used twice, an unknown placeholder, a step that does not fit
 //! its run's protocol, points that are not whole numbers.
@@ -60,14 +59,12 @@ struct RawLab {
     #[serde(default)]
     order: Option<u32>,
     default_program: Option<String>,
-    #[serde(default)]
-    args: Vec<Spanned<String>>,
-    #[serde(default)]
-    fallbacks: Vec<RawFallback>,
+    /// A lab of one run: its setup and checks at the top.
     #[serde(default)]
     setup: Vec<Spanned<toml::Table>>,
     #[serde(default)]
     check: Vec<RawCheck>,
+    /// A lab of several runs, or of one with arguments of its own.
     #[serde(default)]
     run: Vec<RawRun>,
 }
@@ -142,7 +139,7 @@ impl Place<'_> {
             .and_then(|p| u16::try_from(p).ok())
             .filter(|p| *p > 0)
             .ok_or_else(|| self.at(&raw.port, "port is a whole number from 1 to 65535"))?;
-        let single = !raw.check.is_empty() || !raw.args.is_empty() || !raw.setup.is_empty();
+        let single = !raw.check.is_empty() || !raw.setup.is_empty();
         let runs = match (single, raw.run.is_empty()) {
             (true, false) => {
                 return Err(self.at(
@@ -153,8 +150,8 @@ impl Place<'_> {
             (_, true) => vec![RawRun {
                 name: Spanned::new(0..0, String::new()),
                 protocol: None,
-                args: raw.args,
-                fallbacks: raw.fallbacks,
+                args: Vec::new(),
+                fallbacks: Vec::new(),
                 setup: raw.setup,
                 check: raw.check,
             }],

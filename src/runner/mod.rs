@@ -198,7 +198,7 @@ fn attempt_run(
     };
     let wanted = Wanted {
         floor: config.isolation_floor,
-        proto: lab.proto,
+        proto: run.proto,
         port: lab.lesson_port,
         fixed_port: !program.takes_port(),
         patience: config.timeouts.step * 2,
