@@ -158,6 +158,10 @@ fn forger_in_a_container_cannot_touch_the_grade() {
     ] {
         assert!(said.contains(outcome), "{attempt}: {said}");
     }
+    assert!(
+        results["output"].as_str().unwrap().contains("isolation: uid"),
+        "{results:#}"
+    );
     // The hidden folder is closed to others now, and says so.
     assert_eq!(std::fs::metadata(&hidden).unwrap().mode() & 0o007, 0);
     assert!(stderr.lines().count() <= 1, "{stderr}");
