@@ -254,10 +254,8 @@ impl RunLimits {
     /// and the processes it has `now` are the evidence where no control group counts.
     pub fn hit(&self, stderr: &[u8], exit: Option<ProgramExit>, now: usize) -> Option<String> {
         let peak_processes = self.peak_processes.max(now);
-        let says = |words: &[&str]| {
-            let text = String::from_utf8_lossy(stderr);
-            words.iter().any(|w| text.contains(w))
-        };
+        let text = String::from_utf8_lossy(stderr);
+        let says = |words: &[&str]| words.iter().any(|w| text.contains(w));
         let limits = &self.limits;
         let processes = match self.processes {
             Enforced::Cgroup => self

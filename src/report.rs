@@ -338,17 +338,6 @@ pub enum IsolationLevel {
     None,
 }
 
-impl IsolationLevel {
-    /// What the level means, in a few words, for a report.
-    pub fn describe(self) -> &'static str {
-        match self {
-            IsolationLevel::Namespaces => "its own network, PID and mount namespaces",
-            IsolationLevel::Uid => "the host's loopback, as a user of its own",
-            IsolationLevel::None => "the host's loopback, as this user",
-        }
-    }
-}
-
 impl std::fmt::Display for IsolationLevel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

@@ -159,7 +159,10 @@ fn forger_in_a_container_cannot_touch_the_grade() {
         assert!(said.contains(outcome), "{attempt}: {said}");
     }
     assert!(
-        results["output"].as_str().unwrap().contains("isolation: uid"),
+        results["output"]
+            .as_str()
+            .unwrap()
+            .contains("isolation: uid"),
         "{results:#}"
     );
     // The hidden folder is closed to others now, and says so.

@@ -123,10 +123,10 @@ pub fn source(name: &str) -> Option<Source> {
 
 /// The text of the built-in lab file of `name` (for `socklab labs --show`).
 pub fn built_in_text(name: &str) -> Option<&'static str> {
-    let lab = built_in().ok()?.into_iter().find(|k| k.lab.is_called(name))?.lab;
+    let file = format!("{}.toml", find(name).ok()?.name);
     BUILT_IN
         .iter()
-        .find(|(file, _)| *file == format!("{}.toml", lab.name))
+        .find(|(built_in, _)| *built_in == file)
         .map(|(_, text)| *text)
 }
 

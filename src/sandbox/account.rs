@@ -186,14 +186,13 @@ pub fn first_unreachable(
 /// Why `uid` cannot reach `path`: the first folder on the way it may not enter, or the
 /// path's own mode.
 pub fn why_unreachable(uid: u32, gid: u32, path: &Path, access: Access) -> String {
-    let folders: Vec<(PathBuf, Access)> = path
+    // From the root down: the first folder refused is the one in the way.
+    let mut folders: Vec<(PathBuf, Access)> = path
         .ancestors()
         .skip(1)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
         .map(|p| (p.to_path_buf(), Access::Enter))
         .collect();
+    folders.reverse();
     let mode = |p: &Path| {
         std::fs::metadata(p)
             .map(|m| format!("mode {:04o}", m.permissions().mode() & 0o7777))

@@ -81,11 +81,7 @@ impl Session {
                 Probe::RetryAt(at) => at.min(deadline),
             };
             // Nothing yet: can the program still make it come?
-            let (isolation, program) = (&self.isolation, &self.program);
-            match self
-                .stuck
-                .ask(|| super::program_processes(isolation, program))
-            {
+            match self.ask_stuck() {
                 Verdict::Stuck(waiting) => {
                     return match probe(self, true) {
                         Probe::Ready(value) => Ok(value),
@@ -124,11 +120,7 @@ impl Session {
         mut done: impl FnMut(&Session) -> bool,
     ) {
         while !done(self) && Instant::now() < deadline {
-            let (isolation, program) = (&self.isolation, &self.program);
-            let wake = match self
-                .stuck
-                .ask(|| super::program_processes(isolation, program))
-            {
+            let wake = match self.ask_stuck() {
                 Verdict::Stuck(_) => return,
                 Verdict::AskAt(at) => at.min(deadline),
                 Verdict::MayAct => deadline,
@@ -139,13 +131,28 @@ impl Session {
         }
     }
 
+    /// Whether the program is blocked for good (see [`super::stuck_check`]).
+    fn ask_stuck(&mut self) -> Verdict {
+        let Session {
+            stuck,
+            isolation,
+            program,
+            ..
+        } = self;
+        stuck.ask(|| super::program_processes(isolation, program))
+    }
+
     /// Waits for events until `wake` and reads everything that is ready. Returns false when
     /// nothing is left that could ever become ready.
     fn pump(&mut self, wake: Instant) -> bool {
         if self.program.running() {
-            let (isolation, program) = (&self.isolation, &self.program);
-            self.limits
-                .sample(|| super::program_processes(isolation, program).len());
+            let Session {
+                limits,
+                isolation,
+                program,
+                ..
+            } = self;
+            limits.sample(|| super::program_processes(isolation, program).len());
         }
         let mut watched = Vec::new();
         let mut fds = Vec::new();
