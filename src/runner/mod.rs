@@ -207,17 +207,12 @@ fn attempt_run(
     let (place, placed) = Place::set_up(&wanted, program)?;
     let isolation = place.isolation.clone();
     let mut notices = Vec::new();
-    if let Some(reason) = isolation.reason()
+    if let Some(notice) = isolation.notice()
         && first_event
     {
         // Once per process on stderr, however many runs and attempts follow.
         static SAID: std::sync::Once = std::sync::Once::new();
-        SAID.call_once(|| {
-            eprintln!(
-                "socklab: {reason}: grading on the host's loopback ({} isolation)",
-                isolation.level()
-            )
-        });
+        SAID.call_once(|| eprintln!("socklab: {notice}"));
     }
     notices.extend(place.notices.iter().cloned());
     let port = if program.takes_port() {

@@ -78,6 +78,15 @@ impl Isolation {
         }
     }
 
+    /// What a report says of a run on the host's loopback, and why (`None` in namespaces).
+    pub fn notice(&self) -> Option<String> {
+        let reason = self.reason()?;
+        Some(format!(
+            "{reason}: grading on the host's loopback ({} isolation)",
+            self.level()
+        ))
+    }
+
     /// The user the program runs as, when it is not socklab's own.
     pub fn sandbox_user(&self) -> Option<(u32, u32)> {
         match self {

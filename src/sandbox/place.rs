@@ -73,6 +73,19 @@ pub struct Place {
 }
 
 impl Place {
+    /// A place where the program runs as socklab's own user, in socklab's folders.
+    fn shared(isolation: Isolation, claim: Option<PortClaim>) -> Place {
+        Place {
+            notices: isolation.notice().into_iter().collect(),
+            isolation,
+            home: None,
+            cwd: None,
+            _claim: claim,
+            _account: None,
+            _workdir: None,
+        }
+    }
+
     /// Sets up the place for `program` on the calling thread, and returns the program as
     /// it is to be run there (folders it must see may have moved).
     pub fn set_up(wanted: &Wanted, program: &Program) -> Result<(Place, Program)> {
@@ -81,16 +94,7 @@ impl Place {
         })?;
         let reason = match entered {
             Entered::Namespaces => {
-                let place = Place {
-                    isolation: Isolation::Namespaces,
-                    notices: Vec::new(),
-                    home: None,
-                    cwd: None,
-                    _claim: None,
-                    _account: None,
-                    _workdir: None,
-                };
-                return Ok((place, program.clone()));
+                return Ok((Place::shared(Isolation::Namespaces, None), program.clone()));
             }
             Entered::Host { reason } => reason,
         };
@@ -107,29 +111,19 @@ impl Place {
                 reason,
             });
         }
-        let mut notices = vec![format!(
-            "{reason}: grading on the host's loopback ({level} isolation)"
-        )];
         // Claimed before anything else: runs queue here, and hold nothing else meanwhile.
         let claim = wanted
             .fixed_port
             .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience))
             .transpose()?;
         if !root {
-            let place = Place {
-                isolation: Isolation::None { reason },
-                notices,
-                home: None,
-                cwd: None,
-                _claim: claim,
-                _account: None,
-                _workdir: None,
-            };
-            return Ok((place, program.clone()));
+            return Ok((Place::shared(Isolation::None { reason }, claim), program.clone()));
         }
 
         let account = SandboxAccount::take()?;
         let (uid, gid) = (account.uid, account.gid);
+        let isolation = Isolation::Uid { reason, uid, gid };
+        let mut notices: Vec<String> = isolation.notice().into_iter().collect();
         let workdir = WorkDir::create(uid, gid)?;
         for path in &wanted.confinement.hide {
             notices.extend(account::hide(uid, gid, path)?);
@@ -143,7 +137,7 @@ impl Place {
         let cwd = check_reach(uid, gid, &program, &cwd, &wanted.confinement.hide)?
             .unwrap_or(workdir.path().to_path_buf());
         let place = Place {
-            isolation: Isolation::Uid { reason, uid, gid },
+            isolation,
             notices,
             home: Some(workdir.path().to_path_buf()),
             cwd: Some(cwd),
