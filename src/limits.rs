@@ -342,11 +342,7 @@ impl Drop for RunLimits {
 
 impl Group {
     fn write(&self, file: &str, value: &str) -> bool {
-        fs::OpenOptions::new()
-            .write(true)
-            .open(self.dir.join(file))
-            .and_then(|mut f| f.write_all(value.as_bytes()))
-            .is_ok()
+        write_to(&self.dir.join(file), value)
     }
 
     /// The number after `key` in a flat-keyed file (`max 3`), or the file's only number
@@ -409,8 +405,8 @@ impl Mounts {
             let parent = root.join("socklab");
             let enable = format!("+{controller}");
             let made = make_dir(&parent)
-                && append(&root.join("cgroup.subtree_control"), &enable)
-                && append(&parent.join("cgroup.subtree_control"), &enable);
+                && write_to(&root.join("cgroup.subtree_control"), &enable)
+                && write_to(&parent.join("cgroup.subtree_control"), &enable);
             let dir = parent.join(name);
             if made && (make_dir(&dir)) {
                 return Some(Group {
@@ -433,7 +429,8 @@ fn make_dir(dir: &Path) -> bool {
     fs::create_dir(dir).is_ok() || dir.is_dir()
 }
 
-fn append(file: &Path, value: &str) -> bool {
+/// Writes `value` to a control file (one write, as the kernel wants it).
+fn write_to(file: &Path, value: &str) -> bool {
     fs::OpenOptions::new()
         .write(true)
         .open(file)
