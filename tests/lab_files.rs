@@ -204,3 +204,32 @@ fn port_option_grades_a_handout_with_another_port() {
     );
     assert!(Path::new(&program).exists());
 }
+
+/// In `prints line with`, `{{` and `}}` are braces the program prints, as the loader says:
+/// a line `{x} on 8000` matches `["{{x}}", "{port}"]`.
+#[test]
+fn doubled_braces_are_braces() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = dir.path().join("braces.toml");
+    std::fs::write(
+        &lab,
+        "name = \"braces\"\nsummary = \"prints braces\"\nprotocol = \"tcp\"\nport = 8000\n\n\
+         [[check]]\nname = \"prints_braces\"\npoints = 1\ndescription = \"prints {x} and the port\"\n\
+         steps = [{ \"program prints line with\" = [\"{{x}}\", \"{port}\"] }]\n",
+    )
+    .unwrap();
+    let output = socklab()
+        .args(["check", "--lab-file"])
+        .arg(&lab)
+        .args([
+            "--format",
+            "json",
+            "--",
+            "python3",
+            "-c",
+            "print('{x} on 8000')",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&output), 0, "{}", json(&output));
+}

@@ -67,26 +67,47 @@ fn unmet(unmet: Unmet, expected: &str, got: String, missing: &str, hint: &str) -
     }
 }
 
-/// Fills in `{port}`, `{alice.port}`, `{alice.ip}` from the session.
+/// Fills in the placeholders of a `prints line with` part from the session (`{port}`,
+/// `{alice.ip}`, `{bob.port}`...: see [`crate::labfile::steps::LINE_PLACEHOLDERS`]); `{{`
+/// and `}}` are braces. A peer with no address yet leaves its placeholder as written.
 fn expand(session: &Session, template: &str) -> String {
-    let mut out = template.replace("{port}", &session.port.to_string());
-    while let Some(open) = out.find('{') {
-        let Some(len) = out[open..].find('}') else {
-            break;
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(at) = rest.find(['{', '}']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+            continue;
+        }
+        let Some(close) = tail.find('}').filter(|_| tail.starts_with('{')) else {
+            out.push_str(&tail[..1]);
+            rest = &tail[1..];
+            continue;
         };
-        let var = &out[open + 1..open + len];
-        let value = var.split_once('.').and_then(|(peer, field)| {
-            let addr = session.peers.local_addr(peer)?;
-            match field {
-                "port" => Some(addr.port().to_string()),
-                "ip" => Some(addr.ip().to_string()),
-                _ => None,
-            }
-        });
-        let Some(value) = value else { break };
-        out.replace_range(open..open + len + 1, &value);
+        match placeholder(session, &tail[1..close]) {
+            Some(value) => out.push_str(&value),
+            None => out.push_str(&tail[..=close]),
+        }
+        rest = &tail[close + 1..];
     }
+    out.push_str(rest);
     out
+}
+
+/// The value of one placeholder, if the session knows it.
+fn placeholder(session: &Session, name: &str) -> Option<String> {
+    if name == "port" {
+        return Some(session.port.to_string());
+    }
+    let (peer, field) = name.split_once('.')?;
+    let addr = session.peers.local_addr(peer)?;
+    match field {
+        "port" => Some(addr.port().to_string()),
+        "ip" => Some(addr.ip().to_string()),
+        _ => None,
+    }
 }
 
 /// The end of `data`, escaped, for a failure's "got".
