@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
-use crate::launch::Program;
+use crate::program::Program;
 use crate::report::{ClassEvent, ClassReport, Outcome, Submission, Verdict};
 use crate::runner::{self, Config};
 use crate::script::Lab;

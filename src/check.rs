@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::labs;
-use crate::launch::Program;
+use crate::program::Program;
 use crate::report::{Event, Report};
 use crate::runner::{self, Config};
 use crate::script::Lab;

@@ -43,7 +43,7 @@ pub enum Error {
         "--isolation {wanted}: namespaces are refused here ({reason}), so the program would run with {got} isolation; grade where namespaces are allowed, or lower --isolation"
     )]
     IsolationBelowFloor {
-        wanted: crate::sandbox::place::IsolationFloor,
+        wanted: crate::report::IsolationFloor,
         got: crate::report::IsolationLevel,
         reason: String,
     },

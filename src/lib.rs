@@ -16,7 +16,8 @@
 //! - [`limits`]: processes, memory, CPU time and file size a program may use.
 //! - [`stuck`]: whether a program can still act, or every thread of it waits for socklab.
 //! - [`terminal`]: the pty that stands in for the student's keyboard and screen.
-//! - [`launch`]: finds the program and starts it under [`init`] on that pty.
+//! - [`program`]: the program as the user gave it, found and checked before any run.
+//! - [`launch`]: starts the program under [`init`] on that pty.
 //! - [`confine`]: what keeps a program from forging its grade: a read-only filesystem,
 //!   hidden paths, its own /proc, no capabilities.
 //! - [`init`]: the tiny init that runs inside the namespace, reports the exit, and leaves no
@@ -79,6 +80,7 @@ linux_modules!(
     limits,
     netcat,
     partner,
+    program,
     reference,
     report,
     reporters,

@@ -347,3 +347,48 @@ impl std::fmt::Display for IsolationLevel {
         })
     }
 }
+
+/// The least isolation a run may have (`--isolation`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IsolationFloor {
+    #[default]
+    Any,
+    Uid,
+    Namespaces,
+}
+
+impl std::fmt::Display for IsolationFloor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IsolationFloor::Any => "any",
+            IsolationFloor::Uid => "uid",
+            IsolationFloor::Namespaces => "namespaces",
+        })
+    }
+}
+
+impl IsolationFloor {
+    pub fn allows(self, level: IsolationLevel) -> bool {
+        match self {
+            IsolationFloor::Any => true,
+            IsolationFloor::Uid => level != IsolationLevel::None,
+            IsolationFloor::Namespaces => level == IsolationLevel::Namespaces,
+        }
+    }
+}
+
+/// The transport a lab's program uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl std::fmt::Display for Proto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Proto::Tcp => "TCP",
+            Proto::Udp => "UDP",
+        })
+    }
+}

@@ -9,21 +9,7 @@ use std::collections::HashSet;
 use crate::error::{Error, Result};
 use crate::escape;
 
-/// The transport a lab's program uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Proto {
-    Tcp,
-    Udp,
-}
-
-impl std::fmt::Display for Proto {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Proto::Tcp => "TCP",
-            Proto::Udp => "UDP",
-        })
-    }
-}
+pub use crate::report::Proto;
 
 /// A socket the harness plays, named after the lesson's hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::labs;
-use crate::launch::Program;
+use crate::program::Program;
 use crate::report::{CheckResult, Event, Failure, Outcome, Report};
 use crate::script::Lab;
 

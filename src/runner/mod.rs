@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use crate::confine::Confinement;
 use crate::error::{Error, Result};
-use crate::launch::{Enclosure, Program};
+use crate::launch::Enclosure;
+use crate::program::Program;
 use crate::limits::{Limits, RunLimits};
 use crate::report::{CheckResult, Entry, Event, IsolationLevel, Outcome, Report, RunSummary};
 use crate::sandbox::Isolation;

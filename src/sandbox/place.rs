@@ -9,41 +9,13 @@ use std::time::Duration;
 
 use crate::confine::Confinement;
 use crate::error::{Error, Result};
-use crate::launch::Program;
-use crate::script::Proto;
+use crate::program::Program;
+use crate::report::Proto;
 
 use super::account::{self, Access, SandboxAccount, WorkDir};
 use super::ports::{self, PortClaim};
 use super::{Entered, Isolation, IsolationLevel};
-
-/// The least isolation a run may have (`--isolation`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum IsolationFloor {
-    #[default]
-    Any,
-    Uid,
-    Namespaces,
-}
-
-impl std::fmt::Display for IsolationFloor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            IsolationFloor::Any => "any",
-            IsolationFloor::Uid => "uid",
-            IsolationFloor::Namespaces => "namespaces",
-        })
-    }
-}
-
-impl IsolationFloor {
-    fn allows(self, level: IsolationLevel) -> bool {
-        match self {
-            IsolationFloor::Any => true,
-            IsolationFloor::Uid => level != IsolationLevel::None,
-            IsolationFloor::Namespaces => level == IsolationLevel::Namespaces,
-        }
-    }
-}
+pub use crate::report::IsolationFloor;
 
 /// What a run asks of its place.
 pub struct Wanted<'a> {

@@ -8,7 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::script::Proto;
+use crate::report::Proto;
 
 use super::locks;
 

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::script::Proto;
+use crate::report::Proto;
 
 /// A socket waiting for peers: a TCP listener or a bound UDP socket.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

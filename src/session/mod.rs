@@ -20,7 +20,8 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use crate::launch::{self, Enclosure, Program};
+use crate::launch::{self, Enclosure};
+use crate::program::Program;
 use crate::limits::{Enforced, RunLimits};
 use crate::report::Entry;
 use crate::sandbox::sockets::{self, Owner};
