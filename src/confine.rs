@@ -172,21 +172,28 @@ pub fn enter(confinement: &Confinement) -> io::Result<()> {
     Ok(())
 }
 
-/// Drops every capability for good: bounding set, ambient, effective, permitted and
-/// inheritable, with no_new_privs so that no exec (setuid or not) brings any back.
-/// Async-signal-safe: only prctl and capset, for use between fork and exec.
+/// Drops every capability the process has, for good: bounding set, ambient, effective,
+/// permitted and inheritable, with no_new_privs so that no exec (setuid or not) brings any
+/// back. A process with no capabilities (an ordinary user on the host, or in a user
+/// namespace that gave it none, as AppArmor's restriction does) has nothing to drop and may
+/// not touch its bounding set: no_new_privs alone keeps it from gaining any.
+/// Async-signal-safe: only prctl, capget and capset, for use between fork and exec.
 pub fn drop_privileges() -> io::Result<()> {
-    // SAFETY: prctl and capset with plain integer and struct arguments.
+    const CAP_SETPCAP: u32 = 8;
+    // SAFETY: prctl with plain integer arguments.
     unsafe {
         check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))?;
-        let mut cap = 0;
-        // Dropping past the last capability the kernel knows fails with EINVAL: done.
-        while libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 {
-            cap += 1;
+        if effective_capabilities()? & (1 << CAP_SETPCAP) != 0 {
+            let mut cap = 0;
+            // Dropping past the last capability the kernel knows fails with EINVAL: done.
+            while libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 {
+                cap += 1;
+            }
+            if cap == 0 {
+                return Err(io::Error::last_os_error());
+            }
         }
-        if cap == 0 {
-            return Err(io::Error::last_os_error());
-        }
+        // Clearing the ambient set needs no privilege.
         libc::prctl(
             libc::PR_CAP_AMBIENT,
             libc::PR_CAP_AMBIENT_CLEAR_ALL,
@@ -195,36 +202,62 @@ pub fn drop_privileges() -> io::Result<()> {
             0,
         );
     }
+    // Lowering one's capabilities to none is always allowed.
     set_capabilities(0)
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const CAP_VERSION_3: u32 = 0x2008_0522;
+
+/// The calling process's effective capabilities (bit N is capability N): capget(2).
+fn effective_capabilities() -> io::Result<u64> {
+    let header = CapHeader {
+        version: CAP_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: a header and two data structs of the layout capget(2) fills.
+    if unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &header as *const CapHeader,
+            data.as_mut_ptr(),
+        )
+    } < 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(u64::from(data[0].effective) | u64::from(data[1].effective) << 32)
 }
 
 /// Sets the calling process's effective and permitted capabilities to `mask` (bit N is
 /// capability N) and its inheritable ones to none: capset(2), async-signal-safe.
 pub fn set_capabilities(mask: u64) -> io::Result<()> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const VERSION_3: u32 = 0x2008_0522;
-    let header = Header {
-        version: VERSION_3,
+    let header = CapHeader {
+        version: CAP_VERSION_3,
         pid: 0,
     };
-    let half = |bits: u32| Data {
+    let half = |bits: u32| CapData {
         effective: bits,
         permitted: bits,
         inheritable: 0,
     };
     let data = [half(mask as u32), half((mask >> 32) as u32)];
     // SAFETY: a header and two data structs of the layout capset(2) takes.
-    if unsafe { libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) } < 0 {
+    if unsafe { libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr()) } < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())

@@ -55,6 +55,9 @@ pub enum Error {
         path: PathBuf,
         why: String,
     },
+    /// The program never ran: socklab's failure to start it, not the student's mistake.
+    #[error("cannot start {program}: {reason}")]
+    CannotStart { program: String, reason: String },
     #[error("{what}: {source}")]
     Io {
         what: String,

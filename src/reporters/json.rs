@@ -1,13 +1,14 @@
 //! `--format json`: one object for the whole run, printed when it ends. The field names are
 //! a contract with scripts: `lab`, `score`, `max_score`, `checks` (each `name`, `points`,
-//! `max`, `passed`, and on failure `expected`, `got`, `message`), `transcript`.
+//! `max`, `passed`, and on failure `expected`, `got`, `message`), `transcript`. A lab socklab
+//! could not grade (exit 2) is `lab`, `graded: false`, `score: null`, `max_score`, `error`.
 
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
 use crate::report::ProgramExit;
-use crate::report::{CheckResult, Entry, Outcome, Report};
+use crate::report::{CheckResult, Entry, NotGraded, Outcome, Report};
 
 fn entries(entries: &[Entry]) -> Value {
     entries
@@ -89,6 +90,21 @@ pub fn report_json(r: &Report) -> Value {
         }).collect::<Vec<_>>(),
         "duration_s": r.duration.as_secs_f64(),
     })
+}
+
+/// A lab socklab could not grade: no score (it is no mark of the program's), the points at
+/// stake, and socklab's reason.
+pub fn write_not_graded(lab: &NotGraded, out: &mut dyn Write) -> io::Result<()> {
+    document(
+        &json!({
+            "lab": lab.lab,
+            "graded": false,
+            "score": Value::Null,
+            "max_score": lab.max_score,
+            "error": lab.reason,
+        }),
+        out,
+    )
 }
 
 /// Writes the report as JSON.

@@ -12,12 +12,14 @@
 //! The program's bytes arrive escaped, so escape sequences, NUL and invalid UTF-8 are text
 //! such as `\x1b`; quick-junit escapes `<`, `&` and `]]>` and drops what XML 1.0 cannot
 //! hold, and [`xml_text`] shows the two noncharacters it lets through.
+//!
+//! A lab socklab could not grade is a testsuite of one `<error>` testcase ([`write_not_graded`]).
 
 use std::io::{self, Write};
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use crate::report::{CheckResult, Entry, Outcome, Report};
+use crate::report::{CheckResult, Entry, NotGraded, Outcome, Report};
 use crate::reporters::text;
 
 /// Text XML 1.0 can hold: U+FFFE and U+FFFF (valid UTF-8, not XML characters) shown as
@@ -110,6 +112,27 @@ pub fn report_xml(r: &Report) -> quick_junit::Report {
     let mut report = quick_junit::Report::new("socklab");
     report.set_time(r.duration).add_test_suite(suite);
     report
+}
+
+/// A lab socklab could not grade: one testcase in `<error>` (JUnit's "could not run", apart
+/// from a failure of the program), its message socklab's reason.
+pub fn write_not_graded(lab: &NotGraded, out: &mut dyn Write) -> io::Result<()> {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status
+        .set_message(xml_text(&lab.reason))
+        .set_type("socklab could not grade");
+    let mut case = TestCase::new(format!("not graded ({} points)", lab.max_score), status);
+    case.set_classname(lab.lab.as_str());
+    let mut suite = TestSuite::new(lab.lab.as_str());
+    suite
+        .add_properties([
+            Property::new("max_score", lab.max_score.to_string()),
+            Property::new("graded", "false"),
+        ])
+        .add_test_case(case);
+    let mut report = quick_junit::Report::new("socklab");
+    report.add_test_suite(suite);
+    report.serialize(out).map_err(io::Error::other)
 }
 
 /// Writes the report as JUnit XML.

@@ -102,7 +102,9 @@ pub fn for_format(
 ) -> Box<dyn Reporter> {
     match format {
         Format::Human => Box::new(human::HumanReporter::new(out, color)),
-        Format::Json => Box::new(AtEnd::new(out, Box::new(json::write))),
+        Format::Json => Box::new(
+            AtEnd::new(out, Box::new(json::write)).or_not_graded(Box::new(json::write_not_graded)),
+        ),
         Format::Gradescope => {
             let visibility = visibility.clone();
             Box::new(AtEnd::new(
@@ -110,7 +112,9 @@ pub fn for_format(
                 Box::new(move |report, out| gradescope::write(report, &visibility, out)),
             ))
         }
-        Format::Junit => Box::new(AtEnd::new(out, Box::new(junit::write))),
+        Format::Junit => Box::new(
+            AtEnd::new(out, Box::new(junit::write)).or_not_graded(Box::new(junit::write_not_graded)),
+        ),
         Format::Classroom => Box::new(
             AtEnd::new(out, Box::new(classroom::write))
                 .or_not_graded(Box::new(classroom::write_not_graded)),

@@ -252,9 +252,8 @@ fn attempt_run(
         run_step(&mut session, step)
             .map_err(|f| Error::Internal(format!("preparing the lab: {}", f.message)))?;
     }
-    session.launch(&program, &enclosure).map_err(Error::io(
-        "starting socklab's init (its own binary, /proc/self/exe)",
-    ))?;
+    // A program that never ran is socklab's failure (exit 2), not the student's zero.
+    session.launch(&program, &enclosure)?;
     let shown_argv = program.args_for(port);
     if first_event {
         out.send(
@@ -359,10 +358,6 @@ fn attempt_run(
     }
 
     session.finish();
-    for notice in &session.program.notices {
-        out.send(Event::Notice(notice.clone()), true);
-        notices.push(notice.clone());
-    }
     let mut transcript = session.transcript().to_vec();
     if !run.name.is_empty() {
         transcript.insert(

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A held lock; dropping it releases it.
 #[derive(Debug)]
@@ -15,25 +15,50 @@ pub struct Held {
     _file: File,
 }
 
-/// `$TMPDIR/socklab-EUID`, made private to this user (mode 0700). A folder of that name
-/// that someone else owns, or others may write to, is refused: its locks could be held by
-/// anyone.
+/// How many folders to try before giving up: `socklab-UID`, then `socklab-UID-1`, ...
+const FOLDER_TRIES: u32 = 8;
+
+/// `$TMPDIR/socklab-UID`, named by the user socklab is on the host (not the root it may be
+/// in a user namespace of its own) and private to it (mode 0700). A folder of that name
+/// that is not this user's (another user's, or one others may write to, whose locks anyone
+/// could hold) is passed over for `socklab-UID-1`, and so on: the same names in the same
+/// order for every socklab process of this user, so that they still share their locks.
 fn folder() -> io::Result<PathBuf> {
-    let euid = nix::unistd::geteuid().as_raw();
-    let dir = std::env::temp_dir().join(format!("socklab-{euid}"));
-    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+    let (uid, _) = super::real_ids();
+    let mut refused = Vec::new();
+    for attempt in 0..FOLDER_TRIES {
+        let name = match attempt {
+            0 => format!("socklab-{uid}"),
+            n => format!("socklab-{uid}-{n}"),
+        };
+        let dir = std::env::temp_dir().join(name);
+        match private_folder(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) => refused.push(format!("{} ({e})", dir.display())),
+        }
+    }
+    Err(io::Error::other(format!(
+        "no folder of socklab's own for this user could be made in {}: {}",
+        std::env::temp_dir().display(),
+        refused.join(", ")
+    )))
+}
+
+/// Makes `dir` (mode 0700) unless it exists; then it must be this user's alone, and usable:
+/// in a user namespace with no mapping, every owner looks alike, so only trying tells.
+fn private_folder(dir: &Path) -> io::Result<()> {
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e),
     }
-    let meta = std::fs::symlink_metadata(&dir)?;
-    if !meta.is_dir() || meta.uid() != euid || meta.mode() & 0o022 != 0 {
-        return Err(io::Error::other(format!(
-            "{} is not a private folder of this user (remove it)",
-            dir.display()
-        )));
+    let meta = std::fs::symlink_metadata(dir)?;
+    let euid = nix::unistd::geteuid().as_raw();
+    if !meta.is_dir() || meta.uid() != euid || meta.mode() & 0o077 != 0 {
+        return Err(io::Error::other("not a private folder of this user"));
     }
-    Ok(dir)
+    nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK)
+        .map_err(io::Error::from)
 }
 
 fn open(name: &str) -> io::Result<File> {

@@ -28,7 +28,7 @@ pub mod sockets;
 use std::net::Ipv4Addr;
 
 pub use crate::report::IsolationLevel;
-pub use netns::{ALICE_IP, BOB_IP, prepare_process};
+pub use netns::{ALICE_IP, BOB_IP, prepare_process, real_ids};
 pub use sockets::Listening;
 
 /// `SOCKLAB_ISOLATION=host` grades on the host's loopback even where namespaces work: the

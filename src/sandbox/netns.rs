@@ -8,29 +8,80 @@
 
 use std::io;
 use std::net::Ipv4Addr;
+use std::sync::OnceLock;
 
 /// Alice, the client of the lesson's drawing.
 pub const ALICE_IP: Ipv4Addr = Ipv4Addr::new(111, 111, 111, 111);
 /// Bob, the server of the lesson's drawing.
 pub const BOB_IP: Ipv4Addr = Ipv4Addr::new(222, 222, 222, 222);
 
+/// Who socklab is on the host, taken before it enters a user namespace of its own (where it
+/// is seen as root): what names its per-user state, whoever it appears to be later.
+static REAL_IDS: OnceLock<(u32, u32)> = OnceLock::new();
+
+/// socklab's own uid and gid on the host.
+pub fn real_ids() -> (u32, u32) {
+    *REAL_IDS.get_or_init(|| {
+        (
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        )
+    })
+}
+
 /// Called once at start-up, before any thread exists: without root, enter a user namespace
 /// (the kernel refuses CLONE_NEWUSER to a threaded process) so that each grading thread may
-/// then make network and PID namespaces of its own. Failure is fine: runs fall back to the
-/// host.
+/// then make network and PID namespaces of its own. Where the system refuses one, or gives
+/// one that is of no use, socklab stays as it is and runs grade on the host.
 pub fn prepare_process() {
-    if nix::unistd::geteuid().is_root() {
+    let (uid, gid) = real_ids();
+    let host_forced = std::env::var_os(super::ISOLATION_ENV).is_some_and(|v| v == "host");
+    if nix::unistd::geteuid().is_root() || host_forced {
         return;
     }
-    let uid = nix::unistd::getuid();
-    let gid = nix::unistd::getgid();
-    if nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).is_err() {
-        return;
+    // A process cannot leave a user namespace: try one in a child first. Ubuntu's AppArmor
+    // rule lets an ordinary user create one but gives it no uid mapping and no
+    // capabilities, which would leave socklab unable even to make a network namespace.
+    if try_in_child(|| enter_user_namespace(uid, gid).is_ok() && can_make_network_namespace()) {
+        let _ = enter_user_namespace(uid, gid);
     }
-    // Map ourselves to root inside, so the namespace grants the capabilities we need.
+}
+
+/// Maps ourselves to root inside a new user namespace, so that it grants the capabilities
+/// a run's own namespaces need.
+fn enter_user_namespace(uid: u32, gid: u32) -> io::Result<()> {
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)?;
+    // Kernels before 3.19 have no setgroups file; gid_map then works without it.
     let _ = std::fs::write("/proc/self/setgroups", "deny");
-    let _ = std::fs::write("/proc/self/uid_map", format!("0 {uid} 1"));
-    let _ = std::fs::write("/proc/self/gid_map", format!("0 {gid} 1"));
+    std::fs::write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+    std::fs::write("/proc/self/gid_map", format!("0 {gid} 1"))
+}
+
+fn can_make_network_namespace() -> bool {
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).is_ok()
+}
+
+/// Whether `probe` returns true in a forked child (so that what it changes is thrown away).
+fn try_in_child(probe: impl FnOnce() -> bool) -> bool {
+    use nix::sys::wait::{WaitStatus, waitpid};
+    use nix::unistd::ForkResult;
+    // SAFETY: called before any thread exists, so the child may do anything the parent
+    // could; it ends with _exit.
+    match unsafe { nix::unistd::fork() } {
+        Ok(ForkResult::Child) => {
+            let code = if probe() { 0 } else { 1 };
+            // SAFETY: the child ends without running the parent's destructors.
+            unsafe { libc::_exit(code) }
+        }
+        Ok(ForkResult::Parent { child }) => loop {
+            match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, code)) => return code == 0,
+                Err(nix::errno::Errno::EINTR) => {}
+                _ => return false,
+            }
+        },
+        Err(_) => false,
+    }
 }
 
 /// Why a thread has no namespaces of its own.

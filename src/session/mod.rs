@@ -30,7 +30,7 @@ use crate::sandbox::{Hosts, Isolation, Listening, account, procs};
 pub use clock::Timeouts;
 pub use inbox::{Inbox, StreamEnd};
 pub use peers::{Connection, DatagramPeer};
-pub use program::ProgramIo;
+pub use program::{ProgramIo, Start};
 pub use wait::{Probe, Unmet, Wait};
 
 use clock::Clock;
@@ -40,6 +40,9 @@ use transcript::Transcript;
 
 /// How long a stopped program has to go after SIGTERM before everything is killed.
 const TERM_GRACE: Duration = Duration::from_millis(500);
+/// How long init may take to start the program (its own start, mounts, exec) on a machine
+/// however busy; it ends as soon as init says.
+const START_PATIENCE: Duration = Duration::from_secs(30);
 /// How long init may take to kill and reap what is left of the program.
 const INIT_SWEEP: Duration = Duration::from_secs(6);
 
@@ -89,13 +92,41 @@ impl Session {
         self.clock.timeouts
     }
 
-    pub fn launch(&mut self, program: &Program, enclosure: &Enclosure) -> io::Result<()> {
+    /// Starts the program and waits until init says it runs. One that never ran (exec
+    /// refused, confinement or limits that could not be set up) is socklab's error, never a
+    /// failed check.
+    pub fn launch(&mut self, program: &Program, enclosure: &Enclosure) -> crate::error::Result<()> {
+        use crate::error::Error;
         let args = program.args_for(self.port);
-        let launched = launch::launch(program, &args[1..], enclosure)?;
+        let launched = launch::launch(program, &args[1..], enclosure).map_err(Error::io(
+            "starting socklab's init (its own binary, /proc/self/exe)",
+        ))?;
         self.note("harness", format!("starts {}", args.join(" ")));
         self.clock.launched();
         self.program.started(launched);
-        Ok(())
+        self.pump_until(Instant::now() + START_PATIENCE, |s| {
+            s.program.start.is_some() || s.program.init_gone()
+        });
+        let cannot_start = |reason: String| Error::CannotStart {
+            program: program.argv[0].clone(),
+            reason,
+        };
+        let start = self.program.start.clone();
+        if start != Some(Start::Running) {
+            // Init ends on its own after a failed start: reap it.
+            self.finish();
+        }
+        match &start {
+            Some(Start::Running) => Ok(()),
+            Some(Start::Failed(reason)) => Err(cannot_start(reason.clone())),
+            None if self.program.init_gone() => Err(cannot_start(
+                "socklab's init ended before it could start it".into(),
+            )),
+            None => Err(cannot_start(format!(
+                "socklab's init did not start it within {} s",
+                START_PATIENCE.as_secs()
+            ))),
+        }
     }
 
     // ----- transcript -------------------------------------------------------------------

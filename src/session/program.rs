@@ -9,6 +9,7 @@ use nix::errno::Errno;
 
 use crate::escape;
 use crate::launch::Launched;
+use crate::init::status::Status;
 use crate::report::ProgramExit;
 
 use super::inbox::{Inbox, StreamEnd};
@@ -20,15 +21,12 @@ struct Running {
     status_closed: bool,
 }
 
-/// What init said on the status pipe.
-pub enum Status {
-    /// Something to know before the program starts (confinement it could not set up).
-    Note(String),
-    /// The program could not be started.
-    Error(String),
-    Exit(ProgramExit),
-    /// Init is done: this many of the program's processes were left when it ended.
-    Swept(usize),
+/// Whether the program got started: what init said first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    Running,
+    /// It never ran; why, in one line.
+    Failed(String),
 }
 
 /// The program's I/O and lifecycle.
@@ -40,8 +38,8 @@ pub struct ProgramIo {
     pub exit: Option<ProgramExit>,
     /// Whether the harness had to stop the program at the end.
     pub stopped_by_harness: bool,
-    /// What init had to say about the run (confinement it could not set up).
-    pub notices: Vec<String>,
+    /// Whether init started it, once init has said.
+    pub start: Option<Start>,
     /// How many of the program's processes init swept away at its end.
     pub swept: Option<usize>,
 }
@@ -128,8 +126,7 @@ impl ProgramIo {
         data
     }
 
-    /// Reads init's status lines: `note …` (before the program starts), then `exit N`,
-    /// `signal N` or `error …`.
+    /// Reads init's messages (see [`crate::init::status`]).
     pub(super) fn read_status(&mut self) -> Vec<Status> {
         let Some(running) = &mut self.running else {
             return Vec::new();
@@ -142,19 +139,19 @@ impl ProgramIo {
         let mut said = Vec::new();
         while let Some(nl) = running.status_line.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = running.status_line.drain(..=nl).collect();
-            let line = String::from_utf8_lossy(&line).trim().to_string();
-            if let Some(note) = line.strip_prefix("note ") {
-                self.notices.push(note.to_string());
-                said.push(Status::Note(note.to_string()));
-            } else if let Some(error) = line.strip_prefix("error ") {
-                said.push(Status::Error(error.to_string()));
-            } else if let Some(swept) = line.strip_prefix("swept ").and_then(|n| n.parse().ok()) {
-                self.swept = Some(swept);
-                said.push(Status::Swept(swept));
-            } else if let Some(exit) = ProgramExit::parse(&line).filter(|_| self.exit.is_none()) {
-                self.exit = Some(exit);
-                said.push(Status::Exit(exit));
+            let Some(status) = Status::decode(&line[..nl]) else {
+                continue;
+            };
+            match &status {
+                Status::Started => self.start = Some(Start::Running),
+                Status::CannotStart { stage, error } => {
+                    self.start = Some(Start::Failed(format!("{stage}: {error}")))
+                }
+                Status::Exited(exit) if self.exit.is_none() => self.exit = Some((*exit).into()),
+                Status::Exited(_) => {}
+                Status::Swept(n) => self.swept = Some(*n),
             }
+            said.push(status);
         }
         said
     }

@@ -11,7 +11,9 @@ use crate::stuck::Waiting;
 
 use super::Session;
 use super::peers::PeerEvent;
-use super::program::{Source, Status};
+use super::program::Source;
+use crate::init::status::Status;
+use crate::report::ProgramExit;
 use super::stuck_check::Verdict;
 
 /// What a wait's probe says after looking at the session.
@@ -217,13 +219,19 @@ impl Session {
     fn read_status(&mut self) -> bool {
         for status in self.program.read_status() {
             match status {
-                Status::Note(note) => self.note("harness", note),
-                Status::Error(error) => {
-                    self.note("harness", format!("could not start the program: {error}"))
+                Status::Started => {}
+                Status::CannotStart { stage, error } => {
+                    self.note("harness", format!("could not start the program: {stage}: {error}"))
                 }
-                Status::Exit(exit) => self.note("program", format!("exits with {exit}")),
+                Status::Exited(exit) => {
+                    let exit: ProgramExit = exit.into();
+                    self.note("program", format!("exits with {exit}"))
+                }
                 Status::Swept(0) => {}
-                Status::Swept(n) => self.note("harness", format!("{n} processes of the program were left, and killed")),
+                Status::Swept(n) => self.note(
+                    "harness",
+                    format!("{n} processes of the program were left, and killed"),
+                ),
             }
         }
         self.stuck.activity();

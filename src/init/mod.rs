@@ -1,28 +1,33 @@
 //! The init that runs the student's program: started by the harness (from its own binary,
 //! `/proc/self/exe`) as `socklab __init [--subreaper] [--uid U --gid G] [--rlimit R=N]...
-//! -- PROGRAM ARGS...` with the pty as stdin and stdout and a status pipe on fd 3.
+//! -- PROGRAM ARGS...` with the pty as stdin and stdout, stderr on a pipe, a status pipe on
+//! fd 3, and exactly the environment the program is to have.
 //!
-//! It makes the program a session leader with the pty as its controlling terminal (so ^C and
-//! ^D work as at a keyboard), with its limits set and, under uid isolation, as the run's
-//! sandbox user; writes one line when the program ends (`exit N` or `signal N`); and then
-//! kills everything the program left behind, even processes that called setsid: as PID 1 of
-//! the run's PID namespace with `kill(-1)`; as the sandbox user's every process; or, as an
+//! It starts the program ([`start`]) as a session leader with the pty as its controlling
+//! terminal (so ^C and ^D work as at a keyboard), with its limits set, no privileges, and
+//! under uid isolation as the run's sandbox user; tells the harness, in the typed messages of
+//! [`status`], that it started (or at which stage it could not), how it ended, and then kills
+//! everything the program left behind, even processes that called setsid: as PID 1 of the
+//! run's PID namespace with `kill(-1)`; as the sandbox user's every process; or, as an
 //! ordinary user on the host, as a child subreaper that hunts down every descendant.
 //!
 //! Signals from the harness: SIGTERM is passed on to every process of the program; SIGUSR1
 //! (also sent by the kernel if the harness dies) kills them all and ends init.
 
+pub mod start;
+pub mod status;
+
 use std::io::Write;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigHandler, SigSet, Signal, kill, signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
+
+use status::{Exit, Stage, Status};
 
 pub const SUBCOMMAND: &str = "__init";
 pub const STATUS_FD: i32 = 3;
@@ -44,8 +49,31 @@ pub struct InitArgs {
 
 extern "C" fn ignore(_: libc::c_int) {}
 
+/// Closes every descriptor above the status pipe: whatever socklab's own parent left open
+/// without close-on-exec (a root-owned file, a socket) must not reach the program.
+fn close_inherited() {
+    let first = (STATUS_FD + 1) as libc::c_uint;
+    // SAFETY: close_range(2) on descriptors init does not use.
+    if unsafe { libc::syscall(libc::SYS_close_range, first, libc::c_uint::MAX, 0) } == 0 {
+        return;
+    }
+    // Before Linux 5.9: one by one, from the list of what is open.
+    let open: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for fd in open.into_iter().filter(|&fd| fd > STATUS_FD) {
+        // SAFETY: closing a descriptor nothing in init holds.
+        unsafe { libc::close(fd) };
+    }
+}
+
 /// Runs the program to its end and cleans up; returns init's own exit code.
 pub fn run(init: InitArgs) -> i32 {
+    close_inherited();
     // SAFETY: fd 3 was set up by the harness for us alone.
     let status_pipe = unsafe { OwnedFd::from_raw_fd(STATUS_FD) };
     let _ = nix::fcntl::fcntl(
@@ -53,6 +81,9 @@ pub fn run(init: InitArgs) -> i32 {
         nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
     );
     let mut status_pipe = std::fs::File::from(status_pipe);
+    let mut say = |status: Status| {
+        let _ = status_pipe.write_all(status.encode().as_bytes());
+    };
 
     let mut waited = SigSet::empty();
     for s in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGUSR1] {
@@ -77,46 +108,30 @@ pub fn run(init: InitArgs) -> i32 {
         let _ = nix::sys::prctl::set_child_subreaper(true);
     }
 
+    // A program that cannot be confined as asked must not run at all.
     if let Some(confinement) = init.confinement.as_ref().filter(|_| !subreaper)
         && let Err(e) = crate::confine::enter(confinement)
     {
-        let _ = writeln!(
-            status_pipe,
-            "note the program could not be fully confined ({e})"
-        );
+        say(Status::CannotStart {
+            stage: Stage::Confinement,
+            error: e.to_string(),
+        });
+        return 127;
     }
 
-    let mut cmd = Command::new(&init.program);
-    cmd.args(&init.args);
-    let (user, rlimits) = (init.user, init.rlimits.clone());
-    // SAFETY: init is single-threaded; these calls are async-signal-safe anyway.
-    unsafe {
-        cmd.pre_exec(move || {
-            let _ = SigSet::empty().thread_set_mask();
-            // The program needs no privilege; without any it cannot undo its confinement.
-            match user {
-                Some((uid, gid)) => crate::confine::become_user(uid, gid)?,
-                None => crate::confine::drop_privileges()?,
-            }
-            // After the switch of user: RLIMIT_NPROC counts the processes of the new one.
-            for limit in &rlimits {
-                limit.apply()?;
-            }
-            nix::unistd::setsid()?;
-            if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
+    let started = start::Prepared::new(&init.program, &init.args, init.user, init.rlimits)
+        .map_err(|e| (Stage::Exec, e.to_string()))
+        .and_then(|p| {
+            start::start(&p).map_err(|(stage, e)| (stage, start::explain(stage, e, &init.program)))
         });
-    }
-    let child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            let _ = writeln!(status_pipe, "error {e}");
+    let program = match started {
+        Ok(pid) => pid,
+        Err((stage, error)) => {
+            say(Status::CannotStart { stage, error });
             return 127;
         }
     };
-    let program = Pid::from_raw(child.id() as i32);
+    say(Status::Started);
     // From now on only the program holds the terminal: when it is gone the harness sees the
     // screen close.
     if let Ok(null) = std::fs::OpenOptions::new()
@@ -130,12 +145,12 @@ pub fn run(init: InitArgs) -> i32 {
     }
 
     let mut report = |status: WaitStatus| {
-        let line = match status {
-            WaitStatus::Exited(_, code) => format!("exit {code}"),
-            WaitStatus::Signaled(_, sig, _) => format!("signal {}", sig as i32),
+        let exit = match status {
+            WaitStatus::Exited(_, code) => Exit::Code(code),
+            WaitStatus::Signaled(_, sig, _) => Exit::Signal(sig as i32),
             _ => return,
         };
-        let _ = writeln!(status_pipe, "{line}");
+        say(Status::Exited(exit));
     };
     loop {
         let swept = match waited.wait() {
@@ -153,9 +168,10 @@ pub fn run(init: InitArgs) -> i32 {
             Ok(Signal::SIGUSR1) => sweeper.kill_all(Signal::SIGKILL, program, &mut report),
             _ => continue,
         };
+        drop(report);
         // How many of the program's processes were still there at its end: where no
         // control group counts them, the evidence that it ran into its process limit.
-        let _ = writeln!(status_pipe, "swept {swept}");
+        say(Status::Swept(swept));
         return 0;
     }
 }
