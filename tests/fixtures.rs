@@ -1,13 +1,16 @@
 //! Every file under fixtures/<lab>/pass and fixtures/<lab>/fail is a test case of its own:
 //! dropping a student's program into one of those folders adds a case. Each is graded in
-//! namespaces, on the host's loopback, and in a Docker-like container (as on Gradescope),
-//! and must get the same verdict in all three. The example labs of `grading/labs` (lab
+//! namespaces, on the host's loopback, in a Docker-like container (as on Gradescope), and as
+//! a student on their own machine (an ordinary user, with user namespaces allowed, refused,
+//! or left unmapped as Ubuntu's AppArmor does, and with `SOCKLAB_ISOLATION=host`), and must
+//! get the same verdict in all seven places. The example labs of `grading/labs` (lab
 //! files an instructor would write) are graded beside the built-in ones.
 
 mod common;
 
 use std::path::PathBuf;
 
+use common::student::Userns;
 use common::{Place, expected_failures, grade_json_at, lab_of, not_passed};
 use rstest::rstest;
 
@@ -15,7 +18,16 @@ use rstest::rstest;
 #[rstest]
 fn passing_program_gets_full_marks(
     #[files("fixtures/*/pass/*")] fixture: PathBuf,
-    #[values(Place::Namespaces, Place::Host, Place::Docker)] place: Place,
+    #[values(
+        Place::Namespaces,
+        Place::Host,
+        Place::Docker,
+        Place::Student(Userns::Allowed),
+        Place::Student(Userns::Refused),
+        Place::Student(Userns::Unmapped),
+        Place::StudentHost
+    )]
+    place: Place,
 ) {
     let build = tempfile::tempdir().unwrap();
     let argv = place.command_for(&fixture, build.path());
@@ -35,7 +47,16 @@ fn passing_program_gets_full_marks(
 #[rstest]
 fn failing_program_fails_exactly_the_expected_checks(
     #[files("fixtures/*/fail/*")] fixture: PathBuf,
-    #[values(Place::Namespaces, Place::Host, Place::Docker)] place: Place,
+    #[values(
+        Place::Namespaces,
+        Place::Host,
+        Place::Docker,
+        Place::Student(Userns::Allowed),
+        Place::Student(Userns::Refused),
+        Place::Student(Userns::Unmapped),
+        Place::StudentHost
+    )]
+    place: Place,
 ) {
     let expected = expected_failures(&fixture);
     assert!(

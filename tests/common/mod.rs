@@ -4,6 +4,7 @@
 
 pub mod docker;
 mod programs;
+pub mod student;
 
 pub use programs::command_for;
 
@@ -172,49 +173,85 @@ pub fn status_code(status: std::process::ExitStatus, stderr: &str) -> i32 {
 }
 
 /// Where a test runs socklab: on this machine, which allows namespaces; on the host's
-/// loopback by choice (`SOCKLAB_ISOLATION=host`: uid isolation as root); or in a Docker-like
-/// container that refuses namespaces, as Gradescope's do (uid isolation). Verdicts must be
-/// the same in all three.
+/// loopback by choice (`SOCKLAB_ISOLATION=host`: uid isolation as root); in a Docker-like
+/// container that refuses namespaces, as Gradescope's do (uid isolation); or as a student on
+/// their own machine, an ordinary user in each state their system may leave user
+/// namespaces in (see [`student`]), or with `SOCKLAB_ISOLATION=host`. Verdicts must be the
+/// same in all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
     Namespaces,
     Host,
     Docker,
+    Student(student::Userns),
+    StudentHost,
 }
 
 impl Place {
+    /// Every place, for tests that grade everywhere.
+    pub const ALL: [Place; 7] = [
+        Place::Namespaces,
+        Place::Host,
+        Place::Docker,
+        Place::Student(student::Userns::Allowed),
+        Place::Student(student::Userns::Refused),
+        Place::Student(student::Userns::Unmapped),
+        Place::StudentHost,
+    ];
+
     /// socklab, to run here.
     pub fn socklab(self) -> Command {
-        let mut cmd = socklab();
+        let student_dir = || student::Student::get().dir.path().to_path_buf();
         match self {
-            Place::Namespaces => {}
+            Place::Namespaces => socklab(),
             Place::Host => {
+                let mut cmd = socklab();
                 cmd.env("SOCKLAB_ISOLATION", "host");
+                cmd
             }
             Place::Docker => {
                 assert!(
                     nix::unistd::geteuid().is_root(),
                     "the Docker-like tests run socklab as root, as Gradescope does: run them as root"
                 );
+                let mut cmd = socklab();
                 docker::docker_like(&mut cmd);
+                cmd
+            }
+            Place::Student(state) => student::socklab_as_student(state, &student_dir()),
+            Place::StudentHost => {
+                let mut cmd =
+                    student::socklab_as_student(student::Userns::Allowed, &student_dir());
+                cmd.env("SOCKLAB_ISOLATION", "host");
+                cmd
             }
         }
-        cmd
     }
 
     /// The isolation a report made here names.
     pub fn isolation(self) -> &'static str {
         match self {
-            Place::Namespaces => "namespaces",
+            Place::Namespaces | Place::Student(student::Userns::Allowed) => "namespaces",
             Place::Host if !nix::unistd::geteuid().is_root() => "none",
             Place::Host | Place::Docker => "uid",
+            Place::Student(_) | Place::StudentHost => "none",
+        }
+    }
+
+    /// The example labs (`grading/labs`), where socklab here can read them.
+    pub fn labs_dir(self) -> String {
+        match self {
+            Place::Student(_) | Place::StudentHost => {
+                student::Student::get().labs().display().to_string()
+            }
+            _ => example_labs(),
         }
     }
 
     /// The command that runs `fixture` here. Under uid isolation the program runs as a user
-    /// of its own, who must be able to reach it wherever the checkout lies (a clone under
-    /// /root, mode 0700): the fixture is copied into `build` (made world-readable) and
-    /// Python is one every user may run.
+    /// of its own, and a student is a user of their own: either must be able to reach it
+    /// wherever the checkout lies (a clone under /root, mode 0700), so the fixture is copied
+    /// into `build` (made world-readable) and Python is one every user may run.
     pub fn command_for(self, fixture: &Path, build: &Path) -> Vec<String> {
         if self == Place::Namespaces {
             return command_for(fixture, build);
@@ -261,7 +298,7 @@ pub fn grade_json_at(place: Place, lab: &str, argv: &[String]) -> (i32, serde_js
             "check",
             lab,
             "--labs-dir",
-            &example_labs(),
+            &place.labs_dir(),
             "--format",
             "json",
             "--",
