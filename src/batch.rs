@@ -22,7 +22,7 @@ use crate::program::Program;
 use crate::report::{ClassEvent, ClassReport, Outcome, Submission, Verdict};
 use crate::runner::{self, Config};
 use crate::script::Lab;
-use crate::submission::{self, LabInfo, Prepared};
+use crate::submission::{self, CompileError, LabInfo};
 
 /// The placeholder in a program's arguments for the submission's folder.
 pub const DIR_PLACEHOLDER: &str = "{dir}";
@@ -189,7 +189,6 @@ fn grade_one(run: &ClassRun, lab: &LabInfo, id: &str, folder: &Path) -> Submissi
             reason: reason.to_string(),
         }),
     };
-    // Holds a compiled program's folder until the grading is done.
     let program = match program_in(&run.program, id, folder) {
         Ok(program) => program,
         Err(reason) => {
@@ -210,45 +209,53 @@ fn grade_one(run: &ClassRun, lab: &LabInfo, id: &str, folder: &Path) -> Submissi
     config.confinement.show.push(folder.to_path_buf());
     let graded = run
         .lab()
-        .and_then(|lab| runner::grade(lab, program.program.clone(), config, &mut |_| {}));
+        .and_then(|lab| runner::grade(lab, program, config, &mut |_| {}));
     match graded {
         Ok(report) => Submission {
             id: id.to_string(),
             verdict: Verdict::Graded,
             report,
         },
-        Err(e) => {
-            let reason = e.to_string();
-            not_run(
-                Verdict::HarnessError {
-                    reason: reason.clone(),
-                },
-                &reason,
-            )
-        }
+        // A file the compiler refused is the student's: a zero with its first error.
+        Err(e) => match CompileError::of(&e) {
+            Some(error) => {
+                let reason = error.summary();
+                not_run(
+                    Verdict::NoProgram {
+                        reason: reason.clone(),
+                    },
+                    &reason,
+                )
+            }
+            None => {
+                let reason = e.to_string();
+                not_run(
+                    Verdict::HarnessError {
+                        reason: reason.clone(),
+                    },
+                    &reason,
+                )
+            }
+        },
     }
 }
 
 /// The submission's program, ready to run, or why there is none to run.
-fn program_in(program: &ClassProgram, id: &str, folder: &Path) -> Result<submission::Ready, String> {
+fn program_in(program: &ClassProgram, id: &str, folder: &Path) -> Result<Program, String> {
     match program {
         ClassProgram::File(file) => {
             let path = folder.join(file);
             if !path.exists() {
                 return Err(format!("{id} has no {}", file.display()));
             }
-            match submission::prepare(&path) {
-                Ok(Prepared::Ready(ready)) => Ok(ready),
-                Ok(Prepared::DidNotCompile(error)) => Err(error.summary()),
-                Err(e) => Err(e.to_string()),
-            }
+            submission::prepare(&path).map_err(|e| e.to_string())
         }
         ClassProgram::Command(argv) => command_in(argv, id, folder),
     }
 }
 
 /// The command with `{dir}` filled in, once the files it names under `{dir}` are there.
-fn command_in(argv: &[String], id: &str, folder: &Path) -> Result<submission::Ready, String> {
+fn command_in(argv: &[String], id: &str, folder: &Path) -> Result<Program, String> {
     let dir = folder.display().to_string();
     for arg in argv.iter().filter(|a| a.starts_with(DIR_PLACEHOLDER)) {
         let path = arg.replacen(DIR_PLACEHOLDER, &dir, 1);
@@ -261,7 +268,5 @@ fn command_in(argv: &[String], id: &str, folder: &Path) -> Result<submission::Re
         .iter()
         .map(|a| a.replace(DIR_PLACEHOLDER, &dir))
         .collect();
-    Program::resolve(&argv)
-        .map(submission::Ready::of)
-        .map_err(|e| e.to_string())
+    Program::resolve(&argv).map_err(|e| e.to_string())
 }

@@ -10,7 +10,7 @@ use crate::program::Program;
 use crate::report::{Event, Report};
 use crate::runner::{self, Config};
 use crate::script::Lab;
-use crate::submission::{Prepared, Ready, lab_named_by, prepare, replay};
+use crate::submission::{CompileError, lab_named_by, prepare, replay};
 
 /// What `socklab check` was asked to grade.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,14 +70,13 @@ impl CheckTarget {
         }
     }
 
-    /// Makes the program ready to grade against `lab`.
-    pub fn prepare(&self, lab: &Lab) -> Result<Prepared> {
-        let ready = |program| Ok(Prepared::Ready(Ready::of(program)));
+    /// The program to grade against `lab`.
+    pub fn prepare(&self, lab: &Lab) -> Result<Program> {
         match &self.subject {
             Subject::File(file) => prepare(file),
-            Subject::Command(argv) => ready(self.resolve(argv)?),
+            Subject::Command(argv) => self.resolve(argv),
             Subject::LabDefault => match &lab.default_program {
-                Some(program) => ready(Program::resolve(&[program.to_string()])?),
+                Some(program) => Program::resolve(&[program.to_string()]),
                 None => Err(Error::Usage(format!(
                     "no program given: name its file, e.g. socklab check {0} {0}.py (or give a command after --: socklab check {0} -- python3 {0}.py)",
                     self.lab
@@ -126,13 +125,17 @@ pub fn grade(
     config: Config,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Report> {
-    match target.prepare(&lab)? {
-        Prepared::Ready(ready) => runner::grade(lab, ready.program.clone(), config, on_event),
-        Prepared::DidNotCompile(error) => {
-            let report = error.report(&lab);
-            replay(&report, on_event);
-            Ok(report)
-        }
+    let program = target.prepare(&lab)?;
+    match runner::grade(lab.clone(), program, config, on_event) {
+        Err(e) => match CompileError::of(&e) {
+            Some(error) => {
+                let report = error.report(&lab);
+                replay(&report, on_event);
+                Ok(report)
+            }
+            None => Err(e),
+        },
+        graded => graded,
     }
 }
 

@@ -55,6 +55,10 @@ pub enum Error {
         path: PathBuf,
         why: String,
     },
+    /// A C file the compiler refused: the student's mistake, not socklab's, graded as every
+    /// check lost (see [`crate::submission::CompileError`]).
+    #[error("{file} did not compile")]
+    DidNotCompile { file: String, message: String },
     /// The program never ran: socklab's failure to start it, not the student's mistake.
     #[error("cannot start {program}: {reason}")]
     CannotStart { program: String, reason: String },

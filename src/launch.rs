@@ -8,7 +8,10 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+use crate::confine::Confinement;
+use crate::limits::RunLimits;
 use crate::program::Program;
+use crate::sandbox::place::Place;
 use crate::terminal::{self, Terminal};
 
 /// A started program: the harness's ends of its terminal, stderr and exit report.
@@ -23,23 +26,53 @@ pub struct Launched {
 }
 
 /// How init starts the program and keeps it in: what the sandbox decided for the run.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Enclosure {
-    /// Init is PID 1 of the run's own PID namespace (and may clean up with `kill(-1)`);
-    /// otherwise it finds the program's processes as a subreaper, or by user.
+    /// Init is PID 1 of a PID namespace of its own, made for it (and may clean up with
+    /// `kill(-1)`); otherwise it finds the program's processes as a subreaper, or by user.
+    /// Once per thread: a thread's PID namespace is for good.
     pub pid_namespace: bool,
-    /// Run the program as this uid and gid (uid isolation).
+    /// Run the program as this uid and gid: the run's sandbox user.
     pub user: Option<(u32, u32)>,
     /// Limits init sets on the program.
     pub rlimits: Vec<crate::limits::Rlimit>,
     /// `cgroup.procs` files init joins before it starts (see [`crate::limits`]).
     pub cgroups: Vec<RawFd>,
-    /// Paths to hide and show (namespaces only; see [`crate::confine`]).
-    pub confinement: crate::confine::Confinement,
-    /// The program's home and working folder, when it is not socklab's (uid isolation).
-    pub home: Option<PathBuf>,
-    pub cwd: Option<PathBuf>,
+    /// What it sees, set up by init in mount and IPC namespaces of its own (namespaces
+    /// only; see [`crate::confine`]).
+    pub confinement: Option<Confinement>,
+    /// Its home: the run's own folder.
+    pub home: PathBuf,
+    /// Its working folder: the run's own folder, never socklab's.
+    pub cwd: PathBuf,
+    /// What its environment has besides [`ENVIRONMENT`] and HOME.
+    pub env: Vec<(String, String)>,
 }
+
+impl Enclosure {
+    /// The program's enclosure in `place`, within `limits`.
+    pub fn in_place(place: &Place, limits: &RunLimits) -> Enclosure {
+        let on_host = place.isolation.on_host();
+        Enclosure {
+            pid_namespace: !on_host,
+            user: place.user,
+            rlimits: limits.rlimits(),
+            cgroups: limits.join_fds(),
+            confinement: (!on_host).then(|| place.confinement.clone()),
+            home: place.workdir.clone(),
+            cwd: place.workdir.clone(),
+            env: Vec::new(),
+        }
+    }
+}
+
+/// The program's environment, the same at every level and never socklab's own: a new user's
+/// PATH, a UTF-8 locale, and a terminal that claims no abilities. HOME is its work folder.
+pub const ENVIRONMENT: [(&str, &str); 3] = [
+    ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+    ("LANG", "C.UTF-8"),
+    ("TERM", "dumb"),
+];
 
 /// socklab's own binary, as the kernel holds it: a rebuilt or reinstalled socklab on disk
 /// cannot break a run that has begun.
@@ -63,23 +96,27 @@ pub fn launch(program: &Program, args: &[String], enclosure: &Enclosure) -> io::
     for limit in &enclosure.rlimits {
         cmd.arg("--rlimit").arg(limit.to_arg());
     }
-    for path in &enclosure.confinement.hide {
-        cmd.arg("--hide").arg(path);
-    }
-    for path in &enclosure.confinement.show {
-        cmd.arg("--show").arg(path);
+    if let Some(confinement) = &enclosure.confinement {
+        cmd.arg("--confine");
+        for path in &confinement.hide {
+            cmd.arg("--hide").arg(path);
+        }
+        for path in &confinement.show {
+            cmd.arg("--show").arg(path);
+        }
+        for path in &confinement.writable {
+            cmd.arg("--writable").arg(path);
+        }
     }
     cmd.arg("--")
         .arg(&program.path)
         .args(args.iter().map(OsString::from));
-    // The program should meet what a terminal gives it, not a grader's environment.
-    cmd.env_remove("PYTHONUNBUFFERED").env("TERM", "dumb");
-    if let Some(home) = &enclosure.home {
-        cmd.env("HOME", home);
-    }
-    if let Some(cwd) = &enclosure.cwd {
-        cmd.current_dir(cwd);
-    }
+    // Init passes its environment on to the program whole: exactly this one.
+    cmd.env_clear()
+        .envs(ENVIRONMENT)
+        .env("HOME", &enclosure.home)
+        .envs(enclosure.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&enclosure.cwd);
     cmd.stdin(Stdio::from(slave.try_clone()?))
         .stdout(Stdio::from(slave))
         .stderr(Stdio::from(stderr_w));
@@ -104,6 +141,10 @@ pub fn launch(program: &Program, args: &[String], enclosure: &Enclosure) -> io::
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGUSR1);
             Ok(())
         });
+    }
+    if enclosure.pid_namespace {
+        // Init, the next child of this thread, is PID 1 there.
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWPID)?;
     }
     let init = cmd.spawn()?;
     drop(status_w);

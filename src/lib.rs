@@ -17,9 +17,10 @@
 //! - [`stuck`]: whether a program can still act, or every thread of it waits for socklab.
 //! - [`terminal`]: the pty that stands in for the student's keyboard and screen.
 //! - [`program`]: the program as the user gave it, found and checked before any run.
-//! - [`launch`]: starts the program under [`init`] on that pty.
-//! - [`confine`]: what keeps a program from forging its grade: a read-only filesystem,
-//!   hidden paths, its own /proc, no capabilities.
+//! - [`launch`]: starts the program under [`init`] on that pty, with its fixed environment.
+//! - [`build`]: compiling a C submission as part of its run, in the run's own place.
+//! - [`confine`]: what keeps a program in its run: a read-only view of the filesystem with
+//!   hidden paths, its own /proc, /tmp, devices and IPC, its own user, no capabilities.
 //! - [`init`]: the tiny init that runs inside the namespace, reports the exit, and leaves no
 //!   process behind.
 //! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a class's
@@ -67,6 +68,7 @@ macro_rules! linux_modules {
 linux_modules!(
     autograder,
     batch,
+    build,
     check,
     cli,
     confine,

@@ -1,6 +1,6 @@
-//! The program as the user gave it (`python3 serv.py {port}`): found and checked before any
-//! run, and moved or given arguments as a run needs. Plain data: the sandbox and the
-//! launcher both take it.
+//! The program as the user gave it (`python3 serv.py {port}`, or a C file to build first):
+//! found and checked before any run, and moved, built or given arguments as a run needs.
+//! Plain data: the sandbox and the launcher both take it.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,20 @@ pub const PORT_PLACEHOLDER: &str = "{port}";
 #[derive(Debug, Clone)]
 pub struct Program {
     pub argv: Vec<String>,
+    /// What is executed; for a program still to build, its source file until it is built.
     pub path: PathBuf,
+    /// The C file the program is built from, in its run's own place, before it runs (see
+    /// [`crate::build`]).
+    pub source: Option<Source>,
+}
+
+/// A C file, and the compiler that builds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub file: PathBuf,
+    /// The file as the user named it, for reports, wherever a run moved it.
+    pub named: String,
+    pub compiler: PathBuf,
 }
 
 impl Program {
@@ -39,7 +52,60 @@ impl Program {
         Ok(Program {
             argv: argv.to_vec(),
             path,
+            source: None,
         })
+    }
+
+    /// The program built from the C file `file` (named as the user named it) by `compiler`.
+    pub fn from_source(file: &Path, compiler: PathBuf) -> Program {
+        Program {
+            argv: vec![file.display().to_string()],
+            path: file.to_path_buf(),
+            source: Some(Source {
+                file: file.to_path_buf(),
+                named: file.display().to_string(),
+                compiler,
+            }),
+        }
+    }
+
+    /// The program once built into `binary`: that is what runs, with the same arguments.
+    pub fn built(&self, binary: &Path) -> Program {
+        let mut argv = self.argv.clone();
+        argv[0] = binary.display().to_string();
+        Program {
+            argv,
+            path: binary.to_path_buf(),
+            source: None,
+        }
+    }
+
+    /// The same program with every path in it absolute (its own, its source's, and the
+    /// arguments that name a file or folder), so that it runs the same from any working
+    /// folder: a run's is its own, never socklab's.
+    pub fn absolute(&self) -> Program {
+        let absolute = |path: &Path| std::path::absolute(path).unwrap_or(path.to_path_buf());
+        let argv = self
+            .argv
+            .iter()
+            .enumerate()
+            .map(|(i, arg)| {
+                let path = Path::new(arg);
+                if i > 0 && path.is_relative() && !arg.is_empty() && path.exists() {
+                    absolute(path).display().to_string()
+                } else {
+                    arg.clone()
+                }
+            })
+            .collect();
+        Program {
+            argv,
+            path: absolute(&self.path),
+            source: self.source.as_ref().map(|s| Source {
+                file: absolute(&s.file),
+                ..s.clone()
+            }),
+        }
     }
 
     /// Whether the program takes the harness's port (`{port}` in its arguments) rather than
@@ -54,7 +120,7 @@ impl Program {
         argv.extend(extra);
         Program {
             argv,
-            path: self.path.clone(),
+            ..self.clone()
         }
     }
 
@@ -66,9 +132,14 @@ impl Program {
             Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("{to}{rest}"),
             _ => a.clone(),
         };
+        let move_path = |path: &Path| PathBuf::from(move_arg(&path.display().to_string()));
         Program {
             argv: self.argv.iter().map(move_arg).collect(),
-            path: PathBuf::from(move_arg(&self.path.display().to_string())),
+            path: move_path(&self.path),
+            source: self.source.as_ref().map(|s| Source {
+                file: move_path(&s.file),
+                ..s.clone()
+            }),
         }
     }
 

@@ -6,19 +6,16 @@
 //!   `serv_udp.c`, `my-serv-simple.py`), `-` counting as `_`.
 //! - A `.py` runs with `python3`, or with the interpreter its `#!` line names when the file
 //!   is executable.
-//! - A `.c` is compiled with `cc` into a temporary folder of its own first. A compile error is
-//!   the student's, not socklab's: [`Prepared::DidNotCompile`], reported as every check
-//!   failed, the compiler's message in the first.
+//! - A `.c` is compiled with `cc` first, as part of each run, inside the run's own place
+//!   (see [`crate::build`]). A compile error is the student's, not socklab's:
+//!   [`CompileError`], reported as every check failed, the compiler's message in the first.
 //! - Any other file runs as it is (it must be executable).
 //!
 //! A submission that never ran still gets a report of every check ([`LabInfo::not_run`]).
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -26,12 +23,6 @@ use crate::labs;
 use crate::program::Program;
 use crate::report::{CheckResult, Event, Failure, Outcome, Report};
 use crate::script::Lab;
-
-/// How long `cc` may take on one file before the compile counts as failed.
-const COMPILE_DEADLINE: Duration = Duration::from_secs(120);
-/// How much of the compiler's message a report keeps.
-const COMPILER_MESSAGE_LINES: usize = 40;
-const COMPILER_OUTPUT_CAP: u64 = 64 * 1024;
 
 /// The lab `file`'s name says, by name or alias (`serv_udp.py` is `udp_serv`).
 pub fn lab_named_by(file: &Path) -> Result<String> {
@@ -60,29 +51,6 @@ pub fn lab_named_by(file: &Path) -> Result<String> {
     }
 }
 
-/// A file made ready to grade.
-pub enum Prepared {
-    Ready(Ready),
-    /// A `.c` file the compiler refused: the student's mistake, graded as every check failed.
-    DidNotCompile(CompileError),
-}
-
-/// A program to grade, and the folder its compiled binary lives in (removed on drop).
-pub struct Ready {
-    pub program: Program,
-    _build: Option<tempfile::TempDir>,
-}
-
-impl Ready {
-    /// A program that needs no folder of its own.
-    pub fn of(program: Program) -> Ready {
-        Ready {
-            program,
-            _build: None,
-        }
-    }
-}
-
 /// What the compiler said about a file it refused.
 #[derive(Debug, Clone)]
 pub struct CompileError {
@@ -92,21 +60,27 @@ pub struct CompileError {
     pub message: String,
 }
 
-/// Makes `file` ready to grade by the rules above. A file that is missing or cannot be run
-/// is an error (socklab could not grade); a file that does not compile is not.
-pub fn prepare(file: &Path) -> Result<Prepared> {
+/// The program that runs `file` by the rules above. A file that is missing or cannot be
+/// run is an error (socklab could not grade); a `.c` is compiled in its run.
+pub fn prepare(file: &Path) -> Result<Program> {
     let shown = file.display().to_string();
     let meta = std::fs::metadata(file).map_err(|_| Error::ProgramNotFound(shown.clone()))?;
     if !meta.is_file() {
         return Err(Error::ProgramNotFound(format!("{shown} (not a file)")));
     }
     let executable = meta.permissions().mode() & 0o111 != 0;
-    let ready = |argv: Vec<String>| Ok(Prepared::Ready(Ready::of(Program::resolve(&argv)?)));
     match file.extension().and_then(|e| e.to_str()) {
-        Some("py") if executable && has_shebang(file) => ready(vec![runnable(file)]),
-        Some("py") => ready(vec!["python3".into(), shown]),
-        Some("c") => compile(file),
-        _ => ready(vec![runnable(file)]),
+        Some("py") if executable && has_shebang(file) => Program::resolve(&[runnable(file)]),
+        Some("py") => Program::resolve(&["python3".into(), shown]),
+        Some("c") => {
+            let cc = which::which("cc").map_err(|_| {
+                Error::Usage(format!(
+                    "cc not found: grading {shown} needs a C compiler (e.g. apt-get install gcc)"
+                ))
+            })?;
+            Ok(Program::from_source(file, cc))
+        }
+        _ => Program::resolve(&[runnable(file)]),
     }
 }
 
@@ -127,98 +101,18 @@ fn has_shebang(file: &Path) -> bool {
         .is_ok_and(|()| &start == b"#!")
 }
 
-/// Compiles `file` with `cc -O1` into a temporary folder of its own.
-fn compile(file: &Path) -> Result<Prepared> {
-    let cc = which::which("cc").map_err(|_| {
-        Error::Usage(format!(
-            "cc not found: grading {} needs a C compiler (e.g. apt-get install gcc)",
-            file.display()
-        ))
-    })?;
-    let build = tempfile::Builder::new()
-        .prefix("socklab-cc-")
-        .tempdir()
-        .map_err(Error::io("creating a folder to compile in"))?;
-    // Readable by the program whatever user it ends up running as.
-    std::fs::set_permissions(build.path(), std::fs::Permissions::from_mode(0o755))
-        .map_err(Error::io("creating a folder to compile in"))?;
-    let stem = file.file_stem().unwrap_or_else(|| "program".as_ref());
-    let binary = build.path().join(stem);
-    let mut child = Command::new(&cc)
-        .args(["-O1", "-o"])
-        .arg(&binary)
-        .arg(file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        // Its own group, so that a compile past the deadline is stopped whole.
-        .process_group(0)
-        .spawn()
-        .map_err(Error::io(format!("running {}", cc.display())))?;
-    let stderr = child.stderr.take().expect("piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut said = Vec::new();
-        let mut stderr = stderr;
-        let _ = (&mut stderr)
-            .take(COMPILER_OUTPUT_CAP)
-            .read_to_end(&mut said);
-        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
-        let _ = tx.send(said);
-    });
-    // The compiler closes its stderr when it ends.
-    let said = rx.recv_timeout(COMPILE_DEADLINE);
-    if said.is_err() {
-        // SAFETY: kill(2) on the compiler's own process group, which we created.
-        unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-    }
-    let status = child
-        .wait()
-        .map_err(Error::io(format!("running {}", cc.display())))?;
-    let shown = file.display().to_string();
-    let message = match said {
-        Ok(_) if status.success() => {
-            return Ok(Prepared::Ready(Ready {
-                program: Program::resolve(&[binary.display().to_string()])?,
-                _build: Some(build),
-            }));
-        }
-        Ok(said) => compiler_message(&said),
-        Err(_) => format!(
-            "cc did not finish within {} s",
-            COMPILE_DEADLINE.as_secs()
-        ),
-    };
-    Ok(Prepared::DidNotCompile(CompileError {
-        file: shown,
-        message,
-    }))
-}
-
-/// The compiler's output as report text: control characters escaped, a few dozen lines.
-fn compiler_message(said: &[u8]) -> String {
-    let text: String = String::from_utf8_lossy(said)
-        .chars()
-        .map(|c| match c {
-            '\n' | '\t' => c.to_string(),
-            c if c.is_control() => format!("\\x{:02x}", c as u32),
-            c => c.to_string(),
-        })
-        .collect();
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    let mut kept = lines[..lines.len().min(COMPILER_MESSAGE_LINES)].join("\n");
-    if lines.len() > COMPILER_MESSAGE_LINES {
-        let more = lines.len() - COMPILER_MESSAGE_LINES;
-        kept.push_str(&format!("\n… {more} more lines"));
-    }
-    if kept.is_empty() {
-        "cc failed without a message".into()
-    } else {
-        kept
-    }
-}
-
 impl CompileError {
+    /// What the compiler said, if `error` is a file it refused.
+    pub fn of(error: &Error) -> Option<CompileError> {
+        match error {
+            Error::DidNotCompile { file, message } => Some(CompileError {
+                file: file.clone(),
+                message: message.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     /// The compiler's first error line (or first line).
     fn first_error(&self) -> &str {
         self.message

@@ -155,6 +155,8 @@ fn attempt(
     let build = tempfile::tempdir().unwrap();
     let fixture = std::fs::canonicalize("fixtures/hostile/attempt.py").unwrap();
     let mut argv = place.command_for(&fixture, build.path());
+    // An interpreter started as it is (a launcher such as pyenv's adds its own variables).
+    argv[0] = common::shared_python();
     argv.push(attempt.to_string());
     argv.extend(args.iter().cloned());
     grade(place, options, Subject::Command(&argv), set_up)
@@ -460,8 +462,9 @@ fn nothing_a_run_leaves_reaches_the_next_run() {
     for file in &on_host {
         let _ = std::fs::remove_file(file);
     }
-    left.assert_held(&token);
-    found.assert_held(&token);
+    // (The token is in both reports, as the program's argument.)
+    left.assert_held("LOOT ");
+    found.assert_held("LOOT ");
     assert_eq!(on_host, Vec::<PathBuf>::new(), "files left on the host");
     assert!(segment < 0, "a shared memory segment left on the host");
 }

@@ -144,6 +144,8 @@ enum Command {
     Init {
         #[arg(long)]
         subreaper: bool,
+        #[arg(long)]
+        confine: bool,
         #[arg(long, requires = "gid")]
         uid: Option<u32>,
         #[arg(long, requires = "uid")]
@@ -154,6 +156,8 @@ enum Command {
         hide: Vec<PathBuf>,
         #[arg(long)]
         show: Vec<PathBuf>,
+        #[arg(long)]
+        writable: Vec<PathBuf>,
         #[arg(last = true, required = true)]
         program: Vec<String>,
     },
@@ -364,17 +368,23 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Init {
             subreaper,
+            confine,
             uid,
             gid,
             rlimit,
             hide,
             show,
+            writable,
             program,
         } => init::run(init::InitArgs {
             subreaper,
             user: uid.zip(gid),
             rlimits: rlimit,
-            confinement: Some(crate::confine::Confinement { hide, show }),
+            confinement: confine.then_some(crate::confine::Confinement {
+                hide,
+                show,
+                writable,
+            }),
             program: program[0].clone().into(),
             args: program[1..].to_vec(),
         }),

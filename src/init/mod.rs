@@ -4,8 +4,9 @@
 //! fd 3, and exactly the environment the program is to have.
 //!
 //! It starts the program ([`start`]) as a session leader with the pty as its controlling
-//! terminal (so ^C and ^D work as at a keyboard), with its limits set, no privileges, and
-//! under uid isolation as the run's sandbox user; tells the harness, in the typed messages of
+//! terminal (so ^C and ^D work as at a keyboard), with its limits set, no privileges, a
+//! session keyring of its own, and as the run's sandbox user where socklab is root (in
+//! namespaces, after setting up their mounts); tells the harness, in the typed messages of
 //! [`status`], that it started (or at which stage it could not), how it ended, and then kills
 //! everything the program left behind, even processes that called setsid: as PID 1 of the
 //! run's PID namespace with `kill(-1)`; as the sandbox user's every process; or, as an
@@ -35,13 +36,12 @@ pub const STATUS_FD: i32 = 3;
 pub struct InitArgs {
     /// No PID namespace: find descendants as a subreaper instead of `kill(-1)`.
     pub subreaper: bool,
-    /// The program runs as this uid and gid (uid isolation), and everything of that user is
-    /// killed at the end.
+    /// The program runs as this uid and gid (the run's sandbox user); without a PID
+    /// namespace, everything of that user is killed at the end.
     pub user: Option<(u32, u32)>,
     /// Limits to set on the program (see [`crate::limits`]).
     pub rlimits: Vec<crate::limits::Rlimit>,
-    /// Set up the program's mount namespace (see [`crate::confine`]); only with a PID
-    /// namespace of its own.
+    /// Set up the program's IPC and mount namespaces (see [`crate::confine`]).
     pub confinement: Option<crate::confine::Confinement>,
     pub program: PathBuf,
     pub args: Vec<String>,
@@ -100,16 +100,16 @@ pub fn run(init: InitArgs) -> i32 {
     // kill(-1) is only safe where -1 means "everyone in our namespace": as its PID 1.
     let subreaper = init.subreaper || std::process::id() != 1;
     let sweeper = match init.user {
+        _ if !subreaper => Sweeper::Namespace,
         Some((uid, _)) => Sweeper::User(uid),
-        None if subreaper => Sweeper::Descendants,
-        None => Sweeper::Namespace,
+        None => Sweeper::Descendants,
     };
     if subreaper {
         let _ = nix::sys::prctl::set_child_subreaper(true);
     }
 
     // A program that cannot be confined as asked must not run at all.
-    if let Some(confinement) = init.confinement.as_ref().filter(|_| !subreaper)
+    if let Some(confinement) = &init.confinement
         && let Err(e) = crate::confine::enter(confinement)
     {
         say(Status::CannotStart {

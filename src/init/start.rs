@@ -1,6 +1,6 @@
 //! Starting the program from init. Init forks; the child sets up everything the program
-//! needs before exec (no privileges, its limits, a session with the pty as its controlling
-//! terminal), and a failure at any stage goes back to init as the stage and its errno over a
+//! needs before exec (its own user or no privileges, its own session keyring, its limits, a
+//! session with the pty as its controlling terminal), and a failure at any stage goes back to init as the stage and its errno over a
 //! close-on-exec pipe, whose end of file means exec succeeded. Init is single-threaded, so
 //! the child may do anything; it still keeps to plain system calls.
 
@@ -88,9 +88,17 @@ fn set_up_and_exec(p: &Prepared) -> Result<std::convert::Infallible, (Stage, Err
     let _ = SigSet::empty().thread_set_mask();
     // The program needs no privilege; without any it cannot undo its confinement.
     match p.user {
-        Some((uid, gid)) => crate::confine::become_user(uid, gid),
+        Some((uid, gid)) => {
+            // Its terminal is its own: the user it becomes may open it again by name.
+            // SAFETY: fchown on stdin, the pty slave the harness gave init.
+            if unsafe { libc::fchown(0, uid, gid) } < 0 {
+                return Err((Stage::Terminal, Errno::last()));
+            }
+            crate::confine::become_user(uid, gid)
+        }
         None => crate::confine::drop_privileges(),
     }
+    .and_then(|()| crate::confine::own_keyring(p.user.is_some()))
     .map_err(at(Stage::Privileges))?;
     // After the switch of user: RLIMIT_NPROC counts the processes of the new one.
     for limit in &p.rlimits {

@@ -12,7 +12,7 @@ use crate::confine::Confinement;
 use crate::error::{Error, Result};
 use crate::launch::Enclosure;
 use crate::program::Program;
-use crate::limits::{Limits, RunLimits};
+use crate::limits::Limits;
 use crate::report::{CheckResult, Entry, Event, IsolationLevel, Outcome, Report, RunSummary};
 use crate::sandbox::Isolation;
 use crate::sandbox::place::{IsolationFloor, Place, Wanted};
@@ -216,33 +216,18 @@ fn attempt_run(
         SAID.call_once(|| eprintln!("socklab: {notice}"));
     }
     notices.extend(place.notices.iter().cloned());
+    // A C file is compiled here, in the run's own place, as its program will run.
+    let placed = crate::build::build(&placed, &place, config.limits)?;
     let port = if program.takes_port() {
         portpicker::pick_unused_port().ok_or_else(|| Error::Internal("no free port".into()))?
     } else {
         lab.lesson_port
     };
-    let limits = RunLimits::set_up(
-        config.limits,
-        isolation.sandbox_user().is_some(),
-        // Under uid isolation init forks a helper to kill the program's every process.
-        u32::from(isolation.sandbox_user().is_some()),
-    );
+    let limits = place.limits(config.limits);
     if isolation.level() != IsolationLevel::None {
         notices.extend(limits.notice());
     }
-    let enclosure = Enclosure {
-        pid_namespace: !isolation.on_host(),
-        user: isolation.sandbox_user(),
-        rlimits: limits.rlimits(),
-        cgroups: limits.join_fds(),
-        confinement: if isolation.on_host() {
-            Confinement::default()
-        } else {
-            config.confinement.clone()
-        },
-        home: place.home.clone(),
-        cwd: place.cwd.clone(),
-    };
+    let enclosure = Enclosure::in_place(&place, &limits);
     let bob = isolation.hosts().bob.to_string();
     let given = program;
     let program = placed.with_args(args.iter().map(|a| a.replace("{bob}", &bob)));

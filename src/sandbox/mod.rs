@@ -3,8 +3,9 @@
 //!
 //! - **namespaces**: a fresh network and PID namespace ([`netns`]), so the lesson's
 //!   hard-coded port is free every time, parallel runs never meet, and every process the
-//!   program starts dies with it; init adds a private read-only mount namespace
-//!   ([`crate::confine`]).
+//!   program starts dies with it; init adds IPC and mount namespaces of the run's own
+//!   ([`crate::confine`]). As root, the program runs as a user of its own too ([`account`]),
+//!   and the way to what it needs is opened in its view ([`reach`]).
 //! - **uid** (namespaces refused, socklab is root: Gradescope's Docker containers): the
 //!   host's loopback, with the program running as a user of its own that nothing else uses
 //!   ([`account`]), as the IOI's isolate does. It cannot signal or trace socklab, write
@@ -23,6 +24,7 @@ pub mod netns;
 pub mod place;
 pub mod ports;
 pub mod procs;
+mod reach;
 pub mod sockets;
 
 use std::net::Ipv4Addr;
@@ -115,7 +117,7 @@ pub enum Entered {
     Host { reason: String },
 }
 
-/// Moves the calling thread into namespaces of its own where the system allows it (and
+/// Moves the calling thread into a network namespace of its own where the system allows it (and
 /// `SOCKLAB_ISOLATION=host` does not say otherwise). An error means namespaces were made
 /// but could not be set up: that thread must not grade.
 pub fn enter() -> Result<Entered, String> {

@@ -1,10 +1,12 @@
-//! A fresh network and PID namespace for the calling thread, with loopback up and the
-//! lesson's two hosts on it.
+//! A fresh network namespace for the calling thread, with loopback up and the lesson's two
+//! hosts on it.
 //!
 //! Namespaces are per thread: the grading thread unshares, then creates the harness's peer
-//! sockets and starts the program, which inherits the namespace. A thread that has unshared
-//! its PID namespace may not start threads of its own (the kernel says EINVAL), so a run is
-//! one thread driven by `poll`.
+//! sockets and starts the program, which inherits the namespace. Its PID namespace comes
+//! when the program's init is started ([`crate::launch`]), so that what runs before it on
+//! that thread (a compiler) does not become PID 1. A thread that has unshared its PID
+//! namespace may not start threads of its own (the kernel says EINVAL), so a run is one
+//! thread driven by `poll`.
 
 use std::io;
 use std::net::Ipv4Addr;
@@ -93,12 +95,11 @@ pub enum NotEntered {
     Broken(String),
 }
 
-/// Moves the calling thread into new network and PID namespaces and brings loopback up
-/// with Alice's and Bob's addresses. Children this thread starts afterwards live there; the
-/// first becomes its PID 1.
+/// Moves the calling thread into a new network namespace and brings loopback up with
+/// Alice's and Bob's addresses. Children this thread starts afterwards live there.
 pub fn enter() -> Result<(), NotEntered> {
     use nix::sched::{CloneFlags, unshare};
-    unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID)
+    unshare(CloneFlags::CLONE_NEWNET)
         .map_err(|e| NotEntered::Refused(format!("cannot create a network namespace ({e})")))?;
     let ready = loopback_up().and_then(|()| {
         add_address("lo:alice", ALICE_IP)?;
@@ -113,8 +114,8 @@ pub fn enter() -> Result<(), NotEntered> {
     ready.map_err(|e| NotEntered::Broken(format!("cannot set up loopback ({e})")))
 }
 
-/// Adds `ip/32` to loopback under an alias label, as `ifconfig lo:alice IP` would. An
-/// ioctl, not `ip addr add`: a child started here would become PID 1 of the run's namespace.
+/// Adds `ip/32` to loopback under an alias label, as `ifconfig lo:alice IP` would (an ioctl:
+/// no `ip addr add` to depend on).
 fn add_address(label: &str, ip: Ipv4Addr) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)?;
@@ -166,8 +167,8 @@ fn loopback_up() -> io::Result<()> {
 }
 
 /// Makes the kernel speak from `source` to `local` (a loopback address of this namespace):
-/// `ip route replace local LOCAL dev lo table local scope host src SOURCE`, over netlink,
-/// since a child process started here would become PID 1 of the run's namespace.
+/// `ip route replace local LOCAL dev lo table local scope host src SOURCE`, over netlink
+/// (no `ip` to depend on).
 fn prefer_source(local: Ipv4Addr, source: Ipv4Addr) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     fn attr(msg: &mut Vec<u8>, kind: u16, data: &[u8]) {

@@ -1,20 +1,23 @@
 //! The place one run happens, set up on the run's own thread before the program starts:
-//! namespaces where the system allows them; otherwise the host's loopback, with the
-//! lesson's fixed port claimed, and (as root) a sandbox user of the run's own, what it must
-//! not see hidden from it, what it must see copied where it can, and a check that it can
-//! reach its program at all. Everything a run holds here is let go when the place drops.
+//! namespaces where the system allows them, otherwise the host's loopback with the lesson's
+//! fixed port claimed. Either way a folder of the run's own (its work folder); and where
+//! socklab is root, a sandbox user of the run's own that the program runs as, the folders
+//! it must see copied where that user can read them, what it must not see hidden from it,
+//! and a check that it can reach its program at all. Everything a run holds here is let go
+//! when the place drops.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::confine::Confinement;
 use crate::error::{Error, Result};
+use crate::limits::{Limits, RunLimits};
 use crate::program::Program;
 use crate::report::Proto;
 
-use super::account::{self, Access, SandboxAccount, WorkDir};
+use super::account::{self, FIRST_UID, SLOTS, SandboxAccount, WorkDir};
 use super::ports::{self, PortClaim};
-use super::{Entered, Isolation, IsolationLevel};
+use super::{Entered, Isolation, IsolationLevel, reach};
 pub use crate::report::IsolationFloor;
 
 /// What a run asks of its place.
@@ -35,41 +38,130 @@ pub struct Place {
     pub isolation: Isolation,
     /// Things the report should say about the place (why no namespaces, what was hidden).
     pub notices: Vec<String>,
-    /// The program's home and working folder when it is not socklab's.
-    pub home: Option<PathBuf>,
-    pub cwd: Option<PathBuf>,
+    /// The user the program runs as when it is not socklab's own: the run's sandbox user.
+    pub user: Option<(u32, u32)>,
+    /// The run's own folder, its user's alone: the program's home and working folder,
+    /// where its submission is copied and a C file built.
+    pub workdir: PathBuf,
+    /// What the program sees in namespaces: what it was given, the way to what it needs,
+    /// its work folder writable.
+    pub confinement: Confinement,
     // Held for the run; dropped after the program is gone.
     _claim: Option<PortClaim>,
     _account: Option<SandboxAccount>,
-    _workdir: Option<WorkDir>,
+    _workdir: WorkDir,
+}
+
+/// Who the run's program runs as, and its folder.
+struct Own {
+    account: Option<SandboxAccount>,
+    workdir: WorkDir,
+}
+
+impl Own {
+    /// A sandbox user of the run's own if `sandboxed`, else socklab's own user; and a work
+    /// folder of that user's.
+    fn take(sandboxed: bool) -> Result<Own> {
+        let account = sandboxed.then(SandboxAccount::take).transpose()?;
+        let (uid, gid) = account.as_ref().map_or_else(
+            || {
+                (
+                    nix::unistd::geteuid().as_raw(),
+                    nix::unistd::getegid().as_raw(),
+                )
+            },
+            |a| (a.uid, a.gid),
+        );
+        Ok(Own {
+            workdir: WorkDir::create(uid, gid)?,
+            account,
+        })
+    }
+
+    fn user(&self) -> Option<(u32, u32)> {
+        self.account.as_ref().map(|a| (a.uid, a.gid))
+    }
+
+    /// `program` with the folders it must see (its submission) copied into the work folder,
+    /// owned by the run's user, who may not read them in place.
+    fn copy_in(&self, shown: &[PathBuf], program: Program) -> Result<Program> {
+        let Some((uid, gid)) = self.user() else {
+            return Ok(program);
+        };
+        let mut program = program;
+        for folder in shown {
+            let copy = self.workdir.copy_in(folder, uid, gid)?;
+            program = program.moved(folder, &copy);
+        }
+        Ok(program)
+    }
+
+    fn into_place(
+        self,
+        isolation: Isolation,
+        notices: Vec<String>,
+        confinement: Confinement,
+        claim: Option<PortClaim>,
+    ) -> Place {
+        Place {
+            isolation,
+            notices,
+            user: self.user(),
+            workdir: self.workdir.path().to_path_buf(),
+            confinement,
+            _claim: claim,
+            _account: self.account,
+            _workdir: self.workdir,
+        }
+    }
+}
+
+/// Whether socklab may give the program a sandbox user: it is root on the host, and the
+/// sandbox uids exist where it is (a container's user namespace may map only a few).
+fn sandbox_users_here() -> bool {
+    let mapped = std::fs::read_to_string("/proc/self/uid_map").is_ok_and(|map| {
+        map.lines().any(|line| {
+            let numbers: Vec<u64> = line
+                .split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            matches!(numbers[..], [inside, _, count]
+                if inside <= u64::from(FIRST_UID)
+                    && u64::from(FIRST_UID + SLOTS) <= inside + count)
+        })
+    });
+    super::real_ids().0 == 0 && nix::unistd::geteuid().is_root() && mapped
 }
 
 impl Place {
-    /// A place where the program runs as socklab's own user, in socklab's folders.
-    fn shared(isolation: Isolation, claim: Option<PortClaim>) -> Place {
-        Place {
-            notices: isolation.notice().into_iter().collect(),
-            isolation,
-            home: None,
-            cwd: None,
-            _claim: claim,
-            _account: None,
-            _workdir: None,
-        }
-    }
-
     /// Sets up the place for `program` on the calling thread, and returns the program as
-    /// it is to be run there (folders it must see may have moved).
+    /// it is to be run there (its paths absolute; folders it must see may have moved).
     pub fn set_up(wanted: &Wanted, program: &Program) -> Result<(Place, Program)> {
         let entered = super::enter().map_err(|reason| {
             Error::Internal(format!("setting up the run's namespaces: {reason}"))
         })?;
-        let reason = match entered {
-            Entered::Namespaces => {
-                return Ok((Place::shared(Isolation::Namespaces, None), program.clone()));
-            }
-            Entered::Host { reason } => reason,
-        };
+        let program = program.absolute();
+        match entered {
+            Entered::Namespaces => Place::in_namespaces(wanted, program),
+            Entered::Host { reason } => Place::on_host(wanted, program, reason),
+        }
+    }
+
+    /// Namespaces: as root, the program runs as a sandbox user, so that what only root may
+    /// open stays closed to it by ordinary permissions as well as by the mounts.
+    fn in_namespaces(wanted: &Wanted, program: Program) -> Result<(Place, Program)> {
+        let own = Own::take(sandbox_users_here())?;
+        let program = own.copy_in(&wanted.confinement.show, program)?;
+        let mut confinement = wanted.confinement.clone();
+        confinement.writable.push(own.workdir.path().to_path_buf());
+        reach::open_ways(&mut confinement, &program, own.user())?;
+        let place = own.into_place(Isolation::Namespaces, Vec::new(), confinement, None);
+        Ok((place, program))
+    }
+
+    /// The host's loopback: the lesson's port claimed first; as root, the program runs as a
+    /// sandbox user, what it must not see closed to other users.
+    fn on_host(wanted: &Wanted, program: Program, reason: String) -> Result<(Place, Program)> {
         let root = nix::unistd::geteuid().is_root();
         let level = if root {
             IsolationLevel::Uid
@@ -88,78 +180,28 @@ impl Place {
             .fixed_port
             .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience))
             .transpose()?;
-        if !root {
-            return Ok((Place::shared(Isolation::None { reason }, claim), program.clone()));
-        }
-
-        let account = SandboxAccount::take()?;
-        let (uid, gid) = (account.uid, account.gid);
+        let own = Own::take(root)?;
+        let Some((uid, gid)) = own.user() else {
+            let isolation = Isolation::None { reason };
+            let notices = isolation.notice().into_iter().collect();
+            let place = own.into_place(isolation, notices, Confinement::default(), claim);
+            return Ok((place, program));
+        };
         let isolation = Isolation::Uid { reason, uid, gid };
         let mut notices: Vec<String> = isolation.notice().into_iter().collect();
-        let workdir = WorkDir::create(uid, gid)?;
         for path in &wanted.confinement.hide {
             notices.extend(account::hide(uid, gid, path)?);
         }
-        let mut program = program.clone();
-        for shown in &wanted.confinement.show {
-            let copy = workdir.copy_in(shown, uid, gid)?;
-            program = program.moved(shown, &copy);
-        }
-        let cwd = std::env::current_dir().map_err(Error::io("finding the working folder"))?;
-        let cwd = check_reach(uid, gid, &program, &cwd, &wanted.confinement.hide)?
-            .unwrap_or(workdir.path().to_path_buf());
-        let place = Place {
-            isolation,
-            notices,
-            home: Some(workdir.path().to_path_buf()),
-            cwd: Some(cwd),
-            _claim: claim,
-            _account: Some(account),
-            _workdir: Some(workdir),
-        };
+        let program = own.copy_in(&wanted.confinement.show, program)?;
+        reach::check(uid, gid, &program, &wanted.confinement.hide)?;
+        let place = own.into_place(isolation, notices, Confinement::default(), claim);
         Ok((place, program))
     }
-}
 
-/// Checks that the sandbox user can run the program and read the files its arguments
-/// name (those not hidden from it on purpose), so that a program it cannot reach is
-/// socklab's clear error (exit 2), not the student's failed grade. Returns `cwd` if the
-/// program may work there, `None` if it may not and need not (no argument is a path
-/// relative to it).
-fn check_reach(
-    uid: u32,
-    gid: u32,
-    program: &Program,
-    cwd: &Path,
-    hidden: &[PathBuf],
-) -> Result<Option<PathBuf>> {
-    let mut needed = vec![(program.path.clone(), Access::Run)];
-    let mut relative = false;
-    for arg in program.argv.iter().skip(1) {
-        let path = Path::new(arg);
-        let hidden_on_purpose = hidden.iter().any(|h| cwd.join(path).starts_with(h));
-        if arg.is_empty() || !path.exists() || hidden_on_purpose {
-            continue;
-        }
-        relative |= path.is_relative();
-        let access = if path.is_dir() {
-            Access::Enter
-        } else {
-            Access::Read
-        };
-        needed.push((cwd.join(path), access));
+    /// The limits of a run here: under uid isolation init forks a helper, as the program's
+    /// user, to kill its every process, which must fit within its process limit.
+    pub fn limits(&self, limits: Limits) -> RunLimits {
+        let own_user = self.isolation.sandbox_user().is_some();
+        RunLimits::set_up(limits, own_user, u32::from(own_user))
     }
-    let cwd_reachable =
-        account::first_unreachable(uid, gid, &[(cwd.to_path_buf(), Access::Enter)])?.is_none();
-    if relative && !cwd_reachable {
-        needed.insert(0, (cwd.to_path_buf(), Access::Enter));
-    }
-    if let Some((path, access)) = account::first_unreachable(uid, gid, &needed)? {
-        return Err(Error::SandboxCannotReach {
-            uid,
-            path: path.clone(),
-            why: account::why_unreachable(uid, gid, path, *access),
-        });
-    }
-    Ok(cwd_reachable.then(|| cwd.to_path_buf()))
 }
