@@ -49,6 +49,8 @@ pub struct Lab {
     pub order: Option<u32>,
     /// What to grade when no program is given (Activity 1: the `nc` on PATH).
     pub default_program: Option<String>,
+    /// What the program's environment has besides its fixed one (see [`crate::launch`]).
+    pub env: Vec<(String, String)>,
     /// The program is run once per entry, each time in a fresh namespace; most labs have one.
     pub runs: Vec<Run>,
 }

@@ -260,9 +260,9 @@ fn class_for_a_person() {
 
 /// Three submissions with port 8000 written in them, each waiting until all three have
 /// started before it listens: they get full marks only if graded at the same time, each
-/// with a port 8000 of its own. They meet through two FIFOs, which work on the read-only
-/// filesystem a program sees: each says it started on one, then waits on the other, which
-/// the test opens only once all three have started.
+/// with a port 8000 of its own. They meet through two FIFOs open to every user, which work
+/// on the read-only filesystem a program sees: each says it started on one, then waits on
+/// the other, which the test opens only once all three have started.
 #[test]
 fn hard_coded_ports_grade_in_parallel() {
     use std::io::{Read, Write};
@@ -275,6 +275,9 @@ fn hard_coded_ports_grade_in_parallel() {
     let go = dir.path().join("go");
     for fifo in [&started, &go] {
         nix::unistd::mkfifo(fifo, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+        // Whatever the umask: the programs, as users of their own, write to them.
+        std::fs::set_permissions(fifo, std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .unwrap();
     }
     let lesson = std::fs::read_to_string("fixtures/serv_simple/pass/lesson_serv_simple.py")
         .unwrap()

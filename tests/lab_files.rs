@@ -110,6 +110,12 @@ fn line_of(text: &str, needle: &str) -> usize {
     "points = 2.5",
     "points are a whole number"
 )]
+#[case::env_home(
+    "port = 9000\n",
+    "port = 9000\nenv = { HOME = \"/root\" }\n",
+    "env = ",
+    "env: \"HOME\" cannot be set for the program"
+)]
 #[case::unknown_step(
     "{ \"program exits with\" = 0 }",
     "{ \"program quits with\" = 0 }",
@@ -228,6 +234,37 @@ fn doubled_braces_are_braces() {
             "python3",
             "-c",
             "print('{x} on 8000')",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(exit_code(&output), 0, "{}", json(&output));
+}
+
+/// What a lab's `env` names reaches the program, besides its fixed environment; socklab's
+/// own variables do not.
+#[test]
+fn a_labs_env_reaches_the_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = dir.path().join("env.toml");
+    std::fs::write(
+        &lab,
+        "name = \"env\"\nsummary = \"prints its environment\"\nprotocol = \"tcp\"\nport = 8000\n\
+         env = { GREETING = \"hi from the lab\" }\n\n\
+         [[check]]\nname = \"prints_env\"\npoints = 1\ndescription = \"prints its environment\"\n\
+         steps = [{ \"program prints\" = \"GREETING,HOME,LANG,PATH,TERM hi from the lab\\n\" }]\n",
+    )
+    .unwrap();
+    let output = socklab()
+        .env("SOCKLAB_OWN", "socklab's")
+        .args(["check", "--lab-file"])
+        .arg(&lab)
+        .args([
+            "--format",
+            "json",
+            "--",
+            &common::shared_python(),
+            "-c",
+            "import os; print(','.join(sorted(os.environ)), os.environ['GREETING'])",
         ])
         .output()
         .unwrap();

@@ -180,26 +180,22 @@ fn a_root_only_file_is_closed(#[values(Place::Namespaces, Place::Docker)] place:
 /// A secret in socklab's own environment printed. The program's environment is the
 /// documented one, it is not uid 0, and its working folder is not socklab's.
 #[rstest]
-fn socklabs_environment_stays_socklabs(
-    #[values(Place::Namespaces, Place::Docker)] place: Place,
-) {
+fn socklabs_environment_stays_socklabs(#[values(Place::Namespaces, Place::Docker)] place: Place) {
     let secret = secret();
-    let graded = attempt(
-        place,
-        "env",
-        &["SOCKLAB_TEST_SECRET".into()],
-        &[],
-        |cmd| {
-            cmd.env("SOCKLAB_TEST_SECRET", &secret);
-        },
-    );
+    let graded = attempt(place, "env", &["SOCKLAB_TEST_SECRET".into()], &[], |cmd| {
+        cmd.env("SOCKLAB_TEST_SECRET", &secret);
+    });
     graded.assert_held(&secret);
     assert_eq!(graded.info("env"), "HOME,LANG,PATH,TERM");
     let uid: u32 = graded.info("uid").parse().unwrap();
     assert_ne!(uid, 0, "the program ran as root");
     let cwd = graded.info("cwd");
     let own = std::env::current_dir().unwrap();
-    assert_ne!(Path::new(&cwd), own, "the program works in socklab's folder");
+    assert_ne!(
+        Path::new(&cwd),
+        own,
+        "the program works in socklab's folder"
+    );
     if place == Place::Namespaces {
         assert_eq!(
             graded.info("dev"),
@@ -331,7 +327,12 @@ impl Segment {
             let id = libc::shmget(key, 64, libc::IPC_CREAT | libc::IPC_EXCL | 0o600);
             assert!(id >= 0, "shmget: {}", std::io::Error::last_os_error());
             let at = libc::shmat(id, std::ptr::null(), 0);
-            assert_ne!(at as isize, -1, "shmat: {}", std::io::Error::last_os_error());
+            assert_ne!(
+                at as isize,
+                -1,
+                "shmat: {}",
+                std::io::Error::last_os_error()
+            );
             std::ptr::copy_nonoverlapping(text.as_ptr(), at.cast::<u8>(), text.len().min(63));
             libc::shmdt(at);
             Segment(id)
@@ -349,8 +350,7 @@ impl Drop for Segment {
 /// A key no other test of this process uses.
 fn ipc_key() -> i32 {
     static NEXT: AtomicU32 = AtomicU32::new(1);
-    (0x5c00_0000 | (std::process::id() & 0xffff) << 8 | NEXT.fetch_add(1, Ordering::Relaxed))
-        as i32
+    (0x5c00_0000 | (std::process::id() & 0xffff) << 8 | NEXT.fetch_add(1, Ordering::Relaxed)) as i32
 }
 
 #[rstest]
@@ -370,38 +370,32 @@ fn the_session_keyring_stays_socklabs(#[values(Place::Namespaces, Place::Docker)
         CString::new("socklab-test-key").unwrap(),
         secret.clone(),
     );
-    let graded = attempt(
-        place,
-        "keyring",
-        &["socklab-test-key".into()],
-        &[],
-        |cmd| {
-            // SAFETY: keyctl and add_key between fork and exec, on strings made before.
-            unsafe {
-                cmd.pre_exec(move || {
-                    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-                    const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
-                    let joined = libc::syscall(
-                        libc::SYS_keyctl,
-                        KEYCTL_JOIN_SESSION_KEYRING,
-                        std::ptr::null::<libc::c_char>(),
-                    );
-                    let added = libc::syscall(
-                        libc::SYS_add_key,
-                        kind.as_ptr(),
-                        name.as_ptr(),
-                        payload.as_ptr(),
-                        payload.len(),
-                        KEY_SPEC_SESSION_KEYRING,
-                    );
-                    if joined < 0 || added < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
-        },
-    );
+    let graded = attempt(place, "keyring", &["socklab-test-key".into()], &[], |cmd| {
+        // SAFETY: keyctl and add_key between fork and exec, on strings made before.
+        unsafe {
+            cmd.pre_exec(move || {
+                const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+                const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
+                let joined = libc::syscall(
+                    libc::SYS_keyctl,
+                    KEYCTL_JOIN_SESSION_KEYRING,
+                    std::ptr::null::<libc::c_char>(),
+                );
+                let added = libc::syscall(
+                    libc::SYS_add_key,
+                    kind.as_ptr(),
+                    name.as_ptr(),
+                    payload.as_ptr(),
+                    payload.len(),
+                    KEY_SPEC_SESSION_KEYRING,
+                );
+                if joined < 0 || added < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
     graded.assert_held(&secret);
 }
 
@@ -447,8 +441,20 @@ fn the_working_folder_is_the_programs_own(
 fn nothing_a_run_leaves_reaches_the_next_run() {
     let token = format!("{:08x}", ipc_key());
     let key = i64::from_str_radix(&token, 16).unwrap() as i32 & 0x7fff_ffff;
-    let left = attempt(Place::Namespaces, "leave", &[token.clone()], &[], |_| {});
-    let found = attempt(Place::Namespaces, "find", &[token.clone()], &[], |_| {});
+    let left = attempt(
+        Place::Namespaces,
+        "leave",
+        std::slice::from_ref(&token),
+        &[],
+        |_| {},
+    );
+    let found = attempt(
+        Place::Namespaces,
+        "find",
+        std::slice::from_ref(&token),
+        &[],
+        |_| {},
+    );
     let on_host: Vec<PathBuf> = ["/tmp", "/var/tmp", "/dev/shm"]
         .iter()
         .map(|dir| Path::new(dir).join(&token))
@@ -482,7 +488,10 @@ fn serv_simple_c(prelude: &str, before_listening: &str) -> String {
             "    int sock = socket(",
             &format!("    {before_listening}\n    int sock = socket("),
         );
-    assert_ne!(body, lesson, "the lesson's C program changed: adapt this test");
+    assert_ne!(
+        body, lesson,
+        "the lesson's C program changed: adapt this test"
+    );
     format!("{prelude}\n{body}")
 }
 
@@ -603,21 +612,29 @@ fn submissions_cannot_include_or_run_each_others_work(
         std::fs::write(folder.join("serv_simple.c"), source).unwrap();
     }
     let mut cmd = place.socklab();
-    cmd.args(["grade", "serv_simple"])
-        .arg(class.path())
-        .args(["serv_simple.c", "--jobs", "5", "--format", "json"]);
+    cmd.args(["grade", "serv_simple"]).arg(class.path()).args([
+        "serv_simple.c",
+        "--jobs",
+        "5",
+        "--format",
+        "json",
+    ]);
     if place == Place::Docker {
         cmd.arg("--hide").arg(instructor.path());
     }
     let output = cmd.output().unwrap();
-    let graded: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&output.stderr))
-    });
+    let graded: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
     let scores: Vec<(String, u64)> = graded["submissions"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["id"].as_str().unwrap().into(), s["score"].as_u64().unwrap()))
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().into(),
+                s["score"].as_u64().unwrap(),
+            )
+        })
         .collect();
     let want: Vec<(String, u64)> = [
         ("ann", 10),
@@ -631,6 +648,30 @@ fn submissions_cannot_include_or_run_each_others_work(
     assert_eq!(scores, want, "{graded:#}");
 }
 
+/// Runs `cmd` to its end; returns its exit code, its stdout, and the peak memory in MiB of
+/// it and everything it waited for (the compiler included).
+// The child is reaped with wait4 below, which also gives its peak memory.
+#[allow(clippy::zombie_processes)]
+fn run_measured(cmd: &mut Command) -> (i32, Vec<u8>, i64) {
+    let child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut out).unwrap();
+        out
+    });
+    let mut status = 0;
+    // SAFETY: rusage is plain data that wait4 fills in for this child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
+    (
+        libc::WEXITSTATUS(status),
+        reader.join().unwrap(),
+        usage.ru_maxrss / 1024,
+    )
+}
+
 /// A compile that never ends (`#include "/dev/zero"`: cc1 reads without end and grows) is
 /// stopped by the run's memory limit: a file that did not compile, and no process of the
 /// run ever larger than the limit.
@@ -641,35 +682,26 @@ fn a_compile_that_never_ends_is_stopped_by_its_limits(
     let student = open_folder();
     let source = student.path().join("serv_simple.c");
     std::fs::write(&source, "#include \"/dev/zero\"\n").unwrap();
-    let mut cmd = place.socklab();
-    cmd.args(["check", "serv_simple"])
-        .arg(&source)
-        .args(["--max-memory", "128", "--format", "json"])
-        .stdout(std::process::Stdio::piped());
     let began = std::time::Instant::now();
-    let child = cmd.spawn().unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout.unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut out).unwrap();
-        out
-    });
-    let mut status = 0;
-    // SAFETY: rusage is plain data that wait4 fills in for this child and everything it
-    // waited for (the compiler included).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
-    let report: Value = serde_json::from_slice(&reader.join().unwrap()).unwrap();
-    let peak_mib = usage.ru_maxrss / 1024;
-    assert_eq!(libc::WEXITSTATUS(status), 1, "{report:#}");
+    let (code, stdout, peak_mib) = run_measured(
+        place
+            .socklab()
+            .args(["check", "serv_simple"])
+            .arg(&source)
+            .args(["--max-memory", "128", "--format", "json"]),
+    );
+    let report: Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(code, 1, "{report:#}");
     assert!(
         report["notices"][0]
             .as_str()
             .is_some_and(|n| n.contains("did not compile")),
         "{report:#}"
     );
-    assert!(peak_mib < 200, "a process of the run grew to {peak_mib} MiB");
+    assert!(
+        peak_mib < 200,
+        "a process of the run grew to {peak_mib} MiB"
+    );
     assert!(
         began.elapsed() < std::time::Duration::from_secs(60),
         "stopped after {:?}",

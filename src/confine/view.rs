@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::os::fd::AsFd;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use super::devices::Devices;
@@ -182,8 +182,9 @@ impl Source {
         if meta.file_type().is_symlink() {
             return std::fs::read_link(path).ok().map(Source::Link);
         }
-        // Devices, sockets and pipes are nothing a program's folder needs shown.
-        if !meta.is_dir() && !meta.is_file() {
+        // The run's devices are its /dev's alone.
+        let kind = meta.file_type();
+        if kind.is_block_device() || kind.is_char_device() {
             return None;
         }
         std::fs::OpenOptions::new()

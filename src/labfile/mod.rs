@@ -11,6 +11,7 @@
 //! port = 8000                   # the port the lesson's program has written in it
 //! order = 1                     # where `socklab labs` lists it (optional)
 //! default_program = "nc"        # graded when no program is given (optional)
+//! env = { PYTHONIOENCODING = "utf-8" }  # the program's environment besides its own (optional)
 //! setup = [{ "bob listens" = true }]   # what the harness does before the program starts
 //!
 //! [[check]]
@@ -34,6 +35,7 @@
 
 pub mod steps;
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use serde::Deserialize;
@@ -59,6 +61,8 @@ struct RawLab {
     #[serde(default)]
     order: Option<u32>,
     default_program: Option<String>,
+    /// What the program's environment has besides PATH, HOME, LANG and TERM.
+    env: Option<Spanned<BTreeMap<String, String>>>,
     /// A lab of one run: its setup and checks at the top.
     #[serde(default)]
     setup: Vec<Spanned<toml::Table>>,
@@ -139,6 +143,7 @@ impl Place<'_> {
             .and_then(|p| u16::try_from(p).ok())
             .filter(|p| *p > 0)
             .ok_or_else(|| self.at(&raw.port, "port is a whole number from 1 to 65535"))?;
+        let env = raw.env.as_ref().map(|env| self.env(env)).transpose()?.unwrap_or_default();
         let single = !raw.check.is_empty() || !raw.setup.is_empty();
         let runs = match (single, raw.run.is_empty()) {
             (true, false) => {
@@ -173,8 +178,25 @@ impl Place<'_> {
             proto,
             order: raw.order,
             default_program: raw.default_program,
+            env,
             runs,
         })
+    }
+
+    /// The variables a lab adds to the program's environment: names as a shell takes
+    /// them; HOME is the run's own folder, always.
+    fn env(&self, env: &Spanned<BTreeMap<String, String>>) -> Result<Vec<(String, String)>> {
+        for (name, value) in env.get_ref() {
+            let shell_name = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !shell_name || name == "HOME" || value.contains('\0') {
+                return Err(self.at(
+                    env,
+                    format!("env: {name:?} cannot be set for the program (a variable's name is letters, digits and _, and HOME is its own folder)"),
+                ));
+            }
+        }
+        Ok(env.get_ref().clone().into_iter().collect())
     }
 
     fn proto(&self, protocol: &Spanned<String>) -> Result<Proto> {

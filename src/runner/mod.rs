@@ -227,7 +227,8 @@ fn attempt_run(
     if isolation.level() != IsolationLevel::None {
         notices.extend(limits.notice());
     }
-    let enclosure = Enclosure::in_place(&place, &limits);
+    let mut enclosure = Enclosure::in_place(&place, &limits);
+    enclosure.env = lab.env.clone();
     let bob = isolation.hosts().bob.to_string();
     let given = program;
     let program = placed.with_args(args.iter().map(|a| a.replace("{bob}", &bob)));

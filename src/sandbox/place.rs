@@ -49,33 +49,47 @@ pub struct Place {
     // Held for the run; dropped after the program is gone.
     _claim: Option<PortClaim>,
     _account: Option<SandboxAccount>,
-    _workdir: WorkDir,
+    _workdir: Folder,
 }
 
 /// Who the run's program runs as, and its folder.
 struct Own {
     account: Option<SandboxAccount>,
-    workdir: WorkDir,
+    workdir: Folder,
+}
+
+/// The run's own folder: its sandbox user's, or socklab's own user's (already its owner,
+/// who may not give it away: in a user namespace without a mapping, even to itself).
+#[derive(Debug)]
+enum Folder {
+    Sandbox(WorkDir),
+    Own(tempfile::TempDir),
+}
+
+impl Folder {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Folder::Sandbox(dir) => dir.path(),
+            Folder::Own(dir) => dir.path(),
+        }
+    }
 }
 
 impl Own {
     /// A sandbox user of the run's own if `sandboxed`, else socklab's own user; and a work
-    /// folder of that user's.
+    /// folder of that user's alone.
     fn take(sandboxed: bool) -> Result<Own> {
         let account = sandboxed.then(SandboxAccount::take).transpose()?;
-        let (uid, gid) = account.as_ref().map_or_else(
-            || {
-                (
-                    nix::unistd::geteuid().as_raw(),
-                    nix::unistd::getegid().as_raw(),
-                )
-            },
-            |a| (a.uid, a.gid),
-        );
-        Ok(Own {
-            workdir: WorkDir::create(uid, gid)?,
-            account,
-        })
+        let workdir = match &account {
+            Some(account) => Folder::Sandbox(WorkDir::create(account.uid, account.gid)?),
+            None => Folder::Own(
+                tempfile::Builder::new()
+                    .prefix("socklab-run-")
+                    .tempdir()
+                    .map_err(Error::io("making the program's own folder"))?,
+            ),
+        };
+        Ok(Own { account, workdir })
     }
 
     fn user(&self) -> Option<(u32, u32)> {
@@ -85,12 +99,12 @@ impl Own {
     /// `program` with the folders it must see (its submission) copied into the work folder,
     /// owned by the run's user, who may not read them in place.
     fn copy_in(&self, shown: &[PathBuf], program: Program) -> Result<Program> {
-        let Some((uid, gid)) = self.user() else {
+        let (Some((uid, gid)), Folder::Sandbox(workdir)) = (self.user(), &self.workdir) else {
             return Ok(program);
         };
         let mut program = program;
         for folder in shown {
-            let copy = self.workdir.copy_in(folder, uid, gid)?;
+            let copy = workdir.copy_in(folder, uid, gid)?;
             program = program.moved(folder, &copy);
         }
         Ok(program)
