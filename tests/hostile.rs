@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::process::Stdio;
-
 use common::{grade_json, not_passed, processes_with, socklab};
 
 fn fixture(name: &str) -> String {
@@ -13,29 +11,14 @@ fn fixture(name: &str) -> String {
 
 /// Runs socklab to its end and returns (exit code, JSON report, peak RSS in KiB of socklab
 /// and everything it waited for).
-// The child is reaped with wait4 below, which also gives its peak memory.
-#[allow(clippy::zombie_processes)]
 fn grade_measured(lab: &str, args: &[&str]) -> (i32, serde_json::Value, i64) {
-    let child = socklab()
-        .args(["check", lab, "--timeout", "1", "--format", "json", "--"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout.unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut out).unwrap();
-        out
-    });
-    let mut status = 0;
-    // SAFETY: rusage is plain data filled in by wait4 for this child alone.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
-    let out = reader.join().unwrap();
+    let (code, out, peak_kib) = common::run_measured(
+        socklab()
+            .args(["check", lab, "--timeout", "1", "--format", "json", "--"])
+            .args(args),
+    );
     let report = serde_json::from_slice(&out).expect("a JSON report");
-    (libc::WEXITSTATUS(status), report, usage.ru_maxrss)
+    (code, report, peak_kib)
 }
 
 /// A program printing hundreds of MB: a failing verdict, the output kept capped (the rest
@@ -183,17 +166,7 @@ fn misbehaving_submissions_do_not_disturb_the_class() {
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    let scores: Vec<(String, u64)> = report["submissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap().to_string(),
-                s["score"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let scores = common::class_scores(&report);
     let full: Vec<&str> = scores
         .iter()
         .filter(|(_, s)| *s == 10)

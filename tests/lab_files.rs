@@ -211,32 +211,32 @@ fn port_option_grades_a_handout_with_another_port() {
     assert!(Path::new(&program).exists());
 }
 
+/// `socklab check --lab-file LAB` of a one-check lab written into `dir`, against `program`.
+fn check_with_lab(dir: &Path, lab: &str, program: &[&str]) -> std::process::Command {
+    let file = dir.join("lab.toml");
+    std::fs::write(&file, lab).unwrap();
+    let mut cmd = socklab();
+    cmd.args(["check", "--lab-file"])
+        .arg(&file)
+        .args(["--format", "json", "--"])
+        .args(program);
+    cmd
+}
+
 /// In `prints line with`, `{{` and `}}` are braces the program prints, as the loader says:
 /// a line `{x} on 8000` matches `["{{x}}", "{port}"]`.
 #[test]
 fn doubled_braces_are_braces() {
     let dir = tempfile::tempdir().unwrap();
-    let lab = dir.path().join("braces.toml");
-    std::fs::write(
-        &lab,
+    let output = check_with_lab(
+        dir.path(),
         "name = \"braces\"\nsummary = \"prints braces\"\nprotocol = \"tcp\"\nport = 8000\n\n\
          [[check]]\nname = \"prints_braces\"\npoints = 1\ndescription = \"prints {x} and the port\"\n\
          steps = [{ \"program prints line with\" = [\"{{x}}\", \"{port}\"] }]\n",
+        &["python3", "-c", "print('{x} on 8000')"],
     )
+    .output()
     .unwrap();
-    let output = socklab()
-        .args(["check", "--lab-file"])
-        .arg(&lab)
-        .args([
-            "--format",
-            "json",
-            "--",
-            "python3",
-            "-c",
-            "print('{x} on 8000')",
-        ])
-        .output()
-        .unwrap();
     assert_eq!(exit_code(&output), 0, "{}", json(&output));
 }
 
@@ -245,28 +245,21 @@ fn doubled_braces_are_braces() {
 #[test]
 fn a_labs_env_reaches_the_program() {
     let dir = tempfile::tempdir().unwrap();
-    let lab = dir.path().join("env.toml");
-    std::fs::write(
-        &lab,
+    let python = common::shared_python();
+    let output = check_with_lab(
+        dir.path(),
         "name = \"env\"\nsummary = \"prints its environment\"\nprotocol = \"tcp\"\nport = 8000\n\
          env = { GREETING = \"hi from the lab\" }\n\n\
          [[check]]\nname = \"prints_env\"\npoints = 1\ndescription = \"prints its environment\"\n\
          steps = [{ \"program prints\" = \"GREETING,HOME,LANG,PATH,TERM hi from the lab\\n\" }]\n",
-    )
-    .unwrap();
-    let output = socklab()
-        .env("SOCKLAB_OWN", "socklab's")
-        .args(["check", "--lab-file"])
-        .arg(&lab)
-        .args([
-            "--format",
-            "json",
-            "--",
-            &common::shared_python(),
+        &[
+            &python,
             "-c",
             "import os; print(','.join(sorted(os.environ)), os.environ['GREETING'])",
-        ])
-        .output()
-        .unwrap();
+        ],
+    )
+    .env("SOCKLAB_OWN", "socklab's")
+    .output()
+    .unwrap();
     assert_eq!(exit_code(&output), 0, "{}", json(&output));
 }

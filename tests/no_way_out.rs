@@ -39,11 +39,11 @@ fn open_folder() -> tempfile::TempDir {
     dir
 }
 
-/// A file of root's that only root may read or write (mode 0600).
-fn root_only_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+/// A file of root's holding `text`, with `mode`.
+fn file_of_roots(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
     let file = dir.join(name);
     std::fs::write(&file, text).unwrap();
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
     file
 }
 
@@ -173,7 +173,7 @@ fn at(path: &Path) -> String {
 fn a_root_only_file_is_closed(#[values(Place::Namespaces, Place::Docker)] place: Place) {
     let secret = secret();
     let dir = open_folder();
-    let file = root_only_file(dir.path(), "root-only.txt", &secret);
+    let file = file_of_roots(dir.path(), "root-only.txt", &secret, 0o600);
     attempt(place, "read", &[at(&file)], &[], |_| {}).assert_held(&secret);
 }
 
@@ -208,7 +208,7 @@ fn socklabs_environment_stays_socklabs(#[values(Place::Namespaces, Place::Docker
 #[rstest]
 fn a_descriptor_left_open_is_closed(#[values(Place::Namespaces, Place::Docker)] place: Place) {
     let dir = open_folder();
-    let file = root_only_file(dir.path(), "log.txt", "root's log\n");
+    let file = file_of_roots(dir.path(), "log.txt", "root's log\n", 0o600);
     let open = std::fs::OpenOptions::new()
         .append(true)
         .open(&file)
@@ -404,9 +404,7 @@ fn the_session_keyring_stays_socklabs(#[values(Place::Namespaces, Place::Docker)
 fn a_hidden_file_is_hidden(#[values(Place::Namespaces, Place::Docker)] place: Place) {
     let secret = secret();
     let dir = open_folder();
-    let file = dir.path().join("answers.txt");
-    std::fs::write(&file, &secret).unwrap();
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let file = file_of_roots(dir.path(), "answers.txt", &secret, 0o644);
     let hide = file.display().to_string();
     attempt(place, "read", &[at(&file)], &["--hide", &hide], |_| {}).assert_held(&secret);
 }
@@ -418,9 +416,7 @@ fn the_working_folder_is_the_programs_own(
 ) {
     let secret = secret();
     let grading = open_folder();
-    let notes = grading.path().join("instructor_notes.txt");
-    std::fs::write(&notes, &secret).unwrap();
-    std::fs::set_permissions(&notes, std::fs::Permissions::from_mode(0o644)).unwrap();
+    file_of_roots(grading.path(), "instructor_notes.txt", &secret, 0o644);
     let dir = grading.path().to_path_buf();
     attempt(
         place,
@@ -520,9 +516,7 @@ fn the_compiler_cannot_embed_hidden_or_instructors_files(
 ) {
     let secret = secret();
     let grading = open_folder();
-    let notes = grading.path().join("instructor_notes.txt");
-    std::fs::write(&notes, &secret).unwrap();
-    std::fs::set_permissions(&notes, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let notes = file_of_roots(grading.path(), "instructor_notes.txt", &secret, 0o644);
     let student = open_folder();
     let source = student.path().join("serv_simple.c");
     let (embedded, options) = match whose {
@@ -625,17 +619,7 @@ fn submissions_cannot_include_or_run_each_others_work(
     let output = cmd.output().unwrap();
     let graded: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    let scores: Vec<(String, u64)> = graded["submissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap().into(),
-                s["score"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let scores = common::class_scores(&graded);
     let want: Vec<(String, u64)> = [
         ("ann", 10),
         ("bea", 10),
@@ -646,30 +630,6 @@ fn submissions_cannot_include_or_run_each_others_work(
     .map(|(id, score)| (id.to_string(), score))
     .to_vec();
     assert_eq!(scores, want, "{graded:#}");
-}
-
-/// Runs `cmd` to its end; returns its exit code, its stdout, and the peak memory in MiB of
-/// it and everything it waited for (the compiler included).
-// The child is reaped with wait4 below, which also gives its peak memory.
-#[allow(clippy::zombie_processes)]
-fn run_measured(cmd: &mut Command) -> (i32, Vec<u8>, i64) {
-    let child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout.unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut out).unwrap();
-        out
-    });
-    let mut status = 0;
-    // SAFETY: rusage is plain data that wait4 fills in for this child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
-    (
-        libc::WEXITSTATUS(status),
-        reader.join().unwrap(),
-        usage.ru_maxrss / 1024,
-    )
 }
 
 /// A compile that never ends (`#include "/dev/zero"`: cc1 reads without end and grows) is
@@ -683,7 +643,7 @@ fn a_compile_that_never_ends_is_stopped_by_its_limits(
     let source = student.path().join("serv_simple.c");
     std::fs::write(&source, "#include \"/dev/zero\"\n").unwrap();
     let began = std::time::Instant::now();
-    let (code, stdout, peak_mib) = run_measured(
+    let (code, stdout, peak_kib) = common::run_measured(
         place
             .socklab()
             .args(["check", "serv_simple"])
@@ -699,8 +659,9 @@ fn a_compile_that_never_ends_is_stopped_by_its_limits(
         "{report:#}"
     );
     assert!(
-        peak_mib < 200,
-        "a process of the run grew to {peak_mib} MiB"
+        peak_kib < 200 << 10,
+        "a process of the run grew to {} MiB",
+        peak_kib >> 10
     );
     assert!(
         began.elapsed() < std::time::Duration::from_secs(60),

@@ -1,8 +1,9 @@
 //! Starting the program from init. Init forks; the child sets up everything the program
 //! needs before exec (its own user or no privileges, its own session keyring, its limits, a
-//! session with the pty as its controlling terminal), and a failure at any stage goes back to init as the stage and its errno over a
-//! close-on-exec pipe, whose end of file means exec succeeded. Init is single-threaded, so
-//! the child may do anything; it still keeps to plain system calls.
+//! session with the pty as its controlling terminal), and a failure at any stage goes back
+//! to init as the stage and its errno over a close-on-exec pipe, whose end of file means
+//! exec succeeded. Init is single-threaded, so the child may do anything; it still keeps to
+//! plain system calls.
 
 use std::ffi::{CString, OsString};
 use std::os::fd::OwnedFd;

@@ -220,7 +220,8 @@ impl Place {
             }
             Place::Student(state) => student::socklab_as_student(state, &student_dir()),
             Place::StudentHost => {
-                let mut cmd = student::socklab_as_student(student::Userns::Allowed, &student_dir());
+                let mut cmd =
+                    student::socklab_as_student(student::Userns::Allowed, &student_dir());
                 cmd.env("SOCKLAB_ISOLATION", "host");
                 cmd
             }
@@ -332,4 +333,44 @@ pub fn free_port() -> u16 {
             return port;
         }
     }
+}
+
+/// Each submission's id and score in a class's JSON report, in its order.
+pub fn class_scores(report: &serde_json::Value) -> Vec<(String, u64)> {
+    report["submissions"]
+        .as_array()
+        .expect("submissions")
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().expect("id").to_string(),
+                s["score"].as_u64().expect("score"),
+            )
+        })
+        .collect()
+}
+
+/// Runs `cmd` to its end; returns its exit code, its stdout, and the peak memory (RSS, KiB)
+/// of it and everything it waited for, its programs included.
+// The child is reaped with wait4 below, which also gives its peak memory.
+#[allow(clippy::zombie_processes)]
+pub fn run_measured(cmd: &mut Command) -> (i32, Vec<u8>, i64) {
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run socklab");
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut out).expect("stdout");
+        out
+    });
+    let mut status = 0;
+    // SAFETY: rusage is plain data filled in by wait4 for this child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for the child spawned above, which nothing else reaps.
+    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
+    let out = reader.join().expect("the reader");
+    (libc::WEXITSTATUS(status), out, usage.ru_maxrss)
 }
