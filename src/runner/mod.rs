@@ -134,7 +134,12 @@ fn grade_lab(
             }
             lesson
         });
-        notices.append(&mut chosen.result.notices);
+        // A lab of several runs says each thing once.
+        for notice in chosen.result.notices.drain(..) {
+            if !notices.contains(&notice) {
+                notices.push(notice);
+            }
+        }
         kept.push(chosen.result);
     }
     let last = kept
@@ -224,7 +229,9 @@ fn attempt_run(
         lab.lesson_port
     };
     let limits = place.limits(config.limits);
-    if isolation.level() != IsolationLevel::None {
+    // A limit not kept matters where socklab grades others' programs (as root); on a
+    // student's own machine, as at the `none` level, there is no adversary to keep out.
+    if isolation.level() != IsolationLevel::None && crate::sandbox::real_ids().0 == 0 {
         notices.extend(limits.notice());
     }
     let mut enclosure = Enclosure::in_place(&place, &limits);
