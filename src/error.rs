@@ -48,7 +48,7 @@ pub enum Error {
         reason: String,
     },
     #[error(
-        "the program's sandbox user (uid {uid}) cannot reach {}: {why}; put it where every user may read and run it (e.g. python3 from /usr/bin), or grade where namespaces are allowed", .path.display()
+        "the program's sandbox user (uid {uid}) cannot reach {}: {why}; put it where every user may read and run it (e.g. python3 from /usr/bin)", .path.display()
     )]
     SandboxCannotReach {
         uid: u32,

@@ -201,3 +201,42 @@ fn host_fallback_with_lesson_port_taken_exits_2() {
         .code(2)
         .stderr(predicates::str::contains("port 8000 is already in use"));
 }
+
+/// As root the program runs as a user of its own in namespaces too: a folder of root's on
+/// the way to its file is opened in its view, but a file only root may read is socklab's
+/// clear error naming it, not the student's failed grade.
+#[test]
+fn a_file_only_root_may_read_is_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this test grades as root: run it as root"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("serv_simple.py");
+    std::fs::copy("fixtures/serv_simple/pass/lesson_serv_simple.py", &program).unwrap();
+    let grade = || {
+        socklab()
+            .args(["check", "serv_simple", "--format", "json"])
+            .arg(&program)
+            .output()
+            .unwrap()
+    };
+    // The folder is root's alone (mode 0700): the program still gets full marks.
+    let opened = grade();
+    assert_eq!(
+        common::exit_code(&opened),
+        0,
+        "{}",
+        String::from_utf8_lossy(&opened.stdout)
+    );
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o600)).unwrap();
+    common::assert_cannot_grade(
+        &grade(),
+        &format!(
+            "cannot reach {}: {} is not readable by other users (mode 0600)",
+            program.display(),
+            program.display()
+        ),
+    );
+}
