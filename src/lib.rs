@@ -11,8 +11,9 @@
 //!   harness's peer sockets, the transcript, the deadlines, whether the program can still
 //!   act, and the event loop where every wait ends on an event, on the program blocked for
 //!   good, or on its deadline.
-//! - [`sandbox`]: where a run happens: its own namespaces, or the host's loopback with a
-//!   sandbox user of its own; the program's sockets, the lesson's fixed ports.
+//! - [`sandbox`]: where and as whom a run happens: its own namespaces, or the host's
+//!   loopback; as root, a sandbox user of its own and the way to what it needs; the
+//!   program's sockets, the lesson's fixed ports.
 //! - [`limits`]: processes, memory, CPU time and file size a program may use.
 //! - [`stuck`]: whether a program can still act, or every thread of it waits for socklab.
 //! - [`terminal`]: the pty that stands in for the student's keyboard and screen.
