@@ -70,14 +70,26 @@ fn private_folder(dir: &Path) -> io::Result<()> {
 
 fn open(name: &str) -> io::Result<File> {
     let path = folder()?.join(name);
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
-        .open(&path)
+    let open = || {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(&path)
+    };
+    open()
+        .or_else(|e| {
+            // A lock file of this user's own folder that this user may not open (made under
+            // an odd umask, or changed since): it is ours to mend.
+            if e.kind() != io::ErrorKind::PermissionDenied {
+                return Err(e);
+            }
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            open()
+        })
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
