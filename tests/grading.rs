@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::lab_checks;
+use rstest::rstest;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -60,18 +61,65 @@ fn autograder_from_zip(root: &Path) -> BTreeMap<String, u32> {
     serde_json::from_str(&listing).unwrap()
 }
 
-/// Runs run_autograder from the unpacked zip with `root` as /autograder; returns
-/// results/results.json.
-fn run_autograder(root: &Path) -> Value {
-    succeed(
-        Command::new(root.join("source/run_autograder"))
-            .env("AUTOGRADER_ROOT", root)
-            .env_remove("SOCKLAB")
-            .env_remove("PYTHONUNBUFFERED")
-            .current_dir(root),
-    );
+/// run_autograder from the unpacked zip with `root` as /autograder, as Gradescope runs it
+/// (Python from /usr/bin), in a Docker-like container where `docker`.
+fn run_autograder_command(root: &Path, docker: bool) -> Command {
+    let mut cmd = Command::new(root.join("source/run_autograder"));
+    cmd.env("AUTOGRADER_ROOT", root)
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .env_remove("SOCKLAB")
+        .env_remove("PYTHONUNBUFFERED")
+        .current_dir(root);
+    if docker {
+        common::docker::docker_like(&mut cmd);
+    }
+    cmd
+}
+
+/// Runs run_autograder (see [`run_autograder_command`]), which must succeed; returns
+/// results/results.json, and its stdout, which Gradescope shows staff.
+fn run_autograder(root: &Path, docker: bool) -> (Value, String) {
+    let stdout = succeed(&mut run_autograder_command(root, docker));
     let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    let results = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (results, stdout)
+}
+
+/// What students read of `results`: the top-level output and the tests shown to them now,
+/// their names and outputs, as one text.
+fn students_read(results: &Value) -> String {
+    let mut said = vec![results["output"].as_str().unwrap().to_string()];
+    for t in results["tests"].as_array().unwrap() {
+        if t["visibility"] == "visible" {
+            said.push(t["name"].as_str().unwrap().to_string());
+            said.push(t["output"].as_str().unwrap().to_string());
+        }
+    }
+    said.join("\n")
+}
+
+/// Words of socklab's to staff that `text` must not hold: how it isolated the run and
+/// why, errno names, and paths under the autograder's folder `root`.
+fn assert_no_staff_words(text: &str, root: &Path) {
+    let words = [
+        "namespace",
+        "EPERM",
+        "isolation",
+        "socklab could not",
+        "cannot start",
+    ];
+    for word in words {
+        assert!(!text.contains(word), "students read {word:?}: {text}");
+    }
+    let uid = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| w == "uid");
+    assert!(!uid, "students read \"uid\": {text}");
+    let root = root.display().to_string();
+    assert!(!text.contains(&root), "students read {root}: {text}");
 }
 
 fn submit(root: &Path, fixture: &str, name: &str) {
@@ -163,7 +211,7 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
         "conn_simple.py",
     );
 
-    let results = run_autograder(root);
+    let (results, stdout) = run_autograder(root, false);
     let keys: Vec<&str> = results
         .as_object()
         .unwrap()
@@ -195,10 +243,19 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
     let sum: u64 = want.iter().map(|t| t.1).sum();
     assert_eq!(results["score"], sum);
     assert!(results["execution_time"].is_u64());
+    // A file not submitted is the student's zero for its lab, said in their words, with
+    // what they did submit.
     let output = results["output"].as_str().unwrap();
     assert!(
-        output.starts_with("serv_tcp: serv_tcp.py was not found in your submission"),
+        output.contains(
+            "\n\nserv_tcp: 0/10\nnote: serv_tcp.py was not found in your submission (it has: conn_simple.py, serv_simple.py)\n\n"
+        ),
         "{output}"
+    );
+    let max: u64 = want.iter().map(|t| t.2).sum();
+    assert!(
+        stdout.starts_with(&format!("socklab: {sum}/{max} in all\n")),
+        "{stdout}"
     );
     // Merged by socklab itself: numbered by lab, tagged with it.
     for (i, t) in results["tests"].as_array().unwrap().iter().enumerate() {
@@ -223,7 +280,7 @@ fn gradescope_compiles_c_and_says_what_did_not_compile() {
     autograder_from_zip(root);
     std::fs::write(
         root.join("source/labs.conf"),
-        "# lab file\nconn_simple conn_simple.c\n\nserv_simple serv_simple.c\n",
+        "# lab file\nconn_simple conn_simple.c\n\nserv_simple serv_simple.c\nudp_serv udp_serv\n",
     )
     .unwrap();
     submit(
@@ -232,17 +289,35 @@ fn gradescope_compiles_c_and_says_what_did_not_compile() {
         "conn_simple.c",
     );
     std::fs::write(root.join("submission/serv_simple.c"), "int main( {\n").unwrap();
+    // A program socklab cannot start: its trouble, not a mark the student lost.
+    std::fs::write(
+        root.join("submission/udp_serv"),
+        "#!/nonexistent/python3\nprint('hi')\n",
+    )
+    .unwrap();
 
-    let results = run_autograder(root);
+    let (results, stdout) = run_autograder(root, false);
     let mut want = expected_tests("conn_simple", &[], &[]);
     want.extend(expected_tests("serv_simple", &["*"], &[]));
+    want.extend(expected_tests("udp_serv", &["*"], &[]));
     assert_eq!(tests_of(&results), want, "{results:#}");
+    // Students read that udp_serv could not be graded; staff read why.
+    let read = students_read(&results);
+    assert!(
+        read.contains("udp_serv: 0/10\nnote: the autograder could not grade udp_serv; your instructor can see why in its output"),
+        "{read}"
+    );
+    assert_no_staff_words(&read, root);
+    assert!(
+        stdout.contains("note: socklab could not grade it: cannot start ./udp_serv: exec: "),
+        "{stdout}"
+    );
     let output = results["output"].as_str().unwrap();
     assert!(
         output.contains("\nnote: serv_simple.c did not compile: serv_simple.c:1:"),
         "{output}"
     );
-    let first = &results["tests"][want.len() - lab_checks("serv_simple").len()];
+    let first = &results["tests"][lab_checks("conn_simple").len()];
     assert_eq!(first["name"], "serv_simple: accepts");
     let said = first["output"].as_str().unwrap();
     assert!(
@@ -297,10 +372,13 @@ fn example_rubrics_fit_their_labs() {
 }
 
 /// run_autograder as Gradescope runs it: as root in a Docker-like container (no namespaces;
-/// Docker's capabilities and seccomp profile), with Python from /usr/bin. Every lab of the
-/// shipped labs.conf gets full marks with the lesson's programs, in any order (serv_simple,
-/// which closes first, graded first here, so that its port's TIME_WAIT would trip the
-/// others); results.json is socklab's own and says the runs had uid isolation; the
+/// Docker's capabilities and seccomp profile), with Python from /usr/bin, a rubric hiding
+/// serv_simple's `sends_typed_line`, and a serv_simple.py that fails exactly that check.
+/// Every lab is graded in any order (serv_simple, which closes first, graded first here, so
+/// that its port's TIME_WAIT would trip the others): the others at full marks. Students are
+/// not told the hidden check exists, nor that it failed: not by a visible test, not by a
+/// total in the output (8/8, not 8/10), not by a gap in the numbers; nor anything of how
+/// socklab graded (isolation, why, the folders it hid). Staff read it all on stdout. The
 /// instructor's files and the results were closed to other users.
 #[test]
 fn run_autograder_in_a_container_as_on_gradescope() {
@@ -311,45 +389,156 @@ fn run_autograder_in_a_container_as_on_gradescope() {
     autograder_from_zip(root);
     std::fs::write(
         root.join("source/labs.conf"),
-        "serv_simple serv_simple.py\nserv_tcp serv_tcp.py\nconn_simple conn_simple.py\nudp_serv udp_serv.py\n",
+        "serv_simple serv_simple.py rubrics/hides.toml\nserv_tcp serv_tcp.py\nconn_simple conn_simple.py\nudp_serv udp_serv.py\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("source/rubrics/hides.toml"),
+        "lab = \"serv_simple\"\n[visibility]\nsends_typed_line = \"hidden\"\n",
     )
     .unwrap();
     for (lab, fixture) in [
-        ("serv_simple", "lesson_serv_simple.py"),
-        ("serv_tcp", "lesson_serv_tcp.py"),
-        ("conn_simple", "lesson_conn_simple.py"),
-        ("udp_serv", "lesson_select.py"),
+        ("serv_simple", "fail/echoes_message.py"),
+        ("serv_tcp", "pass/lesson_serv_tcp.py"),
+        ("conn_simple", "pass/lesson_conn_simple.py"),
+        ("udp_serv", "pass/lesson_select.py"),
     ] {
         submit(
             root,
-            &format!("fixtures/{lab}/pass/{fixture}"),
+            &format!("fixtures/{lab}/{fixture}"),
             &format!("{lab}.py"),
         );
     }
     common::open_to_all(&root.join("submission"));
-    let mut cmd = Command::new(root.join("source/run_autograder"));
-    cmd.env("AUTOGRADER_ROOT", root)
-        .env(
-            "PATH",
-            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        )
-        .env_remove("SOCKLAB")
-        .env_remove("PYTHONUNBUFFERED")
-        .current_dir(root);
-    succeed(common::docker::docker_like(&mut cmd));
-    let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
-    let results: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    let mut want = Vec::new();
-    for lab in ["serv_simple", "serv_tcp", "conn_simple", "udp_serv"] {
+    let (results, stdout) = run_autograder(root, true);
+    // The hidden test last in its lab, so that the numbers students see have no gap.
+    let mut want = expected_tests("serv_simple", &["sends_typed_line"], &[]);
+    let hidden = want.remove(4);
+    assert_eq!(hidden.0, "serv_simple: sends_typed_line");
+    want.push(hidden);
+    for lab in ["serv_tcp", "conn_simple", "udp_serv"] {
         want.extend(expected_tests(lab, &[], &[]));
     }
     assert_eq!(tests_of(&results), want, "{results:#}");
-    let output = results["output"].as_str().unwrap();
-    assert_eq!(output.matches("isolation: uid").count(), 4, "{output}");
+    let tests = results["tests"].as_array().unwrap();
+    let shown: Vec<&str> = tests
+        .iter()
+        .filter(|t| t["visibility"] == "visible")
+        .map(|t| t["number"].as_str().unwrap())
+        .filter(|n| n.starts_with("1."))
+        .collect();
+    assert_eq!(shown, ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"]);
+    assert_eq!(tests[6]["visibility"], "hidden");
+    assert_eq!(results["score"], 38);
+
+    let read = students_read(&results);
+    for hidden in [
+        "serv_simple: sends_typed_line",
+        "sends the line typed on its keyboard",
+    ] {
+        assert!(!read.contains(hidden), "{hidden}: {read}");
+    }
+    assert!(read.starts_with("serv_simple: 8/8 ("), "{read}");
+    assert!(!read.contains("serv_simple: 8/10"), "{read}");
+    assert_no_staff_words(&read, root);
+
+    for says in [
+        "socklab: 38/40 in all; the tests students are shown now add up to 38/38\n",
+        "\nserv_simple: 8/10 (the program exited with status 0",
+        "\nnot shown to students now: sends_typed_line 0/2 (hidden)\n",
+        "note: cannot create a network namespace (EPERM",
+        &format!(
+            "note: {} made unreadable to other users",
+            root.join("source").display()
+        ),
+    ] {
+        assert!(
+            stdout.contains(says),
+            "staff should read {says:?}: {stdout}"
+        );
+    }
+    assert_eq!(stdout.matches("; isolation: uid)").count(), 4, "{stdout}");
     for folder in ["source", "results"] {
         let mode = std::fs::metadata(root.join(folder)).unwrap().mode();
         assert_eq!(mode & 0o007, 0, "{folder} still open to others: {mode:o}");
     }
+}
+
+/// An instructor's mistake in labs.conf or a rubric stops run_autograder in its
+/// container: it fails, and leaves no results.json, so that Gradescope says the autograder
+/// failed rather than give the student (whose file is fine) a zero; its output, which
+/// staff read, names the line and what to write.
+#[rstest]
+#[case::unknown_lab(
+    "serv_smple serv_simple.py\n",
+    "",
+    "labs.conf:1: `serv_smple serv_simple.py`: there is no lab serv_smple; did you mean serv_simple?"
+)]
+#[case::no_file(
+    "# lab file\nserv_simple\n",
+    "",
+    "labs.conf:2: `serv_simple`: a lab needs the file students submit its program in: LAB FILE [RUBRIC], e.g. serv_simple serv_simple.py"
+)]
+#[case::rubric_not_there(
+    "serv_simple serv_simple.py rubrics/serv_smple.toml\n",
+    "",
+    "/source/rubrics/serv_smple.toml: put it in the autograder's zip there"
+)]
+#[case::rubric_names_no_check(
+    "serv_simple serv_simple.py rubrics/mine.toml\n",
+    "[points]\nprints_clent = 3\n",
+    "[points]: serv_simple has no check 'prints_clent'; its checks are: accepts, reachable, prints_client"
+)]
+#[case::rubric_shows_a_check_that_needs_a_hidden_one(
+    "serv_simple serv_simple.py rubrics/mine.toml\n",
+    "[visibility]\naccepts = \"hidden\"\n",
+    "reachable (visible) needs accepts (hidden), so students would read that accepts did not pass; make reachable hidden too, or accepts visible"
+)]
+#[case::lab_twice(
+    "serv_simple serv_simple.py\nserv_simple serv_simple.py\n",
+    "",
+    "labs.conf:2: `serv_simple serv_simple.py`: serv_simple is graded on line 1 already: one line a lab"
+)]
+fn an_instructors_mistake_stops_the_autograder(
+    #[case] labs_conf: &str,
+    #[case] rubric: &str,
+    #[case] says: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::open_to_all(root);
+    let source = root.join("source");
+    std::fs::create_dir_all(source.join("rubrics")).unwrap();
+    // Copied by another process: a file this one wrote could be held open by a child
+    // another test forks meanwhile, and running it would then fail with ETXTBSY.
+    succeed(
+        Command::new("cp")
+            .arg(Path::new(ROOT).join("grading/gradescope/run_autograder"))
+            .arg(&source),
+    );
+    std::fs::write(source.join("labs.conf"), labs_conf).unwrap();
+    std::fs::write(source.join("rubrics/mine.toml"), rubric).unwrap();
+    submit(
+        root,
+        "fixtures/serv_simple/pass/lesson_serv_simple.py",
+        "serv_simple.py",
+    );
+    // This build's socklab, not a zip's: nothing here is graded.
+    let output = run_autograder_command(root, true)
+        .env("SOCKLAB", socklab_bin())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_ne!(common::exit_code(&output), 0, "{stdout}");
+    assert!(
+        !root.join("results/results.json").exists(),
+        "a results.json that would grade the student: {stdout}"
+    );
+    assert!(stdout.contains(says), "should say {says:?}: {stdout}");
+    assert!(
+        stdout.contains("run_autograder: socklab wrote no results (exit 2)"),
+        "{stdout}"
+    );
 }
 
 /// The files that follow from the labs are what `socklab export` writes now: a new lab is
