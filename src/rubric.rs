@@ -19,7 +19,8 @@
 //! points the lab gives them and the default visibility. A name that is not one of the
 //! lab's checks, in `[points]` or `[visibility]`, is an error that lists the lab's checks,
 //! and a value that is not a visibility one that lists the four, so a typo never silently
-//! leaves the default in place.
+//! leaves the default in place. A check shown to students that needs one shown later (or
+//! never) is an error too: its "not reached" would tell them of the other.
 
 use std::collections::BTreeMap;
 use std::path::Path;

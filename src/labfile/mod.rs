@@ -30,9 +30,12 @@
 //! when the first check fails) and `setup`, and its checks as `[[run.check]]`. The steps are in [`steps`]. Every mistake is an error naming the file
 //! and the line: unknown fields, a `needs` that names no earlier check (with the checks it
 //! could mean), a check name used twice, an unknown placeholder, a step that does not fit
-//! its run's protocol, points that are not whole numbers.
+//! its run's protocol or whose value makes no sense (a typed line holding a newline, an
+//! empty expectation), points that are not whole numbers; and steps that make no sense
+//! together ([`sense`]: a peer holding a server program's port, a client's peer that does
+//! not listen, talk before a connection, a check that cannot fail).
 
-mod sense;
+pub mod sense;
 pub mod steps;
 
 use std::ops::Range;

@@ -20,6 +20,11 @@
 //!
 //! PEER is `alice` or `bob`. Placeholders (`{alice.port}`) are filled in only in the parts of
 //! `prints line with` (see [`LINE_PLACEHOLDERS`]); elsewhere `{{` and `}}` stand for braces.
+//!
+//! Values that would grade nonsense are refused: a typed line holding a newline or a
+//! control character (the terminal would act on it), or longer than a terminal's line; a
+//! `... line` step's line holding a newline; nothing to print, send or receive over TCP,
+//! or a line with no part (any program would pass); an exit status outside 0 to 255.
 
 use crate::script::{Peer, Proto, Received, Step, Text};
 
