@@ -179,3 +179,61 @@ fn an_instructors_mistake_stops_the_autograder(
         "{stdout}"
     );
 }
+
+/// Where a rubric shows run_autograder's stdout to students, socklab says nothing of its
+/// own there, not even on stderr: the staff's account, with what socklab said meanwhile
+/// (why there are no namespaces), is a hidden scoreless test instead.
+#[test]
+fn stdout_shown_to_students_holds_no_staff_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::open_to_all(root);
+    let source = root.join("source");
+    std::fs::create_dir_all(&source).unwrap();
+    // Copied by another process, as in an_instructors_mistake_stops_the_autograder.
+    succeed(
+        Command::new("cp")
+            .arg(Path::new(ROOT).join("grading/gradescope/run_autograder"))
+            .arg(&source),
+    );
+    std::fs::write(
+        source.join("labs.conf"),
+        "serv_simple serv_simple.py shows.toml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        source.join("shows.toml"),
+        "stdout_visibility = \"visible\"\n",
+    )
+    .unwrap();
+    submit(
+        root,
+        "fixtures/serv_simple/pass/lesson_serv_simple.py",
+        "serv_simple.py",
+    );
+    common::open_to_all(&root.join("submission"));
+    let stdout = succeed(run_autograder_command(root, true).env("SOCKLAB", socklab_bin()));
+    assert_eq!(stdout, "", "students read run_autograder's stdout");
+    let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
+    let results: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(results["stdout_visibility"], "visible");
+    assert_no_staff_words(&students_read(&results), root);
+    let staff = results["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "socklab: for staff")
+        .unwrap_or_else(|| panic!("no staff test: {results:#}"));
+    assert_eq!(
+        (&staff["visibility"], staff.get("score")),
+        (&"hidden".into(), None)
+    );
+    let account = staff["output"].as_str().unwrap();
+    for says in [
+        "serv_simple: 10/10 (the program exited with status 0",
+        "; isolation: uid)",
+        "socklab's messages while grading:\nsocklab: cannot create a network namespace (EPERM",
+    ] {
+        assert!(account.contains(says), "{says}: {account}");
+    }
+}
