@@ -192,7 +192,8 @@ pub(super) fn gradescope(
             print!("{account}");
         }
         let mut write_error = WriteError::default();
-        write_error.note(reporters::json::document(&results.json, &mut out).and_then(|()| out.flush()));
+        let document = reporters::json::document(&results.json, &mut out);
+        write_error.note(document.and_then(|()| out.flush()));
         write_error.into_result()?;
         Ok(graded)
     })();
@@ -201,12 +202,13 @@ pub(super) fn gradescope(
         let _ = std::fs::remove_file(output);
     })?;
     if let Some(first) = graded.not_graded.first() {
-        let count = format!("could not grade {} of {} labs", graded.not_graded.len(), lines.len());
+        let count = graded.not_graded.len();
+        let lost = format!("could not grade {count} of {} labs", lines.len());
         return Err(Error::Internal(if staff_stdout {
-            format!("{count} (first, {first}); results.json counts them as lost")
+            format!("{lost} (first, {first}); results.json counts them as lost")
         } else {
             // stdout is shown to students: why is in the hidden test.
-            format!("{count}; results.json counts them as lost, and its test '{STAFF_TEST}' says why")
+            format!("{lost}; results.json counts them as lost, and says why in '{STAFF_TEST}'")
         }));
     }
     Ok(if graded.full_marks() {
