@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::autograder::*;
 use rstest::rstest;
 
@@ -145,26 +142,7 @@ fn an_instructors_mistake_stops_the_autograder(
 ) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    common::open_to_all(root);
-    let source = root.join("source");
-    std::fs::create_dir_all(source.join("rubrics")).unwrap();
-    // Copied by another process: a file this one wrote could be held open by a child
-    // another test forks meanwhile, and running it would then fail with ETXTBSY.
-    succeed(
-        Command::new("cp")
-            .arg(Path::new(ROOT).join("grading/gradescope/run_autograder"))
-            .arg(&source),
-    );
-    std::fs::write(source.join("labs.conf"), labs_conf).unwrap();
-    std::fs::write(source.join("rubrics/mine.toml"), rubric).unwrap();
-    submit(
-        root,
-        "fixtures/serv_simple/pass/lesson_serv_simple.py",
-        "serv_simple.py",
-    );
-    // This build's socklab, not a zip's: nothing here is graded.
-    let output = run_autograder_command(root, true)
-        .env("SOCKLAB", socklab_bin())
+    let output = autograder_without_zip(root, labs_conf, &[("rubrics/mine.toml", rubric)])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -187,32 +165,12 @@ fn an_instructors_mistake_stops_the_autograder(
 fn stdout_shown_to_students_holds_no_staff_words() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    common::open_to_all(root);
-    let source = root.join("source");
-    std::fs::create_dir_all(&source).unwrap();
-    // Copied by another process, as in an_instructors_mistake_stops_the_autograder.
-    succeed(
-        Command::new("cp")
-            .arg(Path::new(ROOT).join("grading/gradescope/run_autograder"))
-            .arg(&source),
-    );
-    std::fs::write(
-        source.join("labs.conf"),
-        "serv_simple serv_simple.py shows.toml\n",
-    )
-    .unwrap();
-    std::fs::write(
-        source.join("shows.toml"),
-        "stdout_visibility = \"visible\"\n",
-    )
-    .unwrap();
-    submit(
+    let mut cmd = autograder_without_zip(
         root,
-        "fixtures/serv_simple/pass/lesson_serv_simple.py",
-        "serv_simple.py",
+        "serv_simple serv_simple.py shows.toml\n",
+        &[("shows.toml", "stdout_visibility = \"visible\"\n")],
     );
-    common::open_to_all(&root.join("submission"));
-    let stdout = succeed(run_autograder_command(root, true).env("SOCKLAB", socklab_bin()));
+    let stdout = succeed(&mut cmd);
     assert_eq!(stdout, "", "students read run_autograder's stdout");
     let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
     let results: serde_json::Value = serde_json::from_str(&text).unwrap();

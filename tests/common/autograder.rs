@@ -169,3 +169,35 @@ pub fn expected_tests(
         })
         .collect()
 }
+
+/// An autograder in `root` without the zip, for what needs no zip: run_autograder,
+/// `labs_conf` and `files` (path under source/, text), and a correct serv_simple.py
+/// submitted. Returns the command that runs it in a Docker-like container, with this
+/// build's socklab.
+pub fn autograder_without_zip(root: &Path, labs_conf: &str, files: &[(&str, &str)]) -> Command {
+    super::open_to_all(root);
+    let source = root.join("source");
+    std::fs::create_dir_all(&source).unwrap();
+    // Copied by another process: a file this one wrote could be held open by a child
+    // another test forks meanwhile, and running it would then fail with ETXTBSY.
+    succeed(
+        Command::new("cp")
+            .arg(Path::new(ROOT).join("grading/gradescope/run_autograder"))
+            .arg(&source),
+    );
+    std::fs::write(source.join("labs.conf"), labs_conf).unwrap();
+    for (path, text) in files {
+        let path = source.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    submit(
+        root,
+        "fixtures/serv_simple/pass/lesson_serv_simple.py",
+        "serv_simple.py",
+    );
+    super::open_to_all(&root.join("submission"));
+    let mut cmd = run_autograder_command(root, true);
+    cmd.env("SOCKLAB", socklab_bin());
+    cmd
+}
