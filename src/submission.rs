@@ -24,7 +24,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::labs;
 use crate::program::Program;
-use crate::report::{CheckResult, Event, Failure, Outcome, Report};
+use crate::report::{CheckResult, Event, Failure, Notice, Outcome, Report};
 use crate::script::Lab;
 
 /// How long `cc` may take on one file before the compile counts as failed.
@@ -252,7 +252,7 @@ impl CompileError {
                 }
             }
         });
-        report.notices.push(self.summary());
+        report.notices.push(Notice::Program(self.summary()));
         report
     }
 }

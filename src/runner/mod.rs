@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::launch::Enclosure;
 use crate::program::Program;
 use crate::limits::{Limits, RunLimits};
-use crate::report::{CheckResult, Entry, Event, IsolationLevel, Outcome, Report, RunSummary};
+use crate::report::{
+    CheckResult, Entry, Event, IsolationLevel, Notice, Outcome, Report, RunSummary,
+};
 use crate::sandbox::Isolation;
 use crate::sandbox::place::{IsolationFloor, Place, Wanted};
 use crate::script::{Lab, Run};
@@ -57,7 +59,7 @@ struct RunResult {
     summary: RunSummary,
     port: u16,
     isolation: Isolation,
-    notices: Vec<String>,
+    notices: Vec<Notice>,
     transcript: Vec<Entry>,
     transcript_omitted: u64,
 }
@@ -115,12 +117,12 @@ fn grade_lab(
             for fallback in &run.fallbacks {
                 let mut other = attempt(&fallback.args, first_event)?;
                 if other.first_passed {
-                    let notice = format!(
+                    let notice = Notice::Program(format!(
                         "{}; {}, so this run was graded as `{}`",
                         lesson.first_failure,
                         fallback.why,
                         other.result.summary.program.join(" ")
-                    );
+                    ));
                     let _ = events.send(Event::Notice(notice.clone()));
                     other.result.notices.push(notice);
                     chosen = Some(other);
@@ -220,7 +222,7 @@ fn attempt_run(
         static SAID: std::sync::Once = std::sync::Once::new();
         SAID.call_once(|| eprintln!("socklab: {notice}"));
     }
-    notices.extend(place.notices.iter().cloned());
+    notices.extend(place.notices.iter().cloned().map(Notice::Grading));
     let port = if program.takes_port() {
         portpicker::pick_unused_port().ok_or_else(|| Error::Internal("no free port".into()))?
     } else {
@@ -235,7 +237,7 @@ fn attempt_run(
     // A limit not kept matters where socklab grades others' programs (as root); on a
     // student's own machine, as at the `none` level, there is no adversary to keep out.
     if isolation.level() != IsolationLevel::None && crate::sandbox::real_ids().0 == 0 {
-        notices.extend(limits.notice());
+        notices.extend(limits.notice().map(Notice::Grading));
     }
     let enclosure = Enclosure {
         pid_namespace: !isolation.on_host(),
@@ -341,7 +343,8 @@ fn attempt_run(
             first_failure = format!("`{}` did not work: {why}", shown_argv.join(" "));
             if session.program.exit.is_some() && !run.name.is_empty() {
                 // Say plainly which of the lesson's commands this program cannot run.
-                let notice = format!("`{}` ended at once: {why}", shown_argv.join(" "));
+                let notice =
+                    Notice::Program(format!("`{}` ended at once: {why}", shown_argv.join(" ")));
                 out.send(Event::Notice(notice.clone()), false);
                 notices.push(notice);
             }

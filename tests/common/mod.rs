@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod autograder;
 pub mod docker;
 mod programs;
 pub mod student;
