@@ -2,11 +2,16 @@
 //! temporary directory, held with `flock` for as long as a run needs what they stand for
 //! (a sandbox user, a fixed port). The kernel drops a lock when its holder dies, so a
 //! killed socklab leaves nothing locked.
+//!
+//! A lock file is write-only, even to its owner (mode 0200), and `flock` needs the file
+//! open: so a program that runs with socklab's own uid on a read-only filesystem (without
+//! the capability to override permissions) cannot open one, and cannot hold a lock to make
+//! other runs wait.
 
 use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// A held lock; dropping it releases it.
@@ -61,17 +66,26 @@ fn private_folder(dir: &Path) -> io::Result<()> {
         .map_err(io::Error::from)
 }
 
+/// Write-only, even to the owner: see the module's doc.
+const LOCK_MODE: u32 = 0o200;
+
 fn open(name: &str) -> io::Result<File> {
     let path = folder()?.join(name);
-    std::fs::OpenOptions::new()
-        .read(true)
+    let said = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    let file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(0o600)
+        .mode(LOCK_MODE)
         .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
         .open(&path)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+        .map_err(said)?;
+    // A file an older socklab made readable is made write-only now.
+    if file.metadata().map_err(said)?.mode() & 0o777 != LOCK_MODE {
+        file.set_permissions(std::fs::Permissions::from_mode(LOCK_MODE))
+            .map_err(said)?;
+    }
+    Ok(file)
 }
 
 /// Waits for the lock called `name` (as long as another run holds it), then holds it.

@@ -220,8 +220,7 @@ impl Place {
             }
             Place::Student(state) => student::socklab_as_student(state, &student_dir()),
             Place::StudentHost => {
-                let mut cmd =
-                    student::socklab_as_student(student::Userns::Allowed, &student_dir());
+                let mut cmd = student::socklab_as_student(student::Userns::Allowed, &student_dir());
                 cmd.env("SOCKLAB_ISOLATION", "host");
                 cmd
             }
@@ -292,8 +291,18 @@ pub fn example_labs() -> String {
 
 /// Grades `argv` against `lab` with `--format json` at `place` (the example labs known too).
 pub fn grade_json_at(place: Place, lab: &str, argv: &[String]) -> (i32, serde_json::Value) {
-    let output = place
-        .socklab()
+    grade_json_with(place.socklab(), place, lab, argv)
+}
+
+/// [`grade_json_at`] with `socklab`, a command from [`Place::socklab`] the caller added to
+/// (an environment variable, say).
+pub fn grade_json_with(
+    mut socklab: Command,
+    place: Place,
+    lab: &str,
+    argv: &[String],
+) -> (i32, serde_json::Value) {
+    let output = socklab
         .args([
             "check",
             lab,
