@@ -5,11 +5,12 @@
 
 mod common;
 
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use common::{Place, grade_json_at, lesson};
+use common::{Place, grade_json_at, lesson, open_to_all};
 use rstest::rstest;
-use std::os::unix::fs::MetadataExt;
 
 /// What the program said on stderr (the end of it), from a JSON report.
 fn stderr_of(report: &serde_json::Value) -> String {
@@ -43,4 +44,156 @@ fn lock_files_cannot_be_held(#[values(Place::Namespaces, Place::Docker)] place: 
         "{said}\n{report:#}"
     );
     assert_eq!(code, 0, "{report:#}");
+}
+
+/// A serv_simple program that first says it runs (the file `ready` in the folder it is
+/// given), waits there for `go` (a minute at most), then tries to read `secret` and says on
+/// stderr whether it could (READ-OK, READ-FAILED), and serves. Returns its command, to run
+/// at `place` from `build`.
+fn reader_waiting_for_go(build: &Path, place: Place) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("reader.py");
+    std::fs::write(
+        &script,
+        "import os, socket, sys, time\n\
+         folder, secret = sys.argv[1], sys.argv[2]\n\
+         s = socket.socket(); s.bind(('0.0.0.0', 8000)); s.listen()\n\
+         open(os.path.join(folder, 'ready'), 'w').close()\n\
+         deadline = time.time() + 60\n\
+         while not os.path.exists(os.path.join(folder, 'go')) and time.time() < deadline:\n\
+         \x20   time.sleep(0.01)\n\
+         try:\n\
+         \x20   open(secret).read(); print('READ-OK', file=sys.stderr, flush=True)\n\
+         except OSError as e:\n\
+         \x20   print('READ-FAILED', e.strerror, file=sys.stderr, flush=True)\n\
+         c, a = s.accept(); print('connection from', a, flush=True)\n\
+         print(c.recv(1024), flush=True); c.send(input().encode()); c.close()\n",
+    )
+    .unwrap();
+    place.command_for(&script, build)
+}
+
+/// A folder to hide, holding a secret, open to everyone (mode 0755, the file 0644).
+fn folder_to_hide() -> tempfile::TempDir {
+    let hidden = tempfile::tempdir().unwrap();
+    open_to_all(hidden.path());
+    let secret = hidden.path().join("secret.txt");
+    std::fs::write(&secret, "the solution").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    hidden
+}
+
+/// A folder everyone may write to, where a program says it is ready and the test says go.
+fn meeting_point() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
+/// Waits (a minute at most) until `file` exists.
+fn wait_for_file(file: &Path, child: &mut std::process::Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !file.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "socklab ended first");
+        assert!(Instant::now() < deadline, "{} never came", file.display());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn others_bits(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o007
+}
+
+/// `--hide` at the uid level takes "other users" permissions away for as long as any run
+/// needs the path hidden, and gives them back when the last one ends: a run that ends while
+/// another still runs leaves the path hidden (the other still cannot read it), and when
+/// that one ends the folder is open again as it was.
+#[test]
+fn hidden_paths_are_given_back_after_the_last_run() {
+    let hidden = folder_to_hide();
+    let build = tempfile::tempdir().unwrap();
+    let reader = reader_waiting_for_go(build.path(), Place::Docker);
+    let secret = hidden.path().join("secret.txt").display().to_string();
+    let check = |meeting: &Path| {
+        let mut socklab = Place::Docker.socklab();
+        socklab
+            .args([
+                "check",
+                "serv_simple",
+                "--timeout",
+                "10",
+                "--format",
+                "json",
+            ])
+            .arg("--hide")
+            .arg(hidden.path())
+            .arg("--")
+            .args(&reader)
+            .args([&meeting.display().to_string(), &secret])
+            .stdout(std::process::Stdio::piped());
+        socklab
+    };
+    let long = meeting_point();
+    let mut long_run = check(long.path()).spawn().unwrap();
+    wait_for_file(&long.path().join("ready"), &mut long_run);
+    assert_eq!(others_bits(hidden.path()), 0, "hidden while it runs");
+
+    let short = meeting_point();
+    std::fs::write(short.path().join("go"), "").unwrap();
+    let output = check(short.path()).output().unwrap();
+    assert_eq!(
+        common::exit_code(&output),
+        0,
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(
+        others_bits(hidden.path()),
+        0,
+        "still hidden: a run still needs it so"
+    );
+
+    std::fs::write(long.path().join("go"), "").unwrap();
+    let output = long_run.wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(stderr_of(&report).contains("READ-FAILED"), "{report:#}");
+    assert_eq!(common::exit_code(&output), 0, "{report:#}");
+    assert_eq!(others_bits(hidden.path()), 0o005, "given back as it was");
+}
+
+/// socklab stopped by a signal (Ctrl-C, SIGTERM) gives hidden paths back before it exits;
+/// killed outright (SIGKILL), the next socklab at the uid level gives them back.
+#[test]
+fn hidden_paths_are_given_back_when_socklab_is_stopped() {
+    let hidden = folder_to_hide();
+    let build = tempfile::tempdir().unwrap();
+    let reader = reader_waiting_for_go(build.path(), Place::Docker);
+    for signal in [libc::SIGINT, libc::SIGKILL] {
+        let meeting = meeting_point();
+        let mut run = Place::Docker
+            .socklab()
+            .args(["check", "serv_simple", "--hide"])
+            .arg(hidden.path())
+            .arg("--")
+            .args(&reader)
+            .arg(meeting.path())
+            .arg(hidden.path().join("secret.txt"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_file(&meeting.path().join("ready"), &mut run);
+        assert_eq!(others_bits(hidden.path()), 0, "hidden while it runs");
+        // SAFETY: a signal to the child this test started.
+        unsafe { libc::kill(run.id() as i32, signal) };
+        run.wait().unwrap();
+        if signal == libc::SIGKILL {
+            assert_eq!(others_bits(hidden.path()), 0, "no time to give it back");
+            let lesson =
+                Place::Docker.command_for(Path::new(&lesson("serv_simple")[1]), build.path());
+            let (code, report) = grade_json_at(Place::Docker, "serv_simple", &lesson);
+            assert_eq!(code, 0, "{report:#}");
+        }
+        assert_eq!(others_bits(hidden.path()), 0o005, "after {signal}");
+    }
 }

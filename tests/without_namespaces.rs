@@ -165,8 +165,13 @@ fn forger_in_a_container_cannot_touch_the_grade() {
             .contains("isolation: uid"),
         "{results:#}"
     );
-    // The hidden folder is closed to others now, and says so.
-    assert_eq!(std::fs::metadata(&hidden).unwrap().mode() & 0o007, 0);
+    // The hidden folder was closed to others while the program ran, and said so; it is
+    // open again now.
+    assert!(results["output"].as_str().unwrap().contains(&format!(
+        "{} made unreadable to other users (mode 0755 → 0750) while the program runs",
+        hidden.display()
+    )));
+    assert_eq!(std::fs::metadata(&hidden).unwrap().mode() & 0o007, 0o005);
     assert!(stderr.lines().count() <= 1, "{stderr}");
     let left = common::processes_with(&program.display().to_string());
     assert_eq!(left, Vec::<String>::new(), "left running");

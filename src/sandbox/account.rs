@@ -16,6 +16,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
@@ -34,6 +35,25 @@ pub struct SandboxAccount {
     _lock: locks::Held,
 }
 
+/// The sandbox users this process's runs hold now.
+static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Kills the processes of every sandbox user this process's runs hold: for a socklab about
+/// to exit on a signal.
+pub fn kill_every_run() {
+    for uid in LIVE.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        let _ = kill_all(*uid);
+    }
+}
+
+impl Drop for SandboxAccount {
+    fn drop(&mut self) {
+        LIVE.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|uid| *uid != self.uid);
+    }
+}
+
 impl SandboxAccount {
     /// Takes the first sandbox uid that no other run holds, no account in /etc/passwd or
     /// /etc/group names, and no process runs as.
@@ -48,6 +68,7 @@ impl SandboxAccount {
             if let Some(lock) = lock
                 && procs::of_user(uid).is_empty()
             {
+                LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(uid);
                 return Ok(SandboxAccount {
                     uid,
                     gid: uid,
@@ -217,45 +238,6 @@ pub fn why_unreachable(uid: u32, gid: u32, path: &Path, access: Access) -> Strin
             )
         }
     }
-}
-
-/// Makes `path` unreachable to `uid`, by taking away the permissions of "other users" (the
-/// sandbox user is neither its owner nor in its group). Returns what was changed, for a
-/// notice; an error if the path stays reachable (an ACL, say).
-pub fn hide(uid: u32, gid: u32, path: &Path) -> Result<Option<String>> {
-    // A folder others may enter but not list still gives away every file whose name is
-    // known: either counts as reachable.
-    let reachable = |p: &Path| -> Result<bool> {
-        let ways = [
-            (p.to_path_buf(), Access::Read),
-            (p.to_path_buf(), Access::Enter),
-        ];
-        let ways = if p.is_dir() { &ways[..] } else { &ways[..1] };
-        for way in ways {
-            if first_unreachable(uid, gid, std::slice::from_ref(way))?.is_none() {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    };
-    if !path.exists() || !reachable(path)? {
-        return Ok(None);
-    }
-    let meta = std::fs::metadata(path).map_err(Error::io(format!("hiding {}", path.display())))?;
-    let before = meta.mode() & 0o7777;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(before & !0o007))
-        .map_err(Error::io(format!("hiding {}", path.display())))?;
-    if reachable(path)? {
-        return Err(Error::Usage(format!(
-            "cannot hide {} from the program's user (uid {uid}): it stays readable after chmod o-rwx",
-            path.display()
-        )));
-    }
-    Ok(Some(format!(
-        "{} made unreadable to other users (mode {before:04o} → {:04o}), since the program runs as another user",
-        path.display(),
-        before & !0o007
-    )))
 }
 
 /// A private folder for one run's program: its home, where it may write, and where the

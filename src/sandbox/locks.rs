@@ -28,7 +28,7 @@ const FOLDER_TRIES: u32 = 8;
 /// that is not this user's (another user's, or one others may write to, whose locks anyone
 /// could hold) is passed over for `socklab-UID-1`, and so on: the same names in the same
 /// order for every socklab process of this user, so that they still share their locks.
-fn folder() -> io::Result<PathBuf> {
+pub fn folder() -> io::Result<PathBuf> {
     let (uid, _) = super::real_ids();
     let mut refused = Vec::new();
     for attempt in 0..FOLDER_TRIES {
@@ -90,10 +90,19 @@ fn open(name: &str) -> io::Result<File> {
 
 /// Waits for the lock called `name` (as long as another run holds it), then holds it.
 pub fn wait_for(name: &str) -> io::Result<Held> {
-    let file = open(name)?;
+    lock(open(name)?, libc::LOCK_EX)
+}
+
+/// Holds the lock called `name` together with anyone else who holds it shared (waiting
+/// while someone holds it alone).
+pub fn share(name: &str) -> io::Result<Held> {
+    lock(open(name)?, libc::LOCK_SH)
+}
+
+fn lock(file: File, how: libc::c_int) -> io::Result<Held> {
     loop {
         // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+        if unsafe { libc::flock(file.as_raw_fd(), how) } == 0 {
             return Ok(Held { _file: file });
         }
         let e = io::Error::last_os_error();
@@ -105,15 +114,9 @@ pub fn wait_for(name: &str) -> io::Result<Held> {
 
 /// Holds the lock called `name` if no one else does.
 pub fn try_take(name: &str) -> io::Result<Option<Held>> {
-    let file = open(name)?;
-    // SAFETY: flock on a descriptor we own.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-        return Ok(Some(Held { _file: file }));
-    }
-    let e = io::Error::last_os_error();
-    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(None)
-    } else {
-        Err(e)
+    match lock(open(name)?, libc::LOCK_EX | libc::LOCK_NB) {
+        Ok(held) => Ok(Some(held)),
+        Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(None),
+        Err(e) => Err(e),
     }
 }

@@ -13,6 +13,7 @@ use crate::program::Program;
 use crate::report::Proto;
 
 use super::account::{self, Access, SandboxAccount, WorkDir};
+use super::hidden::{self, Hidden};
 use super::ports::{self, PortClaim};
 use super::{Entered, Isolation, IsolationLevel};
 pub use crate::report::IsolationFloor;
@@ -38,10 +39,12 @@ pub struct Place {
     /// The program's home and working folder when it is not socklab's.
     pub home: Option<PathBuf>,
     pub cwd: Option<PathBuf>,
-    // Held for the run; dropped after the program is gone.
-    _claim: Option<PortClaim>,
-    _account: Option<SandboxAccount>,
+    // Held for the run; dropped after the program is gone, in this order: its folder, then
+    // its user (whose leftovers go with it), then what was hidden from it, then the port.
     _workdir: Option<WorkDir>,
+    _account: Option<SandboxAccount>,
+    _hidden: Vec<Hidden>,
+    _claim: Option<PortClaim>,
 }
 
 impl Place {
@@ -52,9 +55,10 @@ impl Place {
             isolation,
             home: None,
             cwd: None,
-            _claim: claim,
-            _account: None,
             _workdir: None,
+            _account: None,
+            _hidden: Vec::new(),
+            _claim: claim,
         }
     }
 
@@ -97,8 +101,12 @@ impl Place {
         let isolation = Isolation::Uid { reason, uid, gid };
         let mut notices: Vec<String> = isolation.notice().into_iter().collect();
         let workdir = WorkDir::create(uid, gid)?;
+        hidden::tidy();
+        let mut hidden = Vec::new();
         for path in &wanted.confinement.hide {
-            notices.extend(account::hide(uid, gid, path)?);
+            let (held, notice) = hidden::hide(uid, gid, path)?;
+            hidden.extend(held);
+            notices.extend(notice);
         }
         let mut program = program.clone();
         for shown in &wanted.confinement.show {
@@ -113,9 +121,10 @@ impl Place {
             notices,
             home: Some(workdir.path().to_path_buf()),
             cwd: Some(cwd),
-            _claim: claim,
-            _account: Some(account),
             _workdir: Some(workdir),
+            _account: Some(account),
+            _hidden: hidden,
+            _claim: claim,
         };
         Ok((place, program))
     }
