@@ -197,3 +197,62 @@ fn hidden_paths_are_given_back_when_socklab_is_stopped() {
         assert_eq!(others_bits(hidden.path()), 0o005, "after {signal}");
     }
 }
+
+/// The uid a program said it ran as, and the number after `word` (`left`, `found`), from
+/// its line `traces: uid U WORD N...`.
+fn traces(report: &serde_json::Value, word: &str) -> (u32, usize) {
+    let said = stderr_of(report);
+    let line = said
+        .lines()
+        .find_map(|l| l.strip_prefix("traces: uid "))
+        .unwrap_or_else(|| panic!("no traces line: {report:#}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields[1], word, "{line}");
+    (
+        fields[0].parse().unwrap(),
+        fields[2].trim_end_matches(':').parse().unwrap(),
+    )
+}
+
+/// A program at the uid level leaves files everyone may read in /tmp, /var/tmp and
+/// /dev/shm, and System V shared memory, semaphores and a message queue; the next run
+/// (another program, run as another user: a fresh uid each run) finds none of it, and none
+/// of it is left on the machine.
+#[test]
+fn nothing_a_run_leaves_is_there_for_the_next() {
+    let token = format!("socklab-traces-{}", std::process::id());
+    let build = tempfile::tempdir().unwrap();
+    let argv = |mode: &str| {
+        let mut argv =
+            Place::Docker.command_for(Path::new("fixtures/hostile/leaves_traces.py"), build.path());
+        argv.extend([mode.to_string(), token.clone()]);
+        argv
+    };
+    let (code, report) = grade_json_at(Place::Docker, "serv_simple", &argv("leave"));
+    assert_eq!(code, 0, "{report:#}");
+    let (leaver, left) = traces(&report, "left");
+    assert_eq!(left, 7, "{report:#}");
+    let (code, report) = grade_json_at(Place::Docker, "serv_simple", &argv("look"));
+    assert_eq!(code, 0, "{report:#}");
+    let (looker, found) = traces(&report, "found");
+    assert_eq!(found, 0, "{}", stderr_of(&report));
+    assert_ne!(leaver, looker, "a fresh uid each run");
+
+    for folder in ["/tmp", "/var/tmp", "/dev/shm"] {
+        let left: Vec<_> = std::fs::read_dir(folder)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(&token))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+    for table in ["shm", "sem", "msg"] {
+        let text = std::fs::read_to_string(format!("/proc/sysvipc/{table}")).unwrap();
+        let of_leaver = text
+            .lines()
+            .skip(1)
+            .filter(|l| l.split_whitespace().any(|f| f == leaver.to_string()))
+            .count();
+        assert_eq!(of_leaver, 0, "{table}: {text}");
+    }
+}

@@ -25,6 +25,7 @@ pub mod place;
 pub mod ports;
 pub mod procs;
 pub mod sockets;
+mod sweep;
 
 use std::net::Ipv4Addr;
 
