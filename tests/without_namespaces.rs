@@ -213,6 +213,33 @@ fn limits_are_kept_and_named(
     assert_eq!(left, Vec::<String>::new(), "left running");
 }
 
+/// Where cgroups are read-only (a Docker-like container), the memory limit still holds
+/// for the run as a whole: memory spread over several processes, each under the limit, or
+/// kept in the kernel's socket buffers, past 512 MiB together, fails with the limit named,
+/// and leaves nothing running.
+#[rstest]
+fn memory_limit_holds_for_the_whole_run(
+    #[values(
+        "fixtures/hostile/memory_in_children.py",
+        "fixtures/hostile/socket_buffers.py"
+    )]
+    fixture: &str,
+) {
+    let build = tempfile::tempdir().unwrap();
+    let argv = Place::Docker.command_for(Path::new(fixture), build.path());
+    let (code, report) = grade_json_at(Place::Docker, "serv_simple", &argv);
+    assert_eq!(code, 1, "{report:#}");
+    let named = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["message"].as_str())
+        .any(|m| m.contains("more than 512 MiB of memory (memory limit)"));
+    assert!(named, "no failure names the memory limit: {report:#}");
+    let left = common::processes_with(&argv[1]);
+    assert_eq!(left, Vec::<String>::new(), "left running");
+}
+
 /// `--isolation namespaces` refuses to grade where namespaces are refused: exit 2, one line
 /// saying why; `--isolation uid` grades there.
 #[test]
