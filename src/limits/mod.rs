@@ -6,9 +6,12 @@
 //! hit. Where it may not (Docker mounts /sys/fs/cgroup read-only; an ordinary user owns no
 //! cgroup), resource limits stand in: RLIMIT_AS for memory, and RLIMIT_NPROC for processes,
 //! which binds only a program running as a user of its own (uid isolation) — for the root
-//! of a namespace, or the student's own user, it would count the wrong processes. CPU time
-//! and file size are always resource limits (the kernel then ends the program with SIGXCPU
-//! or SIGXFSZ, which says which limit it was).
+//! of a namespace, or the student's own user, it would count the wrong processes. A user
+//! of its own is also measured as a whole ([`watch`]), control group or not (a v1 group
+//! leaves socket buffers out): its processes together, and its sockets' buffers in the
+//! kernel, are held to the memory limit. CPU time and file size are
+//! always resource limits (the kernel then ends the program with SIGXCPU or SIGXFSZ, which
+//! says which limit it was).
 //!
 //! A control group counts when its cap was hit. A resource limit does not: then the
 //! evidence is as many processes seen at once as the limit allows (counted now and then,
@@ -24,8 +27,11 @@ use std::time::{Duration, Instant};
 use crate::report::ProgramExit;
 
 mod cgroup;
+mod sockets;
+pub mod watch;
 
 use cgroup::{Group, Mounts, Version};
+use watch::MemoryWatch;
 
 /// What a run's program may use in all (every process it starts included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,16 +139,19 @@ pub struct RunLimits {
     /// The most processes seen at once, when only a resource limit counts them.
     peak_processes: usize,
     next_sample: Instant,
+    /// The program's user measured as a whole, where no control group keeps its memory.
+    watch: Option<MemoryWatch>,
 }
 
 /// How often processes are counted when no control group counts them.
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 
 impl RunLimits {
-    /// Sets `limits` up for a run. `own_user` says the program runs as a user of its own
-    /// (so RLIMIT_NPROC binds), `helpers` how many processes of init's own must still fit
-    /// in the group once the program has used all of its share.
-    pub fn set_up(limits: Limits, own_user: bool, helpers: u32) -> RunLimits {
+    /// Sets `limits` up for a run. `own_user` is the user of its own the program runs as,
+    /// if any (so RLIMIT_NPROC binds, and the user can be measured as a whole), `helpers`
+    /// how many processes of init's own must still fit in the group once the program has
+    /// used all of its share.
+    pub fn set_up(limits: Limits, own_user: Option<u32>, helpers: u32) -> RunLimits {
         static SEQUENCE: AtomicU64 = AtomicU64::new(0);
         let name = format!(
             "run-{}-{}",
@@ -182,15 +191,17 @@ impl RunLimits {
         // A user of its own is capped by RLIMIT_NPROC, exactly at the limit; its group, if
         // any, leaves room above that for init's helpers.
         let processes = match (own_user, &pids) {
-            (true, _) => Enforced::Rlimit,
-            (false, Some(_)) => Enforced::Cgroup,
-            (false, None) => Enforced::Not,
+            (Some(_), _) => Enforced::Rlimit,
+            (None, Some(_)) => Enforced::Cgroup,
+            (None, None) => Enforced::Not,
         };
         let memory = if mem.is_some() {
             Enforced::Cgroup
         } else {
             Enforced::Rlimit
         };
+        // Watched even with a control group: a v1 group leaves socket buffers out.
+        let watch = own_user.map(|uid| MemoryWatch::start(uid, limits.memory));
         RunLimits {
             limits,
             processes,
@@ -200,6 +211,7 @@ impl RunLimits {
             join,
             peak_processes: 0,
             next_sample: Instant::now(),
+            watch,
         }
     }
 
@@ -272,7 +284,8 @@ impl RunLimits {
                 limits.processes
             ));
         }
-        let memory = match self.memory {
+        let watched = self.watch.as_ref().is_some_and(MemoryWatch::exceeded);
+        let capped = match self.memory {
             Enforced::Cgroup => self.mem.as_ref().is_some_and(|g| {
                 let (file, key) = match g.version {
                     Version::V2 => ("memory.events", "oom_kill"),
@@ -292,7 +305,7 @@ impl RunLimits {
             ]),
             Enforced::Not => false,
         };
-        if memory {
+        if watched || capped {
             return Some(format!(
                 "the program used more than {} MiB of memory (memory limit)",
                 limits.memory >> 20

@@ -223,7 +223,7 @@ fn attempt_run(
     };
     let limits = RunLimits::set_up(
         config.limits,
-        isolation.sandbox_user().is_some(),
+        isolation.sandbox_user().map(|(uid, _)| uid),
         // Under uid isolation init forks a helper to kill the program's every process.
         u32::from(isolation.sandbox_user().is_some()),
     );
