@@ -256,3 +256,214 @@ fn nothing_a_run_leaves_is_there_for_the_next() {
         assert_eq!(of_leaver, 0, "{table}: {text}");
     }
 }
+
+/// Two network namespaces of the test's own, joined by a link: a container's, where socklab
+/// runs, and a remote host's, at 198.18.0.2 (a range for tests), listening for whatever
+/// arrives on port 7777. Removed when dropped.
+struct Remote {
+    names: [String; 2],
+    listener: std::process::Child,
+}
+
+impl Remote {
+    const ADDRESS: &str = "198.18.0.2";
+    const PORT: u16 = 7777;
+
+    fn start() -> Remote {
+        let id = std::process::id();
+        let names = [format!("socklab-c{id}"), format!("socklab-r{id}")];
+        let links = [format!("sl{id}c"), format!("sl{id}r")];
+        let ip = |args: &[&str]| {
+            let status = std::process::Command::new("ip")
+                .args(args)
+                .status()
+                .unwrap();
+            assert!(status.success(), "ip {args:?}");
+        };
+        for name in &names {
+            ip(&["netns", "add", name]);
+        }
+        let remote = Remote {
+            names: names.clone(),
+            listener: std::process::Command::new("true").spawn().unwrap(),
+        };
+        ip(&[
+            "link", "add", &links[0], "type", "veth", "peer", "name", &links[1],
+        ]);
+        for ((name, link), address) in names
+            .iter()
+            .zip(&links)
+            .zip(["198.18.0.1/24", "198.18.0.2/24"])
+        {
+            ip(&["link", "set", link, "netns", name]);
+            ip(&["-n", name, "addr", "add", address, "dev", link]);
+            ip(&["-n", name, "link", "set", link, "up"]);
+            ip(&["-n", name, "link", "set", "lo", "up"]);
+        }
+        let mut remote = remote;
+        let _ = remote.listener.wait();
+        remote.listener = std::process::Command::new("ip")
+            .args(["netns", "exec", &names[1], &common::shared_python(), "-c"])
+            .arg(format!(
+                "import select, socket, sys\n\
+                 t = socket.socket(); t.bind(('0.0.0.0', {port})); t.listen()\n\
+                 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('0.0.0.0', {port}))\n\
+                 print('ready', flush=True)\n\
+                 while True:\n\
+                 \x20   ready, _, _ = select.select([t, u, sys.stdin], [], [])\n\
+                 \x20   if t in ready: print('tcp connection', t.accept()[1], flush=True)\n\
+                 \x20   if u in ready: print('udp datagram', u.recvfrom(100), flush=True)\n\
+                 \x20   if sys.stdin in ready: break\n",
+                port = Remote::PORT
+            ))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        let stdout = remote.listener.stdout.as_mut().unwrap();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        assert_eq!(line, "ready\n");
+        remote
+    }
+
+    fn container(&self) -> std::path::PathBuf {
+        Path::new("/run/netns").join(&self.names[0])
+    }
+
+    /// What reached the remote host.
+    fn arrived(mut self) -> String {
+        drop(self.listener.stdin.take());
+        let mut out = String::new();
+        let stdout = self.listener.stdout.as_mut().unwrap();
+        std::io::Read::read_to_string(stdout, &mut out).unwrap();
+        out
+    }
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        let _ = self.listener.kill();
+        let _ = self.listener.wait();
+        for name in &self.names {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", name])
+                .status();
+        }
+    }
+}
+
+/// In a Docker-like container with a route to another host, a program connecting out over
+/// TCP, sending a UDP datagram, and sending one with IP_PKTINFO naming the outward
+/// interface reaches nothing: its sockets are bound to the loopback device (a datagram to
+/// elsewhere is sent into it and goes no further). It still gets full marks for serving
+/// the harness on the loopback.
+#[test]
+fn nothing_reaches_another_host() {
+    let remote = Remote::start();
+    let build = tempfile::tempdir().unwrap();
+    let mut argv =
+        Place::Docker.command_for(Path::new("fixtures/hostile/connects_out.py"), build.path());
+    argv.extend([Remote::ADDRESS.to_string(), Remote::PORT.to_string()]);
+    let mut socklab = common::socklab();
+    common::docker::docker_like_in(&mut socklab, Some(&remote.container()));
+    socklab
+        .args(["check", "serv_simple", "--format", "json", "--"])
+        .args(&argv);
+    let output = socklab.output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let arrived = remote.arrived();
+    let said = stderr_of(&report);
+    assert!(arrived.is_empty(), "the remote host got: {arrived}\n{said}");
+    assert!(!said.contains("CONNECTED"), "{said}");
+    assert_eq!(common::exit_code(&output), 0, "{report:#}");
+}
+
+/// Under `socklab grade` in a Docker-like container, a submission graded first tries to
+/// take every port socklab chooses for `{port}` (leaving each in TIME_WAIT, which a probe
+/// with SO_REUSEADDR still finds free); the classmates graded after it all get full marks.
+#[test]
+fn ports_given_to_runs_are_their_own() {
+    let class = tempfile::tempdir().unwrap();
+    open_to_all(class.path());
+    let serve_on_argv = std::fs::read_to_string("fixtures/serv_simple/pass/lesson_serv_simple.py")
+        .unwrap()
+        .replace("import *", "import *\nimport sys")
+        .replace("8000", "int(sys.argv[1])");
+    for id in ["a-taker", "b", "c", "d"] {
+        let folder = class.path().join(id);
+        std::fs::create_dir(&folder).unwrap();
+        open_to_all(&folder);
+        let program = folder.join("serv.py");
+        if id == "a-taker" {
+            std::fs::copy("fixtures/hostile/takes_chosen_ports.py", &program).unwrap();
+        } else {
+            std::fs::write(&program, &serve_on_argv).unwrap();
+        }
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let output = Place::Docker
+        .socklab()
+        .args(["grade", "serv_simple"])
+        .arg(class.path())
+        .args(["--jobs", "1", "--format", "json", "--"])
+        .args([&common::shared_python(), "{dir}/serv.py", "{port}"])
+        .output()
+        .unwrap();
+    let graded: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    let scores: Vec<(String, u64)> = graded["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["score"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let classmates: Vec<&(String, u64)> = scores.iter().filter(|(id, _)| id != "a-taker").collect();
+    assert!(
+        classmates.iter().all(|(_, score)| *score == 10),
+        "{scores:?}\n{graded:#}"
+    );
+}
+
+/// A program that leaves the lesson's port in TIME_WAIT (connections to itself, its side
+/// closed first): the next run in the same Docker-like container, the lesson's own
+/// serv_simple (no SO_REUSEADDR), still gets the port and full marks.
+#[test]
+fn the_lesson_port_is_free_for_the_next_run() {
+    let build = tempfile::tempdir().unwrap();
+    let leaver = Place::Docker.command_for(
+        Path::new("fixtures/hostile/leaves_time_wait.py"),
+        build.path(),
+    );
+    let lesson = Place::Docker.command_for(Path::new(&lesson("serv_simple")[1]), build.path());
+    let socklab = assert_cmd::cargo::cargo_bin("socklab");
+    let mut script = String::from("set -e\n");
+    for (name, argv) in [("leaver", &leaver), ("lesson", &lesson)] {
+        script.push_str(&format!(
+            "{} check serv_simple --format json -- {} > {}/{name}.json || true\n",
+            socklab.display(),
+            argv.join(" "),
+            build.path().display()
+        ));
+    }
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["-c", &script]).env_remove("PYTHONUNBUFFERED");
+    let output = common::docker::docker_like(&mut cmd).output().unwrap();
+    assert_eq!(
+        common::exit_code(&output),
+        0,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = |name: &str| -> serde_json::Value {
+        let text = std::fs::read(build.path().join(format!("{name}.json"))).unwrap();
+        serde_json::from_slice(&text).unwrap()
+    };
+    assert_eq!(report("leaver")["score"], 10, "{:#}", report("leaver"));
+    assert_eq!(report("lesson")["score"], 10, "{:#}", report("lesson"));
+}

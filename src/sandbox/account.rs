@@ -30,6 +30,12 @@ pub const FIRST_UID: u32 = 61_000;
 /// many runs go by before a uid is used again.
 pub const SLOTS: u32 = 1_000;
 
+/// The real uid (and gid) of the guard over the program of sandbox user `uid` (see
+/// [`super::guard`]): from a range of its own, so that the program may not signal it.
+pub fn guard_ids(uid: u32) -> u32 {
+    uid + SLOTS
+}
+
 /// A sandbox user, held by one run. When it is let go, every process of that user is
 /// killed and everything it left is removed ([`sweep`]).
 #[derive(Debug)]

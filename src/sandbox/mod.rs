@@ -18,6 +18,7 @@
 //! fixed port queue for it ([`ports`]).
 
 pub mod account;
+pub mod guard;
 pub mod hidden;
 mod locks;
 pub mod netns;

@@ -1,8 +1,9 @@
 //! The place one run happens, set up on the run's own thread before the program starts:
-//! namespaces where the system allows them; otherwise the host's loopback, with the
-//! lesson's fixed port claimed, and (as root) a sandbox user of the run's own, what it must
-//! not see hidden from it, what it must see copied where it can, and a check that it can
-//! reach its program at all. Everything a run holds here is let go when the place drops.
+//! namespaces where the system allows them; otherwise the host's loopback, with the run's
+//! port claimed (the lesson's fixed port, or one chosen for it), and (as root) a sandbox
+//! user of the run's own, the guard over its sockets, what it must not see hidden from it,
+//! what it must see copied where it can, and a check that it can reach its program at all.
+//! Everything a run holds here is let go when the place drops.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use crate::program::Program;
 use crate::report::Proto;
 
 use super::account::{self, Access, SandboxAccount, WorkDir};
+use super::guard::{self, GuardSpec};
 use super::hidden::{self, Hidden};
 use super::ports::{self, PortClaim};
 use super::{Entered, Isolation, IsolationLevel};
@@ -25,6 +27,8 @@ pub struct Wanted<'a> {
     pub port: u16,
     /// The port is the lesson's, written in the program (not one socklab chose for it).
     pub fixed_port: bool,
+    /// The harness itself binds the port (a client program's lab), not the program.
+    pub harness_binds: bool,
     /// How long to wait for a fixed port that something else holds.
     pub patience: Duration,
     pub confinement: &'a Confinement,
@@ -36,6 +40,10 @@ pub struct Place {
     pub isolation: Isolation,
     /// Things the report should say about the place (why no namespaces, what was hidden).
     pub notices: Vec<String>,
+    /// The port the run's program uses: the lesson's, or one chosen for it.
+    pub port: u16,
+    /// The guard over the program's sockets (uid isolation, where it works).
+    pub guard: Option<GuardSpec>,
     /// The program's home and working folder when it is not socklab's.
     pub home: Option<PathBuf>,
     pub cwd: Option<PathBuf>,
@@ -49,10 +57,12 @@ pub struct Place {
 
 impl Place {
     /// A place where the program runs as socklab's own user, in socklab's folders.
-    fn shared(isolation: Isolation, claim: Option<PortClaim>) -> Place {
+    fn shared(isolation: Isolation, port: u16, claim: Option<PortClaim>) -> Place {
         Place {
             notices: isolation.notice().into_iter().collect(),
             isolation,
+            port,
+            guard: None,
             home: None,
             cwd: None,
             _workdir: None,
@@ -70,7 +80,9 @@ impl Place {
         })?;
         let reason = match entered {
             Entered::Namespaces => {
-                return Ok((Place::shared(Isolation::Namespaces, None), program.clone()));
+                let port = ports::pick(wanted)?;
+                let place = Place::shared(Isolation::Namespaces, port, None);
+                return Ok((place, program.clone()));
             }
             Entered::Host { reason } => reason,
         };
@@ -87,19 +99,36 @@ impl Place {
                 reason,
             });
         }
-        // Claimed before anything else: runs queue here, and hold nothing else meanwhile.
-        let claim = wanted
-            .fixed_port
-            .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience))
-            .transpose()?;
         if !root {
-            return Ok((Place::shared(Isolation::None { reason }, claim), program.clone()));
+            // Claimed before anything else: runs queue here, and hold nothing else meanwhile.
+            let claim = wanted
+                .fixed_port
+                .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience, None))
+                .transpose()?;
+            let port = ports::pick(wanted)?;
+            let place = Place::shared(Isolation::None { reason }, port, claim);
+            return Ok((place, program.clone()));
         }
 
         let account = SandboxAccount::take()?;
         let (uid, gid) = (account.uid, account.gid);
         let isolation = Isolation::Uid { reason, uid, gid };
         let mut notices: Vec<String> = isolation.notice().into_iter().collect();
+        let guarded = guard::available().map_err(|why| {
+            notices.push(format!(
+                "outbound connections are not refused, and other programs may take this run's port, here: {why}"
+            ));
+        });
+        // The port is held for the program's user alone, where the guard lets only its own
+        // program in (see ports); runs that need a fixed port queue for it.
+        let holder = (guarded.is_ok() && !wanted.harness_binds).then_some(uid);
+        let (port, claim) = if wanted.fixed_port {
+            let claim = ports::claim(wanted.proto, wanted.port, wanted.patience, holder)?;
+            (wanted.port, claim)
+        } else {
+            ports::give(wanted.proto, holder)?
+        };
+        let guard = guarded.ok().map(|()| GuardSpec { ports: vec![port] });
         let workdir = WorkDir::create(uid, gid)?;
         hidden::tidy();
         let mut hidden = Vec::new();
@@ -119,12 +148,14 @@ impl Place {
         let place = Place {
             isolation,
             notices,
+            port,
+            guard,
             home: Some(workdir.path().to_path_buf()),
             cwd: Some(cwd),
             _workdir: Some(workdir),
             _account: Some(account),
             _hidden: hidden,
-            _claim: claim,
+            _claim: Some(claim),
         };
         Ok((place, program))
     }
