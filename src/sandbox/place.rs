@@ -16,7 +16,7 @@ use crate::report::Proto;
 use super::account::{self, Access, SandboxAccount, WorkDir};
 use super::guard::{self, GuardSpec};
 use super::hidden::{self, Hidden};
-use super::ports::{self, PortClaim};
+use super::ports::{self, Binder, PortClaim};
 use super::{Entered, Isolation, IsolationLevel};
 pub use crate::report::IsolationFloor;
 
@@ -101,9 +101,10 @@ impl Place {
         }
         if !root {
             // Claimed before anything else: runs queue here, and hold nothing else meanwhile.
+            let binder = Binder::of(wanted.harness_binds, None);
             let claim = wanted
                 .fixed_port
-                .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience, None))
+                .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience, binder))
                 .transpose()?;
             let port = ports::pick(wanted)?;
             let place = Place::shared(Isolation::None { reason }, port, claim);
@@ -121,12 +122,12 @@ impl Place {
         });
         // The port is held for the program's user alone, where the guard lets only its own
         // program in (see ports); runs that need a fixed port queue for it.
-        let holder = (guarded.is_ok() && !wanted.harness_binds).then_some(uid);
+        let binder = Binder::of(wanted.harness_binds, guarded.is_ok().then_some(uid));
         let (port, claim) = if wanted.fixed_port {
-            let claim = ports::claim(wanted.proto, wanted.port, wanted.patience, holder)?;
+            let claim = ports::claim(wanted.proto, wanted.port, wanted.patience, binder)?;
             (wanted.port, claim)
         } else {
-            ports::give(wanted.proto, holder)?
+            ports::give(wanted.proto, binder)?
         };
         let guard = guarded.ok().map(|()| GuardSpec { ports: vec![port] });
         let workdir = WorkDir::create(uid, gid)?;

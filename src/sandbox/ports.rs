@@ -34,6 +34,27 @@ const RECHECK_MAX: Duration = Duration::from_millis(50);
 /// by chance.
 const CHOSEN: std::ops::Range<u16> = 15_000..25_000;
 
+/// Who binds a run's port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binder {
+    /// The harness (a client program's lab), with SO_REUSEADDR.
+    Harness,
+    /// The program, maybe without SO_REUSEADDR, as the lesson's programs.
+    Program,
+    /// The program of this user, under the guard: the port is held for it.
+    Guarded(u32),
+}
+
+impl Binder {
+    pub fn of(harness_binds: bool, guarded_user: Option<u32>) -> Binder {
+        match (harness_binds, guarded_user) {
+            (true, _) => Binder::Harness,
+            (false, Some(uid)) => Binder::Guarded(uid),
+            (false, None) => Binder::Program,
+        }
+    }
+}
+
 /// The port, held for one run; dropping it lets the next run have it.
 #[derive(Debug)]
 pub struct PortClaim {
@@ -52,13 +73,8 @@ pub fn pick(wanted: &Wanted) -> Result<u16> {
 
 /// Claims `port` for a run: waits while other socklab runs use it, then up to `patience`
 /// for whatever else holds it to let go (nothing tells when a port frees, so it is looked
-/// at again, more and more seldom). With a `holder`, the port is held for that user.
-pub fn claim(
-    proto: Proto,
-    port: u16,
-    patience: Duration,
-    holder: Option<u32>,
-) -> Result<PortClaim> {
+/// at again, more and more seldom). For a guarded program, the port is held for its user.
+pub fn claim(proto: Proto, port: u16, patience: Duration, binder: Binder) -> Result<PortClaim> {
     // Ports belong to a network namespace: runs in two containers do not queue.
     let netns = std::fs::metadata("/proc/thread-self/ns/net").map_or(0, |m| m.ino());
     let name = format!("{}-{port}-{netns}.lock", proto.to_string().to_lowercase());
@@ -67,9 +83,10 @@ pub fn claim(
     let deadline = Instant::now() + patience;
     let mut pause = Duration::from_millis(1);
     loop {
-        let held = match holder {
-            Some(uid) => hold(proto, port, uid).ok(),
-            None => is_free(proto, port).then(Vec::new),
+        let held = match binder {
+            Binder::Guarded(uid) => hold(proto, port, uid).ok(),
+            Binder::Harness => is_free(proto, port, true).then(Vec::new),
+            Binder::Program => is_free(proto, port, false).then(Vec::new),
         };
         if let Some(placeholders) = held {
             return Ok(PortClaim {
@@ -86,9 +103,9 @@ pub fn claim(
     }
 }
 
-/// A port chosen for a run that takes `{port}`, held for `holder` if given.
-pub fn give(proto: Proto, holder: Option<u32>) -> Result<(u16, PortClaim)> {
-    let Some(uid) = holder else {
+/// A port chosen for a run that takes `{port}`, held for a guarded program's user.
+pub fn give(proto: Proto, binder: Binder) -> Result<(u16, PortClaim)> {
+    let Binder::Guarded(uid) = binder else {
         let port =
             portpicker::pick_unused_port().ok_or_else(|| Error::Internal("no free port".into()))?;
         let claim = PortClaim {
@@ -123,11 +140,15 @@ fn random() -> u64 {
     hasher.finish()
 }
 
-/// Whether a program could bind `port` on all addresses as the lesson's do: without
-/// SO_REUSEADDR, so that a connection left in TIME_WAIT counts as taking it.
-pub fn is_free(proto: Proto, port: u16) -> bool {
+/// Whether `port` could be bound on all addresses: as the lesson's programs do, without
+/// SO_REUSEADDR (so that a connection left in TIME_WAIT counts as taking it), or as the
+/// harness does, with it.
+pub fn is_free(proto: Proto, port: u16, reuse: bool) -> bool {
     socket2::Socket::new(socket2::Domain::IPV4, kind(proto), None)
-        .and_then(|s| s.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)).into()))
+        .and_then(|s| {
+            s.set_reuse_address(reuse)?;
+            s.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)).into())
+        })
         .is_ok()
 }
 

@@ -227,8 +227,7 @@ fn answer_the_child(ours: &UnixStream, child: Pid) -> Result<(), String> {
     let wait = |fd: &dyn std::os::fd::AsFd| -> Result<(), String> {
         let left = deadline.saturating_duration_since(Instant::now());
         let mut fds = [nix::poll::PollFd::new(fd.as_fd(), nix::poll::PollFlags::POLLIN)];
-        let ms = nix::poll::PollTimeout::try_from(left.as_millis().min(5000) as u16)
-            .unwrap_or(nix::poll::PollTimeout::ZERO);
+        let ms = nix::poll::PollTimeout::from(left.as_millis().min(5000) as u16);
         match nix::poll::poll(&mut fds, ms) {
             Ok(n) if n > 0 => Ok(()),
             _ => Err("the guard's trial timed out".into()),
