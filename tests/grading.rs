@@ -301,7 +301,8 @@ fn example_rubrics_fit_their_labs() {
 /// shipped labs.conf gets full marks with the lesson's programs, in any order (serv_simple,
 /// which closes first, graded first here, so that its port's TIME_WAIT would trip the
 /// others); results.json is socklab's own and says the runs had uid isolation; the
-/// instructor's files and the results were closed to other users.
+/// instructor's files and the results were closed to other users while the labs ran, and
+/// are as they were after.
 #[test]
 fn run_autograder_in_a_container_as_on_gradescope() {
     use std::os::unix::fs::MetadataExt;
@@ -327,6 +328,8 @@ fn run_autograder_in_a_container_as_on_gradescope() {
         );
     }
     common::open_to_all(&root.join("submission"));
+    let mode_of = |folder: &str| std::fs::metadata(root.join(folder)).unwrap().mode();
+    let source = mode_of("source");
     let mut cmd = Command::new(root.join("source/run_autograder"));
     cmd.env("AUTOGRADER_ROOT", root)
         .env(
@@ -346,10 +349,16 @@ fn run_autograder_in_a_container_as_on_gradescope() {
     assert_eq!(tests_of(&results), want, "{results:#}");
     let output = results["output"].as_str().unwrap();
     assert_eq!(output.matches("isolation: uid").count(), 4, "{output}");
-    for folder in ["source", "results"] {
-        let mode = std::fs::metadata(root.join(folder)).unwrap().mode();
-        assert_eq!(mode & 0o007, 0, "{folder} still open to others: {mode:o}");
-    }
+    assert!(
+        output.contains("made unreadable to other users"),
+        "{output}"
+    );
+    assert_eq!(mode_of("source"), source);
+    assert_ne!(
+        mode_of("results") & 0o007,
+        0,
+        "results closed to others after the labs"
+    );
 }
 
 /// The files that follow from the labs are what `socklab export` writes now: a new lab is

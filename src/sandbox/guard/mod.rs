@@ -29,7 +29,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use nix::unistd::{ForkResult, Pid};
+use nix::unistd::ForkResult;
 
 use notify::{Listener, Policy};
 
@@ -201,14 +201,13 @@ fn try_it() -> Result<(), String> {
         ForkResult::Parent { child } => child,
     };
     drop(theirs);
-    let answered = answer_the_child(&ours, child);
+    let answered = answer_the_child(&ours);
     if answered.is_err() {
         let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
     }
-    let status = nix::sys::wait::waitpid(child, None).map_err(|e| e.to_string())?;
-    answered?;
-    match status {
-        nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
+    // The child's own word on how far it got comes first.
+    match nix::sys::wait::waitpid(child, None).map_err(|e| e.to_string())? {
+        nix::sys::wait::WaitStatus::Exited(_, 0) => answered,
         nix::sys::wait::WaitStatus::Exited(_, code) => Err(match code {
             2 | 3 => "seccomp user notification is refused (Linux 5.9 or later is needed)",
             4 => "a socket of the guard's making could not be handed over",
@@ -222,7 +221,7 @@ fn try_it() -> Result<(), String> {
 }
 
 /// Answers the trial child's calls until it has made them all (a few seconds at most).
-fn answer_the_child(ours: &UnixStream, child: Pid) -> Result<(), String> {
+fn answer_the_child(ours: &UnixStream) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(5);
     let wait = |fd: &dyn std::os::fd::AsFd| -> Result<(), String> {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -242,7 +241,6 @@ fn answer_the_child(ours: &UnixStream, child: Pid) -> Result<(), String> {
         let call = listener.receive().map_err(|e| e.to_string())?;
         listener.handle(&call, &policy).map_err(|e| e.to_string())?;
     }
-    let _ = child;
     Ok(())
 }
 
