@@ -105,7 +105,15 @@ fn keep_only(listener: OwnedFd) -> OwnedFd {
             libc::fcntl(LISTENER, libc::F_SETFD, libc::FD_CLOEXEC);
         }
         std::mem::forget(listener);
-        libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
+        if libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32) != 0 {
+            // Init's pipes above all: init waits for their end.
+            let open: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+                .map(|dir| dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect())
+                .unwrap_or_default();
+            for fd in open.into_iter().filter(|&fd| fd > LISTENER) {
+                libc::close(fd);
+            }
+        }
         std::os::fd::FromRawFd::from_raw_fd(LISTENER)
     }
 }
