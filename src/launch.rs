@@ -32,6 +32,8 @@ pub struct Enclosure {
     pub user: Option<(u32, u32)>,
     /// Limits init sets on the program.
     pub rlimits: Vec<crate::limits::Rlimit>,
+    /// The program runs under the guard (uid isolation; see [`crate::sandbox::guard`]).
+    pub guard: Option<crate::sandbox::guard::GuardSpec>,
     /// `cgroup.procs` files init joins before it starts (see [`crate::limits`]).
     pub cgroups: Vec<RawFd>,
     /// Paths to hide and show (namespaces only; see [`crate::confine`]).
@@ -62,6 +64,9 @@ pub fn launch(program: &Program, args: &[String], enclosure: &Enclosure) -> io::
     }
     for limit in &enclosure.rlimits {
         cmd.arg("--rlimit").arg(limit.to_arg());
+    }
+    if let Some(guard) = &enclosure.guard {
+        cmd.arg("--guard").arg(guard.to_arg());
     }
     for path in &enclosure.confinement.hide {
         cmd.arg("--hide").arg(path);

@@ -15,7 +15,7 @@ use rstest::rstest;
 /// not told the hidden check exists, nor that it failed: not by a visible test, not by a
 /// total in the output (8/8, not 8/10), not by a gap in the numbers; nor anything of how
 /// socklab graded (isolation, why, the folders it hid). Staff read it all on stdout. The
-/// instructor's files and the results were closed to other users.
+/// instructor's files and the results were closed to other users while the labs ran, and are as they were after.
 #[test]
 fn run_autograder_in_a_container_as_on_gradescope() {
     use std::os::unix::fs::MetadataExt;
@@ -46,6 +46,8 @@ fn run_autograder_in_a_container_as_on_gradescope() {
         );
     }
     common::open_to_all(&root.join("submission"));
+    let mode_of = |folder: &str| std::fs::metadata(root.join(folder)).unwrap().mode();
+    let source = mode_of("source");
     let (results, stdout) = run_autograder(root, true);
     // The hidden test last in its lab, so that the numbers students see have no gap.
     let mut want = expected_tests("serv_simple", &["sends_typed_line"], &[]);
@@ -94,10 +96,13 @@ fn run_autograder_in_a_container_as_on_gradescope() {
         );
     }
     assert_eq!(stdout.matches("; isolation: uid)").count(), 4, "{stdout}");
-    for folder in ["source", "results"] {
-        let mode = std::fs::metadata(root.join(folder)).unwrap().mode();
-        assert_eq!(mode & 0o007, 0, "{folder} still open to others: {mode:o}");
-    }
+    // Closed to other users while the labs ran (said above), and given back after.
+    assert_eq!(mode_of("source"), source);
+    assert_ne!(
+        mode_of("results") & 0o007,
+        0,
+        "results closed to others after the labs"
+    );
 }
 
 /// An instructor's mistake in labs.conf or a rubric stops run_autograder in its

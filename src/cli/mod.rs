@@ -150,6 +150,9 @@ enum Command {
         gid: Option<u32>,
         #[arg(long, value_parser = parse_rlimit)]
         rlimit: Vec<Rlimit>,
+        /// The program runs under the guard, binding only these ports (see sandbox::guard).
+        #[arg(long, value_parser = crate::sandbox::guard::GuardSpec::parse)]
+        guard: Option<crate::sandbox::guard::GuardSpec>,
         #[arg(long)]
         hide: Vec<PathBuf>,
         #[arg(long)]
@@ -367,6 +370,7 @@ pub fn main() -> ExitCode {
             uid,
             gid,
             rlimit,
+            guard,
             hide,
             show,
             program,
@@ -374,6 +378,7 @@ pub fn main() -> ExitCode {
             subreaper,
             user: uid.zip(gid),
             rlimits: rlimit,
+            guard,
             confinement: Some(crate::confine::Confinement { hide, show }),
             program: program[0].clone().into(),
             args: program[1..].to_vec(),

@@ -24,8 +24,9 @@ use super::output::{StderrKept, WriteError, create, report_output};
 use super::{CheckArgs, GradingArgs};
 
 /// socklab never ends by a signal: told to stop (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT), it says
-/// so in one line and exits 2. Its runs' inits then kill every program: the kernel sends
-/// them SIGUSR1 when the threads that started them end.
+/// so in one line and exits 2. Programs it runs as sandbox users are killed first, and
+/// paths hidden from them given back; its runs' inits then kill every other program: the
+/// kernel sends them SIGUSR1 when the threads that started them end.
 pub(super) fn stop_cleanly_on_signals() -> Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
@@ -37,6 +38,7 @@ pub(super) fn stop_cleanly_on_signals() -> Result<()> {
                 let name = nix::sys::signal::Signal::try_from(signal)
                     .map_or_else(|_| signal.to_string(), |s| s.as_str().to_string());
                 eprintln!("socklab: stopped by {name} before grading was done");
+                sandbox::stop_every_run();
                 std::process::exit(EXIT_CANNOT_GRADE);
             }
         })

@@ -15,6 +15,7 @@ use nix::unistd::{ForkResult, Pid};
 
 use super::status::Stage;
 use crate::limits::Rlimit;
+use crate::sandbox::guard::GuardSpec;
 
 /// The program, ready to exec: everything allocated before the fork.
 pub struct Prepared {
@@ -23,6 +24,7 @@ pub struct Prepared {
     envp: Vec<CString>,
     user: Option<(u32, u32)>,
     rlimits: Vec<Rlimit>,
+    guard: Option<GuardSpec>,
 }
 
 impl Prepared {
@@ -33,6 +35,7 @@ impl Prepared {
         args: &[String],
         user: Option<(u32, u32)>,
         rlimits: Vec<Rlimit>,
+        guard: Option<GuardSpec>,
     ) -> Result<Prepared, String> {
         let c = |bytes: Vec<u8>| CString::new(bytes).map_err(|_| "an argument holds a NUL byte");
         let path = c(path.as_os_str().as_encoded_bytes().to_vec())?;
@@ -54,6 +57,7 @@ impl Prepared {
             envp,
             user,
             rlimits,
+            guard,
         })
     }
 }
@@ -86,6 +90,10 @@ pub fn start(prepared: &Prepared) -> Result<Pid, (Stage, Errno)> {
 fn set_up_and_exec(p: &Prepared) -> Result<std::convert::Infallible, (Stage, Errno)> {
     let at = |stage: Stage| move |e: std::io::Error| (stage, Errno::from_raw(e.raw_os_error().unwrap_or(0)));
     let _ = SigSet::empty().thread_set_mask();
+    // From here on, this process is the guard, and the program its child.
+    if let (Some(guard), Some(user)) = (&p.guard, p.user) {
+        crate::sandbox::guard::split(guard, user).map_err(at(Stage::Fork))?;
+    }
     // The program needs no privilege; without any it cannot undo its confinement.
     match p.user {
         Some((uid, gid)) => crate::confine::become_user(uid, gid),
@@ -96,6 +104,7 @@ fn set_up_and_exec(p: &Prepared) -> Result<std::convert::Infallible, (Stage, Err
     for limit in &p.rlimits {
         limit.apply().map_err(at(Stage::Limits))?;
     }
+
     nix::unistd::setsid().map_err(|e| (Stage::Terminal, e))?;
     // SAFETY: TIOCSCTTY on stdin, the pty slave the harness gave init.
     if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {

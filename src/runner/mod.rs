@@ -209,6 +209,10 @@ fn attempt_run(
         proto: run.proto,
         port: lab.lesson_port,
         fixed_port: !program.takes_port(),
+        harness_binds: run
+            .setup
+            .iter()
+            .any(|s| matches!(s, crate::script::Step::Listen(_) | crate::script::Step::BindUdp(_))),
         patience: config.timeouts.step * 2,
         confinement: &config.confinement,
     };
@@ -223,14 +227,10 @@ fn attempt_run(
         SAID.call_once(|| eprintln!("socklab: {notice}"));
     }
     notices.extend(place.notices.iter().cloned().map(Notice::Grading));
-    let port = if program.takes_port() {
-        portpicker::pick_unused_port().ok_or_else(|| Error::Internal("no free port".into()))?
-    } else {
-        lab.lesson_port
-    };
+    let port = place.port;
     let limits = RunLimits::set_up(
         config.limits,
-        isolation.sandbox_user().is_some(),
+        isolation.sandbox_user().map(|(uid, _)| uid),
         // Under uid isolation init forks a helper to kill the program's every process.
         u32::from(isolation.sandbox_user().is_some()),
     );
@@ -243,6 +243,7 @@ fn attempt_run(
         pid_namespace: !isolation.on_host(),
         user: isolation.sandbox_user(),
         rlimits: limits.rlimits(),
+        guard: place.guard.clone(),
         cgroups: limits.join_fds(),
         confinement: if isolation.on_host() {
             Confinement::default()

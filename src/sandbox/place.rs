@@ -1,8 +1,9 @@
 //! The place one run happens, set up on the run's own thread before the program starts:
-//! namespaces where the system allows them; otherwise the host's loopback, with the
-//! lesson's fixed port claimed, and (as root) a sandbox user of the run's own, what it must
-//! not see hidden from it, what it must see copied where it can, and a check that it can
-//! reach its program at all. Everything a run holds here is let go when the place drops.
+//! namespaces where the system allows them; otherwise the host's loopback, with the run's
+//! port claimed (the lesson's fixed port, or one chosen for it), and (as root) a sandbox
+//! user of the run's own, the guard over its sockets, what it must not see hidden from it,
+//! what it must see copied where it can, and a check that it can reach its program at all.
+//! Everything a run holds here is let go when the place drops.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,7 +14,9 @@ use crate::program::Program;
 use crate::report::Proto;
 
 use super::account::{self, Access, SandboxAccount, WorkDir};
-use super::ports::{self, PortClaim};
+use super::guard::{self, GuardSpec};
+use super::hidden::{self, Hidden};
+use super::ports::{self, Binder, PortClaim};
 use super::{Entered, Isolation, IsolationLevel};
 pub use crate::report::IsolationFloor;
 
@@ -24,6 +27,8 @@ pub struct Wanted<'a> {
     pub port: u16,
     /// The port is the lesson's, written in the program (not one socklab chose for it).
     pub fixed_port: bool,
+    /// The harness itself binds the port (a client program's lab), not the program.
+    pub harness_binds: bool,
     /// How long to wait for a fixed port that something else holds.
     pub patience: Duration,
     pub confinement: &'a Confinement,
@@ -35,26 +40,35 @@ pub struct Place {
     pub isolation: Isolation,
     /// Things the report should say about the place (why no namespaces, what was hidden).
     pub notices: Vec<String>,
+    /// The port the run's program uses: the lesson's, or one chosen for it.
+    pub port: u16,
+    /// The guard over the program's sockets (uid isolation, where it works).
+    pub guard: Option<GuardSpec>,
     /// The program's home and working folder when it is not socklab's.
     pub home: Option<PathBuf>,
     pub cwd: Option<PathBuf>,
-    // Held for the run; dropped after the program is gone.
-    _claim: Option<PortClaim>,
-    _account: Option<SandboxAccount>,
+    // Held for the run; dropped after the program is gone, in this order: its folder, then
+    // its user (whose leftovers go with it), then what was hidden from it, then the port.
     _workdir: Option<WorkDir>,
+    _account: Option<SandboxAccount>,
+    _hidden: Vec<Hidden>,
+    _claim: Option<PortClaim>,
 }
 
 impl Place {
     /// A place where the program runs as socklab's own user, in socklab's folders.
-    fn shared(isolation: Isolation, claim: Option<PortClaim>) -> Place {
+    fn shared(isolation: Isolation, port: u16, claim: Option<PortClaim>) -> Place {
         Place {
             notices: isolation.notice().into_iter().collect(),
             isolation,
+            port,
+            guard: None,
             home: None,
             cwd: None,
-            _claim: claim,
-            _account: None,
             _workdir: None,
+            _account: None,
+            _hidden: Vec::new(),
+            _claim: claim,
         }
     }
 
@@ -66,7 +80,9 @@ impl Place {
         })?;
         let reason = match entered {
             Entered::Namespaces => {
-                return Ok((Place::shared(Isolation::Namespaces, None), program.clone()));
+                let port = ports::pick(wanted)?;
+                let place = Place::shared(Isolation::Namespaces, port, None);
+                return Ok((place, program.clone()));
             }
             Entered::Host { reason } => reason,
         };
@@ -83,22 +99,44 @@ impl Place {
                 reason,
             });
         }
-        // Claimed before anything else: runs queue here, and hold nothing else meanwhile.
-        let claim = wanted
-            .fixed_port
-            .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience))
-            .transpose()?;
         if !root {
-            return Ok((Place::shared(Isolation::None { reason }, claim), program.clone()));
+            // Claimed before anything else: runs queue here, and hold nothing else meanwhile.
+            let binder = Binder::of(wanted.harness_binds, None);
+            let claim = wanted
+                .fixed_port
+                .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience, binder))
+                .transpose()?;
+            let port = ports::pick(wanted)?;
+            let place = Place::shared(Isolation::None { reason }, port, claim);
+            return Ok((place, program.clone()));
         }
 
         let account = SandboxAccount::take()?;
         let (uid, gid) = (account.uid, account.gid);
         let isolation = Isolation::Uid { reason, uid, gid };
         let mut notices: Vec<String> = isolation.notice().into_iter().collect();
+        let guarded = guard::available().map_err(|why| {
+            notices.push(format!(
+                "outbound connections are not refused, and other programs may take this run's port, here: {why}"
+            ));
+        });
+        // The port is held for the program's user alone, where the guard lets only its own
+        // program in (see ports); runs that need a fixed port queue for it.
+        let binder = Binder::of(wanted.harness_binds, guarded.is_ok().then_some(uid));
+        let (port, claim) = if wanted.fixed_port {
+            let claim = ports::claim(wanted.proto, wanted.port, wanted.patience, binder)?;
+            (wanted.port, claim)
+        } else {
+            ports::give(wanted.proto, binder)?
+        };
+        let guard = guarded.ok().map(|()| GuardSpec { ports: vec![port] });
         let workdir = WorkDir::create(uid, gid)?;
+        hidden::tidy();
+        let mut hidden = Vec::new();
         for path in &wanted.confinement.hide {
-            notices.extend(account::hide(uid, gid, path)?);
+            let (held, notice) = hidden::hide(uid, gid, path)?;
+            hidden.extend(held);
+            notices.extend(notice);
         }
         let mut program = program.clone();
         for shown in &wanted.confinement.show {
@@ -111,11 +149,14 @@ impl Place {
         let place = Place {
             isolation,
             notices,
+            port,
+            guard,
             home: Some(workdir.path().to_path_buf()),
             cwd: Some(cwd),
-            _claim: claim,
-            _account: Some(account),
             _workdir: Some(workdir),
+            _account: Some(account),
+            _hidden: hidden,
+            _claim: Some(claim),
         };
         Ok((place, program))
     }
