@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::labs;
 use crate::program::Program;
-use crate::report::{Event, Report};
+use crate::report::{Event, Notice, Report};
 use crate::runner::{self, Config};
 use crate::script::Lab;
 use crate::submission::{CompileError, lab_named_by, prepare, replay};
@@ -153,12 +153,12 @@ pub fn with_notice(event: &Event, notice: Option<&String>, on_event: &mut dyn Fn
     match (event, notice) {
         (Event::Finished(report), Some(notice)) => {
             let mut report = report.clone();
-            report.notices.insert(0, notice.clone());
+            report.notices.insert(0, Notice::Program(notice.clone()));
             on_event(&Event::Finished(report));
         }
         (Event::Started { .. }, Some(notice)) => {
             on_event(event);
-            on_event(&Event::Notice(notice.clone()));
+            on_event(&Event::Notice(Notice::Program(notice.clone())));
         }
         _ => on_event(event),
     }

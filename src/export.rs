@@ -143,8 +143,10 @@ pub fn rubric(lab: &Lab) -> String {
          # A name that is not a check of the lab is refused, with the list of its checks.\n\
          lab = \"{name}\"\n\
          # When Gradescope shows each check to students: \"visible\" (the default), \"after_due_date\",\n\
-         # \"after_published\" or \"hidden\" (never; a hidden check still counts). Uncomment to change\n\
-         # the default, run_autograder's stdout, or a check's own under [visibility].\n\
+         # \"after_published\" or \"hidden\" (never; a hidden check still counts, though not in the\n\
+         # totals students read). A check shown may not need one shown later. Uncomment to change\n\
+         # the default, run_autograder's stdout (socklab's account for staff: keep it hidden), or a\n\
+         # check's own under [visibility].\n\
          # default_visibility = \"visible\"\n\
          # stdout_visibility = \"hidden\"\n\
          \n\

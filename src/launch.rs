@@ -36,6 +36,8 @@ pub struct Enclosure {
     pub user: Option<(u32, u32)>,
     /// Limits init sets on the program.
     pub rlimits: Vec<crate::limits::Rlimit>,
+    /// The program runs under the guard (uid isolation; see [`crate::sandbox::guard`]).
+    pub guard: Option<crate::sandbox::guard::GuardSpec>,
     /// `cgroup.procs` files init joins before it starts (see [`crate::limits`]).
     pub cgroups: Vec<RawFd>,
     /// What it sees, set up by init in mount and IPC namespaces of its own (namespaces
@@ -57,6 +59,7 @@ impl Enclosure {
             pid_namespace: !on_host,
             user: place.user,
             rlimits: limits.rlimits(),
+            guard: place.guard.clone(),
             cgroups: limits.join_fds(),
             confinement: (!on_host).then(|| place.confinement.clone()),
             home: place.workdir.clone(),
@@ -95,6 +98,9 @@ pub fn launch(program: &Program, args: &[String], enclosure: &Enclosure) -> io::
     }
     for limit in &enclosure.rlimits {
         cmd.arg("--rlimit").arg(limit.to_arg());
+    }
+    if let Some(guard) = &enclosure.guard {
+        cmd.arg("--guard").arg(guard.to_arg());
     }
     if let Some(confinement) = &enclosure.confinement {
         cmd.arg("--confine");

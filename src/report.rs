@@ -4,6 +4,37 @@
 
 use std::time::Duration;
 
+/// Something a report says besides its checks, and whom it is for: a format read by two
+/// audiences (Gradescope's students and staff) shows students only what is about the program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// About the program and how it was run, in the lesson's words (a C file that did not
+    /// compile, the netcat arguments it was graded with, a file not submitted): for anyone.
+    Program(String),
+    /// About where and how socklab graded (isolation and why, limits not kept, paths hidden,
+    /// its own trouble): for whoever runs socklab, never for students.
+    Grading(String),
+}
+
+impl Notice {
+    pub fn text(&self) -> &str {
+        match self {
+            Notice::Program(text) | Notice::Grading(text) => text,
+        }
+    }
+
+    /// Whether students may read it.
+    pub fn for_students(&self) -> bool {
+        matches!(self, Notice::Program(_))
+    }
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
 /// One line of a run's transcript: who did or showed what, and when.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -67,8 +98,8 @@ pub struct Report {
     pub port: u16,
     /// How the run was kept apart from the machine; `None` for a submission never run.
     pub isolation: Option<IsolationLevel>,
-    /// Things the user should know that are not checks (fallbacks, adjustments).
-    pub notices: Vec<String>,
+    /// Things the reader should know that are not checks (fallbacks, isolation, limits).
+    pub notices: Vec<Notice>,
     pub checks: Vec<CheckResult>,
     pub exit: Option<ProgramExit>,
     pub stopped_by_harness: bool,
@@ -121,7 +152,7 @@ pub enum Event {
         /// `None` for a program that never ran (a C file that did not compile).
         isolation: Option<IsolationLevel>,
     },
-    Notice(String),
+    Notice(Notice),
     /// A lab of several runs starts the next one (not sent for a lab of one run).
     RunStarted {
         name: String,

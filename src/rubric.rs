@@ -19,7 +19,8 @@
 //! points the lab gives them and the default visibility. A name that is not one of the
 //! lab's checks, in `[points]` or `[visibility]`, is an error that lists the lab's checks,
 //! and a value that is not a visibility one that lists the four, so a typo never silently
-//! leaves the default in place.
+//! leaves the default in place. A check shown to students that needs one shown later (or
+//! never) is an error too: its "not reached" would tell them of the other.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -115,9 +116,35 @@ impl Rubric {
                 )));
             }
         }
+        self.check_needs_shown(lab).map_err(error)?;
         for (id, points) in &self.points {
             if let Some(check) = lab.check_mut(id) {
                 check.points = *points;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Rubric {
+    /// A check students are shown must not need one they are shown later: were that one
+    /// to fail, the shown check's reason (not reached: needs 'X') would name it.
+    fn check_needs_shown(&self, lab: &Lab) -> std::result::Result<(), String> {
+        for check in lab.checks() {
+            let shown = self.visibility.of(&check.id);
+            for need in &check.needs {
+                let needed = self.visibility.of(need);
+                if needed > shown {
+                    return Err(format!(
+                        "[visibility]: {} ({}) needs {need} ({}), so students would read that {need} did not pass; make {} {} too, or {need} {}",
+                        check.id,
+                        shown.as_str(),
+                        needed.as_str(),
+                        check.id,
+                        needed.as_str(),
+                        shown.as_str()
+                    ));
+                }
             }
         }
         Ok(())
@@ -201,12 +228,12 @@ mod tests {
         assert_eq!(none.visibility(), &Visibilities::default());
         let rubric = Rubric::parse(
             "default_visibility = \"after_due_date\"\nstdout_visibility = \"visible\"\n\
-             [visibility]\naccepts = \"hidden\"\n",
+             [visibility]\nexits_cleanly = \"hidden\"\n",
             "r.toml",
         )
         .unwrap();
         let shown = rubric.visibility();
-        assert_eq!(shown.of("accepts"), Visibility::Hidden);
+        assert_eq!(shown.of("exits_cleanly"), Visibility::Hidden);
         assert_eq!(shown.of("reachable"), Visibility::AfterDueDate);
         assert_eq!(shown.stdout, Visibility::Visible);
         rubric
@@ -232,6 +259,20 @@ mod tests {
         for value in ["visible", "hidden", "after_due_date", "after_published"] {
             assert!(err.contains(value), "{err}");
         }
+    }
+
+    /// Hiding a check that others need is refused, saying which and what to write; hiding
+    /// the others too, or a check nothing needs, is fine.
+    #[test]
+    fn a_shown_check_may_not_need_a_hidden_one() {
+        let mut lab = labs::find("serv_simple").unwrap();
+        let err = apply_error("[visibility]\naccepts = \"hidden\"\n", &mut lab);
+        assert!(
+            err.contains("[visibility]: reachable (visible) needs accepts (hidden), so students would read that accepts did not pass; make reachable hidden too, or accepts visible"),
+            "{err}"
+        );
+        let later = "default_visibility = \"after_due_date\"\n[visibility]\naccepts = \"visible\"\nsends_typed_line = \"hidden\"\n";
+        Rubric::parse(later, "r.toml").unwrap().apply(&mut lab).unwrap();
     }
 
     #[test]

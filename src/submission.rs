@@ -21,7 +21,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::labs;
 use crate::program::Program;
-use crate::report::{CheckResult, Event, Failure, Outcome, Report};
+use crate::report::{CheckResult, Event, Failure, Notice, Outcome, Report};
 use crate::script::Lab;
 
 /// The lab `file`'s name says, by name or alias (`serv_udp.py` is `udp_serv`).
@@ -146,7 +146,7 @@ impl CompileError {
                 }
             }
         });
-        report.notices.push(self.summary());
+        report.notices.push(Notice::Program(self.summary()));
         report
     }
 }

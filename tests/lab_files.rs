@@ -59,17 +59,44 @@ fn a_lab_from_a_folder_or_a_file_needs_no_rebuild() {
     assert_eq!(common::not_passed(&report), ["sends_hello"]);
 }
 
-/// The example's own words, with one mistake put in at `line`'s place.
-fn broken(replace: &str, with: &str) -> String {
-    let text = std::fs::read_to_string("grading/labs/conn_udp.toml").unwrap();
-    assert!(text.contains(replace), "{replace}");
+/// The words of the lab file `base`, with one mistake put in: `replace` becomes `with`.
+fn broken(base: &str, replace: &str, with: &str) -> String {
+    let text = std::fs::read_to_string(base).unwrap();
+    assert!(text.contains(replace), "{base}: {replace}");
     text.replacen(replace, with, 1)
 }
 
-/// The line (1-based) of `text` holding `needle`.
+/// The line (1-based) of `text` where `needle` first starts.
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in {text}"));
+    text[..at].matches('\n').count() + 1
 }
+
+/// The lab file `base` with `replace` made `with`, in a folder of labs, is refused before
+/// anything runs: exit 2, one line with the file, the line holding `on_line_with`, and
+/// `says`.
+fn assert_refused(base: &str, replace: &str, with: &str, on_line_with: &str, says: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = broken(base, replace, with);
+    let name = Path::new(base).file_name().unwrap();
+    let file = dir.path().join(name);
+    std::fs::write(&file, &text).unwrap();
+    let line = line_of(&text, on_line_with);
+    let lab = Path::new(base).file_stem().unwrap().to_str().unwrap();
+    let output = socklab()
+        .args(["check", lab, "--labs-dir"])
+        .arg(dir.path())
+        .args(["--", "python3", "never_run.py"])
+        .output()
+        .unwrap();
+    assert_cannot_grade(&output, &format!("{}:{line}: ", file.display()));
+    assert_cannot_grade(&output, says);
+    assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1);
+}
+
+const CONN_UDP: &str = "grading/labs/conn_udp.toml";
 
 /// Every kind of mistake in a lab file is refused before anything runs, exit 2, with the
 /// file and the line it is on, and what is wrong.
@@ -128,20 +155,140 @@ fn every_mistake_is_refused_with_file_and_line(
     #[case] on_line_with: &str,
     #[case] says: &str,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let text = broken(replace, with);
-    let file = dir.path().join("conn_udp.toml");
-    std::fs::write(&file, &text).unwrap();
-    let line = line_of(&text, on_line_with);
-    let output = socklab()
-        .args(["check", "conn_udp", "--labs-dir"])
-        .arg(dir.path())
-        .args(["--", "python3", "fixtures/conn_udp/pass/lesson_style.py"])
-        .output()
-        .unwrap();
-    assert_cannot_grade(&output, &format!("{}:{line}: ", file.display()));
-    assert_cannot_grade(&output, says);
-    assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1);
+    assert_refused(CONN_UDP, replace, with, on_line_with, says);
+}
+
+/// Lab files that load but would grade nonsense are refused as typos are: steps that no
+/// program can meet (every program would fail) or that every program meets (free points),
+/// each with the file, the line and what to write instead.
+#[rstest]
+#[case::typed_line_holds_a_newline(
+    "src/labs/serv_simple.toml",
+    "{ \"keyboard types\" = \"hello back\" }",
+    "{ \"keyboard types\" = \"hello\\nback\" }",
+    "hello\\nback",
+    "`keyboard types` types one line and presses Enter itself, so a newline in it would type two lines as one step: write a step for each line"
+)]
+#[case::typed_line_holds_a_control_character(
+    "src/labs/serv_simple.toml",
+    "{ \"keyboard types\" = \"hello back\" }",
+    "{ \"keyboard types\" = \"bye\\u0004\" }",
+    "bye",
+    "the terminal acts on control characters"
+)]
+#[case::a_peer_listens_where_the_program_is_the_server(
+    "src/labs/serv_simple.toml",
+    "order = 1\n",
+    "order = 1\nsetup = [{ \"bob listens\" = true }]\n",
+    "\"bob listens\"",
+    "bob takes the lab's port in setup, yet the program is the server here (`alice connects`): a server program needs the port itself; drop the setup, or grade a client program (`bob accepts`)"
+)]
+#[case::no_peer_listens_for_a_client(
+    "src/labs/conn_simple.toml",
+    "setup = [\n    { \"bob listens\" = true },\n]\n",
+    "",
+    "\"bob accepts\"",
+    "`bob accepts` a connection from the program, but bob does not listen for one: add setup = [{ \"bob listens\" = true }]"
+)]
+#[case::two_peers_hold_the_port(
+    "src/labs/conn_simple.toml",
+    "{ \"bob listens\" = true },\n]",
+    "{ \"bob listens\" = true },\n    { \"alice listens\" = true },\n]",
+    "\"alice listens\"",
+    "bob already takes the lab's port in setup, and two peers cannot both hold it"
+)]
+#[case::listens_in_a_check(
+    "src/labs/conn_simple.toml",
+    "    { \"bob accepts\" = true },",
+    "    { \"bob listens\" = true },\n    { \"bob accepts\" = true },",
+    "    { \"bob listens\" = true },\n    { \"bob accepts",
+    "`bob listens` goes in setup"
+)]
+#[case::sends_before_a_connection(
+    "src/labs/serv_simple.toml",
+    "    { \"alice connects\" = true },",
+    "    { \"alice sends\" = \"early\\n\" },\n    { \"alice connects\" = true },",
+    "early",
+    "`alice sends` before alice has a connection: first `alice connects` (to a server program) or `alice accepts` (from a client program)"
+)]
+#[case::reachable_before_a_connection(
+    "src/labs/serv_simple.toml",
+    "    { \"alice connects\" = true },",
+    "    { \"program is reachable at bob\" = true },\n    { \"alice connects\" = true },",
+    "{ \"program is reachable at bob\" = true },\n    { \"alice connects",
+    "`program is reachable at bob` judges where the program was reached: put `alice connects` before it"
+)]
+#[case::a_check_that_cannot_fail(
+    "src/labs/serv_simple.toml",
+    "    { \"program prints\" = \"Hello!\\n\" },\n",
+    "",
+    "name = \"prints_message\"",
+    "check prints_message only acts, so it passes whatever the program does"
+)]
+#[case::a_line_step_holds_a_newline(
+    "src/labs/serv_simple.toml",
+    "\"alice receives line\" = \"hello back\"",
+    "\"alice receives line\" = \"hello\\nback\"",
+    "hello\\nback",
+    "`alice receives line` is one line, written without its newline: for several lines or exact bytes, use `alice receives`"
+)]
+#[case::a_line_with_no_parts(
+    "src/labs/serv_simple.toml",
+    "[\"connection from\", \"{alice.ip}\", \"{alice.port}\"]",
+    "[]",
+    "prints line with\" = []",
+    "the parts of the line (one at least)"
+)]
+#[case::a_datagram_before_the_program_binds(
+    "src/labs/udp_serv.toml",
+    "steps = [\n    { \"program binds udp\" = true",
+    "steps = [\n    { \"alice sends datagram\" = \"early\\n\" },\n    { \"program binds udp\" = true",
+    "early",
+    "a datagram sent before the program binds it is lost"
+)]
+#[case::a_datagram_to_a_client_program(
+    CONN_UDP,
+    "{ \"bob replies datagram\" = \"test\\n\" }",
+    "{ \"bob sends datagram\" = \"test\\n\" }",
+    "bob sends datagram",
+    "here the program is a client (bob binds udp in setup): answer it with `bob replies datagram`"
+)]
+#[case::no_socket_for_a_datagram(
+    CONN_UDP,
+    "setup = [\n    { \"bob binds udp\" = true },\n]\n",
+    "",
+    "\"bob receives datagram\"",
+    "`bob receives datagram`, but bob has no socket to receive on"
+)]
+#[case::a_reply_before_any_datagram(
+    CONN_UDP,
+    "{ \"bob receives datagram\" = \"Hello!\\n\", hint",
+    "{ \"program prints\" = \"Hello!\\n\", hint",
+    "bob replies datagram",
+    "`bob replies datagram` answers the datagram bob received last, and bob has received none yet"
+)]
+#[case::expects_nothing(
+    CONN_UDP,
+    "{ \"program prints\" = \"test\\n\", hint",
+    "{ \"program prints\" = \"\", hint",
+    "\"program prints\" = \"\"",
+    "`program prints` of nothing: it would pass whatever the program does"
+)]
+#[case::an_exit_status_out_of_range(
+    CONN_UDP,
+    "{ \"program exits with\" = 0 }",
+    "{ \"program exits with\" = 256 }",
+    "256",
+    "a whole number from 0 to 255, not 256"
+)]
+fn nonsense_is_refused_with_file_line_and_fix(
+    #[case] base: &str,
+    #[case] replace: &str,
+    #[case] with: &str,
+    #[case] on_line_with: &str,
+    #[case] says: &str,
+) {
+    assert_refused(base, replace, with, on_line_with, says);
 }
 
 /// `socklab labs --show LAB` prints the built-in lab's file as it is (a start for an

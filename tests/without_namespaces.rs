@@ -158,16 +158,21 @@ fn forger_in_a_container_cannot_touch_the_grade() {
     ] {
         assert!(said.contains(outcome), "{attempt}: {said}");
     }
-    assert!(
-        results["output"]
-            .as_str()
-            .unwrap()
-            .contains("isolation: uid"),
-        "{results:#}"
-    );
-    // The hidden folder is closed to others now, and says so.
-    assert_eq!(std::fs::metadata(&hidden).unwrap().mode() & 0o007, 0);
-    assert!(stderr.lines().count() <= 1, "{stderr}");
+    // How it was graded is for staff, on stderr (which a run_autograder's stdout gathers):
+    // uid isolation, and the hidden folder closed to others while the program ran.
+    let output = results["output"].as_str().unwrap();
+    assert!(!output.contains("isolation"), "{output}");
+    for says in [
+        "; isolation: uid)".to_string(),
+        format!(
+            "note: {} made unreadable to other users (mode 0755 → 0750) while the program runs",
+            hidden.display()
+        ),
+    ] {
+        assert!(stderr.contains(&says), "{says}: {stderr}");
+    }
+    // It is open again now.
+    assert_eq!(std::fs::metadata(&hidden).unwrap().mode() & 0o007, 0o005);
     let left = common::processes_with(&program.display().to_string());
     assert_eq!(left, Vec::<String>::new(), "left running");
 }
@@ -204,6 +209,33 @@ fn limits_are_kept_and_named(
         messages.iter().any(|m| m.contains(named)),
         "no failure names the limit ({named}): {report:#}"
     );
+    let left = common::processes_with(&argv[1]);
+    assert_eq!(left, Vec::<String>::new(), "left running");
+}
+
+/// Where cgroups are read-only (a Docker-like container), the memory limit still holds
+/// for the run as a whole: memory spread over several processes, each under the limit, or
+/// kept in the kernel's socket buffers, past 512 MiB together, fails with the limit named,
+/// and leaves nothing running.
+#[rstest]
+fn memory_limit_holds_for_the_whole_run(
+    #[values(
+        "fixtures/hostile/memory_in_children.py",
+        "fixtures/hostile/socket_buffers.py"
+    )]
+    fixture: &str,
+) {
+    let build = tempfile::tempdir().unwrap();
+    let argv = Place::Docker.command_for(Path::new(fixture), build.path());
+    let (code, report) = grade_json_at(Place::Docker, "serv_simple", &argv);
+    assert_eq!(code, 1, "{report:#}");
+    let named = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["message"].as_str())
+        .any(|m| m.contains("more than 512 MiB of memory (memory limit)"));
+    assert!(named, "no failure names the memory limit: {report:#}");
     let left = common::processes_with(&argv[1]);
     assert_eq!(left, Vec::<String>::new(), "left running");
 }

@@ -152,6 +152,9 @@ enum Command {
         gid: Option<u32>,
         #[arg(long, value_parser = parse_rlimit)]
         rlimit: Vec<Rlimit>,
+        /// The program runs under the guard, binding only these ports (see sandbox::guard).
+        #[arg(long, value_parser = crate::sandbox::guard::GuardSpec::parse)]
+        guard: Option<crate::sandbox::guard::GuardSpec>,
         #[arg(long)]
         hide: Vec<PathBuf>,
         #[arg(long)]
@@ -372,6 +375,7 @@ pub fn main() -> ExitCode {
             uid,
             gid,
             rlimit,
+            guard,
             hide,
             show,
             writable,
@@ -380,6 +384,7 @@ pub fn main() -> ExitCode {
             subreaper,
             user: uid.zip(gid),
             rlimits: rlimit,
+            guard,
             confinement: confine.then_some(crate::confine::Confinement {
                 hide,
                 show,

@@ -15,17 +15,18 @@ use crate::report::{ClassReport, Event, NotGraded, Verdict};
 use crate::reporters;
 use crate::reporters::class::progress::Progress;
 use crate::reporters::class::{self, ClassFormat, ClassReporter};
-use crate::reporters::gradescope::Visibilities;
+use crate::reporters::gradescope::{STAFF_TEST, Visibilities, Visibility};
 use crate::sandbox;
 use crate::script::Lab;
 use crate::watch;
 
-use super::output::{WriteError, create, report_output};
+use super::output::{StderrKept, WriteError, create, report_output};
 use super::{CheckArgs, GradingArgs};
 
 /// socklab never ends by a signal: told to stop (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT), it says
-/// so in one line and exits 2. Its runs' inits then kill every program: the kernel sends
-/// them SIGUSR1 when the threads that started them end.
+/// so in one line and exits 2. Programs it runs as sandbox users are killed first, and
+/// paths hidden from them given back; its runs' inits then kill every other program: the
+/// kernel sends them SIGUSR1 when the threads that started them end.
 pub(super) fn stop_cleanly_on_signals() -> Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
@@ -37,6 +38,7 @@ pub(super) fn stop_cleanly_on_signals() -> Result<()> {
                 let name = nix::sys::signal::Signal::try_from(signal)
                     .map_or_else(|_| signal.to_string(), |s| s.as_str().to_string());
                 eprintln!("socklab: stopped by {name} before grading was done");
+                sandbox::stop_every_run();
                 std::process::exit(EXIT_CANNOT_GRADE);
             }
         })
@@ -157,7 +159,11 @@ pub(super) fn check(args: &CheckArgs, lab_files: &[PathBuf]) -> Result<i32> {
 }
 
 /// `socklab gradescope`: results.json written, and 0 at full marks, 1 for lost marks, 2 if
-/// any lab could not be graded (it counts as lost in the results all the same).
+/// any lab could not be graded (it counts as lost in the results all the same). An
+/// instructor's mistake in labs.conf or a rubric is found before anything is graded, and
+/// leaves no results.json behind. The staff's account goes to stdout where Gradescope keeps
+/// it from students; where a rubric shows stdout to students, it goes into results.json's
+/// hidden staff test instead, with what socklab says on stderr meanwhile.
 pub(super) fn gradescope(
     config: &Path,
     submission: &Path,
@@ -175,21 +181,39 @@ pub(super) fn gradescope(
     let lines = autograder::read_config(config)?;
     let submission = std::path::absolute(submission)
         .map_err(Error::io(format!("finding {}", submission.display())))?;
+    let grading_config = grading.config()?;
+    let staff_stdout = autograder::stdout_visibility(&lines) == Visibility::Hidden;
     // Created now: a results path that cannot be written stops socklab before any grading.
     let mut out = create(output)?;
-    let graded = autograder::grade(&lines, &submission, &grading.config()?)?;
-    let mut write_error = WriteError::default();
-    write_error
-        .note(reporters::json::document(&graded.results, &mut out).and_then(|()| out.flush()));
-    write_error.into_result()?;
+    let written = (|| -> Result<autograder::Graded> {
+        let kept_from_students = (!staff_stdout).then(StderrKept::start).transpose()?;
+        let graded = autograder::grade(&lines, &submission, &grading_config);
+        let stderr = kept_from_students.map(StderrKept::finish).transpose()?;
+        let results = graded.results(stderr.as_deref().unwrap_or_default());
+        if let Some(account) = &results.for_staff {
+            print!("{account}");
+        }
+        let mut write_error = WriteError::default();
+        let document = reporters::json::document(&results.json, &mut out);
+        write_error.note(document.and_then(|()| out.flush()));
+        write_error.into_result()?;
+        Ok(graded)
+    })();
+    let graded = written.inspect_err(|_| {
+        // Never a results.json that is not whole.
+        let _ = std::fs::remove_file(output);
+    })?;
     if let Some(first) = graded.not_graded.first() {
-        return Err(Error::Internal(format!(
-            "could not grade {} of {} labs (first, {first}); results.json counts them as lost",
-            graded.not_graded.len(),
-            lines.len()
-        )));
+        let count = graded.not_graded.len();
+        let lost = format!("could not grade {count} of {} labs", lines.len());
+        return Err(Error::Internal(if staff_stdout {
+            format!("{lost} (first, {first}); results.json counts them as lost")
+        } else {
+            // stdout is shown to students: why is in the hidden test.
+            format!("{lost}; results.json counts them as lost, and says why in '{STAFF_TEST}'")
+        }));
     }
-    Ok(if graded.full_marks {
+    Ok(if graded.full_marks() {
         EXIT_FULL_MARKS
     } else {
         EXIT_LOST_MARKS

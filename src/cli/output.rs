@@ -61,3 +61,32 @@ impl WriteError {
     }
 }
 
+
+/// socklab's own stderr, kept in a file while it grades rather than shown where students may
+/// read it (run_autograder's stdout, when a rubric shows it to them).
+pub(super) struct StderrKept {
+    saved: std::os::fd::OwnedFd,
+    file: std::fs::File,
+}
+
+impl StderrKept {
+    pub(super) fn start() -> Result<StderrKept> {
+        use std::os::fd::AsFd;
+        let file = tempfile::tempfile().map_err(Error::io("creating a file for stderr"))?;
+        let saved = nix::unistd::dup(io::stderr().as_fd())?;
+        nix::unistd::dup2_stderr(&file)?;
+        Ok(StderrKept { saved, file })
+    }
+
+    /// Puts stderr back; returns what was written meanwhile.
+    pub(super) fn finish(mut self) -> Result<String> {
+        use std::io::{Read, Seek};
+        nix::unistd::dup2_stderr(&self.saved)?;
+        let mut said = String::new();
+        self.file
+            .rewind()
+            .and_then(|_| self.file.read_to_string(&mut said))
+            .map_err(Error::io("reading what socklab said on stderr"))?;
+        Ok(said)
+    }
+}

@@ -41,6 +41,8 @@ pub struct InitArgs {
     pub user: Option<(u32, u32)>,
     /// Limits to set on the program (see [`crate::limits`]).
     pub rlimits: Vec<crate::limits::Rlimit>,
+    /// Run the program under the guard (uid isolation; see [`crate::sandbox::guard`]).
+    pub guard: Option<crate::sandbox::guard::GuardSpec>,
     /// Set up the program's IPC and mount namespaces (see [`crate::confine`]).
     pub confinement: Option<crate::confine::Confinement>,
     pub program: PathBuf,
@@ -119,7 +121,7 @@ pub fn run(init: InitArgs) -> i32 {
         return 127;
     }
 
-    let started = start::Prepared::new(&init.program, &init.args, init.user, init.rlimits)
+    let started = start::Prepared::new(&init.program, &init.args, init.user, init.rlimits, init.guard)
         .map_err(|e| (Stage::Exec, e.to_string()))
         .and_then(|p| {
             start::start(&p).map_err(|(stage, e)| (stage, start::explain(stage, e, &init.program)))

@@ -16,6 +16,7 @@ use nix::unistd::{ForkResult, Pid};
 
 use super::status::Stage;
 use crate::limits::Rlimit;
+use crate::sandbox::guard::GuardSpec;
 
 /// The program, ready to exec: everything allocated before the fork.
 pub struct Prepared {
@@ -24,6 +25,7 @@ pub struct Prepared {
     envp: Vec<CString>,
     user: Option<(u32, u32)>,
     rlimits: Vec<Rlimit>,
+    guard: Option<GuardSpec>,
 }
 
 impl Prepared {
@@ -34,6 +36,7 @@ impl Prepared {
         args: &[String],
         user: Option<(u32, u32)>,
         rlimits: Vec<Rlimit>,
+        guard: Option<GuardSpec>,
     ) -> Result<Prepared, String> {
         let c = |bytes: Vec<u8>| CString::new(bytes).map_err(|_| "an argument holds a NUL byte");
         let path = c(path.as_os_str().as_encoded_bytes().to_vec())?;
@@ -55,6 +58,7 @@ impl Prepared {
             envp,
             user,
             rlimits,
+            guard,
         })
     }
 }
@@ -87,6 +91,10 @@ pub fn start(prepared: &Prepared) -> Result<Pid, (Stage, Errno)> {
 fn set_up_and_exec(p: &Prepared) -> Result<std::convert::Infallible, (Stage, Errno)> {
     let at = |stage: Stage| move |e: std::io::Error| (stage, Errno::from_raw(e.raw_os_error().unwrap_or(0)));
     let _ = SigSet::empty().thread_set_mask();
+    // From here on, this process is the guard, and the program its child.
+    if let (Some(guard), Some(user)) = (&p.guard, p.user) {
+        crate::sandbox::guard::split(guard, user).map_err(at(Stage::Fork))?;
+    }
     // The program needs no privilege; without any it cannot undo its confinement.
     match p.user {
         Some((uid, gid)) => {
@@ -105,6 +113,7 @@ fn set_up_and_exec(p: &Prepared) -> Result<std::convert::Infallible, (Stage, Err
     for limit in &p.rlimits {
         limit.apply().map_err(at(Stage::Limits))?;
     }
+
     nix::unistd::setsid().map_err(|e| (Stage::Terminal, e))?;
     // SAFETY: TIOCSCTTY on stdin, the pty slave the harness gave init.
     if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {

@@ -31,8 +31,12 @@
 //! when the first check fails) and `setup`, and its checks as `[[run.check]]`. The steps are in [`steps`]. Every mistake is an error naming the file
 //! and the line: unknown fields, a `needs` that names no earlier check (with the checks it
 //! could mean), a check name used twice, an unknown placeholder, a step that does not fit
-//! its run's protocol, points that are not whole numbers.
+//! its run's protocol or whose value makes no sense (a typed line holding a newline, an
+//! empty expectation), points that are not whole numbers; and steps that make no sense
+//! together ([`sense`]: a peer holding a server program's port, a client's peer that does
+//! not listen, talk before a connection, a check that cannot fail).
 
+pub mod sense;
 pub mod steps;
 
 use std::collections::BTreeMap;
@@ -44,6 +48,7 @@ use toml::Spanned;
 use crate::error::{Error, Result};
 use crate::script::{Check, Fallback, Lab, Proto, Run, Scripted, Step};
 
+use sense::{Placed, PlacedCheck};
 use steps::Fits;
 
 /// The placeholders a run's arguments may hold.
@@ -216,6 +221,13 @@ impl Place<'_> {
         if raw.check.is_empty() {
             return Err(self.at(&raw.name, "this run has no check: add [[run.check]] tables"));
         }
+        // Where each step is written, for the checks of the run as a whole below.
+        let setup_spans: Vec<Range<usize>> = raw.setup.iter().map(Spanned::span).collect();
+        let check_spans: Vec<(Range<usize>, Vec<Range<usize>>)> = raw
+            .check
+            .iter()
+            .map(|c| (c.name.span(), c.steps.iter().map(Spanned::span).collect()))
+            .collect();
         let args = self.args(&raw.args)?;
         let fallbacks = raw
             .fallbacks
@@ -246,6 +258,33 @@ impl Place<'_> {
             .into_iter()
             .map(|check| self.check(check, proto, seen))
             .collect::<Result<Vec<_>>>()?;
+        let placed_setup: Vec<Placed> = setup
+            .iter()
+            .zip(&setup_spans)
+            .map(|(step, span)| Placed {
+                span: span.clone(),
+                step,
+            })
+            .collect();
+        let placed_checks: Vec<PlacedCheck> = checks
+            .iter()
+            .zip(&check_spans)
+            .map(|(check, (name, steps))| PlacedCheck {
+                id: &check.id,
+                span: name.clone(),
+                steps: check
+                    .steps
+                    .iter()
+                    .zip(steps)
+                    .map(|(scripted, span)| Placed {
+                        span: span.clone(),
+                        step: &scripted.step,
+                    })
+                    .collect(),
+            })
+            .collect();
+        sense::check_run(&placed_setup, &placed_checks, proto)
+            .map_err(|(span, why)| self.error(Some(span), why))?;
         Ok(Run {
             name: raw.name.into_inner(),
             proto,

@@ -20,6 +20,11 @@
 //!
 //! PEER is `alice` or `bob`. Placeholders (`{alice.port}`) are filled in only in the parts of
 //! `prints line with` (see [`LINE_PLACEHOLDERS`]); elsewhere `{{` and `}}` stand for braces.
+//!
+//! Values that would grade nonsense are refused: a typed line holding a newline or a
+//! control character (the terminal would act on it), or longer than a terminal's line; a
+//! `... line` step's line holding a newline; nothing to print, send or receive over TCP,
+//! or a line with no part (any program would pass); an exit status outside 0 to 255.
 
 use crate::script::{Peer, Proto, Received, Step, Text};
 
@@ -88,20 +93,26 @@ pub fn parse(phrase: &str, value: &toml::Value) -> Result<(Step, Fits), String> 
             "connects" => (flag(value, Step::Connect(peer))?, tcp),
             "hangs up" => (flag(value, Step::HangUp(peer))?, tcp),
             "sees end of stream" => (flag(value, Step::SeesEndOfStream(peer))?, tcp),
-            "sends" => (Step::Send(peer, bytes(value)?), tcp),
-            "sends line" => (Step::Send(peer, line(value)?), tcp),
-            "receives" => (Step::Receives(peer, Received::Exactly(bytes(value)?)), tcp),
-            "receives line" => (Step::Receives(peer, Received::Line(bytes(value)?)), tcp),
+            "sends" => (Step::Send(peer, something(phrase, bytes(value)?)?), tcp),
+            "sends line" => (Step::Send(peer, line(phrase, value)?), tcp),
+            "receives" => (
+                Step::Receives(peer, Received::Exactly(something(phrase, bytes(value)?)?)),
+                tcp,
+            ),
+            "receives line" => {
+                let line = one_line(phrase, something(phrase, bytes(value)?)?)?;
+                (Step::Receives(peer, Received::Line(line)), tcp)
+            }
             "binds udp" => (flag(value, Step::BindUdp(peer))?, udp),
             "sends datagram" => (Step::SendDatagram(peer, bytes(value)?), udp),
-            "sends datagram line" => (Step::SendDatagram(peer, line(value)?), udp),
+            "sends datagram line" => (Step::SendDatagram(peer, line(phrase, value)?), udp),
             "replies datagram" => (Step::ReplyDatagram(peer, bytes(value)?), udp),
             "receives datagram" => (
                 Step::ReceivesDatagram(peer, Received::Exactly(bytes(value)?)),
                 udp,
             ),
             "receives datagram line" => (
-                Step::ReceivesDatagram(peer, Received::Line(bytes(value)?)),
+                Step::ReceivesDatagram(peer, Received::Line(one_line(phrase, bytes(value)?)?)),
                 udp,
             ),
             _ => return Err(unknown_phrase(phrase)),
@@ -110,27 +121,32 @@ pub fn parse(phrase: &str, value: &toml::Value) -> Result<(Step, Fits), String> 
     }
     let any = Fits::Any;
     match (subject, verb) {
-        ("program", "prints") => Ok((Step::Prints(Text::Printed(bytes(value)?)), any)),
-        ("program", "shows") => Ok((Step::Prints(Text::Raw(bytes(value)?)), any)),
+        ("program", "prints") => Ok((Step::Prints(Text::Printed(shown(phrase, value)?)), any)),
+        ("program", "shows") => Ok((Step::Prints(Text::Raw(shown(phrase, value)?)), any)),
         ("program", "prints line with") => Ok((Step::Prints(Text::LineWith(parts(value)?)), any)),
         ("program", "prints on stderr") => {
-            Ok((Step::PrintsOnStderr(Text::Printed(bytes(value)?)), any))
+            Ok((Step::PrintsOnStderr(Text::Printed(shown(phrase, value)?)), any))
         }
-        ("program", "shows on stderr") => Ok((Step::PrintsOnStderr(Text::Raw(bytes(value)?)), any)),
+        ("program", "shows on stderr") => {
+            Ok((Step::PrintsOnStderr(Text::Raw(shown(phrase, value)?)), any))
+        }
         ("program", "prints on stderr line with") => {
             Ok((Step::PrintsOnStderr(Text::LineWith(parts(value)?)), any))
         }
         ("program", "exits with") => {
             let status = value
                 .as_integer()
+                .filter(|n| (0..=255).contains(n))
                 .and_then(|n| i32::try_from(n).ok())
-                .ok_or_else(|| format!("`{phrase}` takes an exit status, a whole number"))?;
+                .ok_or_else(|| {
+                    format!("`{phrase}` takes an exit status, a whole number from 0 to 255, not {value}")
+                })?;
             Ok((Step::ExitsWith(status), any))
         }
         ("program", "is reachable at bob") => Ok((flag(value, Step::Reachable)?, any)),
         ("program", "stops at end of input") => Ok((flag(value, Step::StopsAtEndOfInput)?, any)),
         ("program", "binds udp") => Ok((flag(value, Step::BindsUdp)?, udp)),
-        ("keyboard", "types") => Ok((Step::TypeLine(text(value)?), any)),
+        ("keyboard", "types") => Ok((Step::TypeLine(typed(text(value)?)?), any)),
         _ => Err(unknown_phrase(phrase)),
     }
 }
@@ -179,22 +195,79 @@ fn bytes(value: &toml::Value) -> Result<Vec<u8>, String> {
     text(value).map(String::into_bytes)
 }
 
-fn line(value: &toml::Value) -> Result<Vec<u8>, String> {
-    bytes(value).map(|mut b| {
-        b.push(b'\n');
-        b
-    })
+/// The bytes of a `... line` step, its newline added.
+fn line(phrase: &str, value: &toml::Value) -> Result<Vec<u8>, String> {
+    let mut line = one_line(phrase, bytes(value)?)?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// A `... line` step's line, which holds no newline: the step adds or allows it.
+fn one_line(phrase: &str, line: Vec<u8>) -> Result<Vec<u8>, String> {
+    if line.contains(&b'\n') {
+        return Err(format!(
+            "`{phrase}` is one line, written without its newline: for several lines or exact bytes, use `{}`",
+            phrase.trim_end_matches(" line")
+        ));
+    }
+    Ok(line)
+}
+
+/// Bytes a step cannot do without: sending or expecting nothing would pass whatever the
+/// program does.
+fn something(phrase: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    if bytes.is_empty() {
+        return Err(format!(
+            "`{phrase}` of nothing: it would pass whatever the program does; write the bytes"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// What the program should show: something.
+fn shown(phrase: &str, value: &toml::Value) -> Result<Vec<u8>, String> {
+    something(phrase, bytes(value)?)
+}
+
+/// The longest line a terminal takes in canonical mode, without its newline (Linux's
+/// N_TTY_BUF_SIZE is 4096, the newline included).
+const TYPED_LINE_MAX: usize = 4095;
+
+/// A line `keyboard types`: text the terminal passes on as it is, one line, since the step
+/// presses Enter itself.
+fn typed(line: String) -> Result<String, String> {
+    if line.contains(['\n', '\r']) {
+        return Err(format!(
+            "{line:?}: `keyboard types` types one line and presses Enter itself, so a newline in it would type two lines as one step: write a step for each line"
+        ));
+    }
+    if let Some(c) = line.chars().find(|c| c.is_control() && *c != '\t') {
+        return Err(format!(
+            "{line:?}: `keyboard types` types text, and the terminal acts on control characters such as {c:?} (^C interrupts, ^D ends input): for end of input, use `program stops at end of input`"
+        ));
+    }
+    if line.len() > TYPED_LINE_MAX {
+        return Err(format!(
+            "`keyboard types` takes a line of at most {TYPED_LINE_MAX} bytes (a terminal's limit), not {}",
+            line.len()
+        ));
+    }
+    Ok(line)
 }
 
 /// The parts of `prints line with`: strings whose placeholders are all known.
 fn parts(value: &toml::Value) -> Result<Vec<String>, String> {
     let array = value
         .as_array()
-        .ok_or("`prints line with` takes an array of strings, the parts of the line")?;
+        .filter(|parts| !parts.is_empty())
+        .ok_or("`prints line with` takes an array of strings, the parts of the line (one at least)")?;
     array
         .iter()
         .map(|part| {
             let part = part.as_str().ok_or("each part of the line is a string")?;
+            if part.is_empty() {
+                return Err("an empty part is in every line: write what the line holds".into());
+            }
             check_placeholders(part, LINE_PLACEHOLDERS)?;
             Ok(part.to_string())
         })

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::report::ProgramExit;
-use crate::report::{CheckResult, Entry, NotGraded, Outcome, Report};
+use crate::report::{CheckResult, Entry, NotGraded, Notice, Outcome, Report};
 
 fn entries(entries: &[Entry]) -> Value {
     entries
@@ -73,7 +73,7 @@ pub fn report_json(r: &Report) -> Value {
         "exit_status": status,
         "exit_signal": signal,
         "stopped_by_harness": r.stopped_by_harness,
-        "notices": r.notices,
+        "notices": r.notices.iter().map(Notice::text).collect::<Vec<_>>(),
         "stderr_tail": r.stderr_tail,
         "transcript": entries(&r.transcript),
         "transcript_omitted_bytes": r.transcript_omitted,

@@ -99,7 +99,7 @@ pub fn markdown(r: &Report) -> String {
         ));
     }
     for notice in &r.notices {
-        md.push_str(&format!("\nNote: {}\n", escaped(notice)));
+        md.push_str(&format!("\nNote: {}\n", escaped(notice.text())));
     }
     if !r.stderr_tail.is_empty() {
         md.push_str(&format!(

@@ -109,7 +109,10 @@ pub fn for_format(
             let visibility = visibility.clone();
             Box::new(AtEnd::new(
                 out,
-                Box::new(move |report, out| gradescope::write(report, &visibility, out)),
+                // The staff's account goes to stderr, which a run_autograder's stdout gathers.
+                Box::new(move |report, out| {
+                    gradescope::write(report, &visibility, out, &mut io::stderr())
+                }),
             ))
         }
         Format::Junit => Box::new(

@@ -91,31 +91,6 @@ pub fn ending(report: &Report) -> String {
     }
 }
 
-/// One paragraph for a whole run: the score, how it ended, the notices, and the end of the
-/// program's stderr if it wrote any.
-pub fn run_summary(report: &Report) -> String {
-    let mut text = format!(
-        "{}: {}/{} ({}; {:.2} s{})",
-        report.lab,
-        report.score(),
-        report.max_score(),
-        ending(report),
-        report.duration.as_secs_f64(),
-        match report.isolation {
-            Some(level) => format!("; isolation: {level}"),
-            None => String::new(),
-        }
-    );
-    for notice in &report.notices {
-        text.push_str(&format!("\nnote: {notice}"));
-    }
-    if !report.stderr_tail.is_empty() {
-        text.push_str("\nthe end of the program's stderr:\n");
-        text.push_str(&report.stderr_tail);
-    }
-    text
-}
-
 /// `text` in `style`. Whether the colour reaches the reader is the output stream's business
 /// (anstream strips it where colour is off; see `human.rs`).
 pub fn paint(style: Style, text: &str) -> String {

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::launch::Enclosure;
 use crate::program::Program;
 use crate::limits::Limits;
-use crate::report::{CheckResult, Entry, Event, IsolationLevel, Outcome, Report, RunSummary};
+use crate::report::{
+    CheckResult, Entry, Event, IsolationLevel, Notice, Outcome, Report, RunSummary,
+};
 use crate::sandbox::Isolation;
 use crate::sandbox::place::{IsolationFloor, Place, Wanted};
 use crate::script::{Lab, Run};
@@ -57,7 +59,7 @@ struct RunResult {
     summary: RunSummary,
     port: u16,
     isolation: Isolation,
-    notices: Vec<String>,
+    notices: Vec<Notice>,
     transcript: Vec<Entry>,
     transcript_omitted: u64,
 }
@@ -115,12 +117,12 @@ fn grade_lab(
             for fallback in &run.fallbacks {
                 let mut other = attempt(&fallback.args, first_event)?;
                 if other.first_passed {
-                    let notice = format!(
+                    let notice = Notice::Program(format!(
                         "{}; {}, so this run was graded as `{}`",
                         lesson.first_failure,
                         fallback.why,
                         other.result.summary.program.join(" ")
-                    );
+                    ));
                     let _ = events.send(Event::Notice(notice.clone()));
                     other.result.notices.push(notice);
                     chosen = Some(other);
@@ -207,6 +209,10 @@ fn attempt_run(
         proto: run.proto,
         port: lab.lesson_port,
         fixed_port: !program.takes_port(),
+        harness_binds: run
+            .setup
+            .iter()
+            .any(|s| matches!(s, crate::script::Step::Listen(_) | crate::script::Step::BindUdp(_))),
         patience: config.timeouts.step * 2,
         confinement: &config.confinement,
     };
@@ -220,19 +226,15 @@ fn attempt_run(
         static SAID: std::sync::Once = std::sync::Once::new();
         SAID.call_once(|| eprintln!("socklab: {notice}"));
     }
-    notices.extend(place.notices.iter().cloned());
+    notices.extend(place.notices.iter().cloned().map(Notice::Grading));
     // A C file is compiled here, in the run's own place, as its program will run.
     let placed = crate::build::build(&placed, &place, config.limits)?;
-    let port = if program.takes_port() {
-        portpicker::pick_unused_port().ok_or_else(|| Error::Internal("no free port".into()))?
-    } else {
-        lab.lesson_port
-    };
+    let port = place.port;
     let limits = place.limits(config.limits);
     // A limit not kept matters where socklab grades others' programs (as root); on a
     // student's own machine, as at the `none` level, there is no adversary to keep out.
     if isolation.level() != IsolationLevel::None && crate::sandbox::real_ids().0 == 0 {
-        notices.extend(limits.notice());
+        notices.extend(limits.notice().map(Notice::Grading));
     }
     let mut enclosure = Enclosure::in_place(&place, &limits);
     enclosure.env = lab.env.clone();
@@ -327,7 +329,8 @@ fn attempt_run(
             first_failure = format!("`{}` did not work: {why}", shown_argv.join(" "));
             if session.program.exit.is_some() && !run.name.is_empty() {
                 // Say plainly which of the lesson's commands this program cannot run.
-                let notice = format!("`{}` ended at once: {why}", shown_argv.join(" "));
+                let notice =
+                    Notice::Program(format!("`{}` ended at once: {why}", shown_argv.join(" ")));
                 out.send(Event::Notice(notice.clone()), false);
                 notices.push(notice);
             }

@@ -1,10 +1,12 @@
 //! A user of its own for each run graded as root without namespaces (Gradescope's Docker
 //! containers refuse them), as the IOI's isolate gives each box one: a uid and gid from a
-//! range nothing else uses, held by one run at a time. Running as that user with no way
-//! back (no_new_privs, no capabilities), the program cannot signal or trace socklab, write
-//! root's files or the results, or read what is hidden from it; and since nothing else runs
-//! as that user, "every process of that user" is exactly the program and all it started,
-//! however it detached.
+//! range nothing else uses, held by one run at a time, and a different one for each run in
+//! turn. Running as that user with no way back (no_new_privs, no capabilities), the program
+//! cannot signal or trace socklab, write root's files or the results, or read what is
+//! hidden from it; and since nothing else runs as that user, "every process of that user"
+//! is exactly the program and all it started, however it detached. When the run ends they
+//! are killed and what the user left (files where anyone may write, System V IPC objects)
+//! is removed ([`super::sweep`]), so that no later run reads it.
 //!
 //! Work as that user is done by a forked child that switches to it with raw system calls
 //! (safe between fork and exec in a threaded process) and does one thing: signal every
@@ -16,17 +18,26 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
-use super::{locks, procs};
+use super::{locks, procs, sweep};
 
-/// The first sandbox uid (and gid); a run takes the first free one from here.
+/// The first sandbox uid (and gid).
 pub const FIRST_UID: u32 = 61_000;
-/// How many runs may be graded at once this way.
+/// How many sandbox users there are: how many runs may be graded at once this way, and how
+/// many runs go by before a uid is used again.
 pub const SLOTS: u32 = 1_000;
 
-/// A sandbox user, held by one run.
+/// The real uid (and gid) of the guard over the program of sandbox user `uid` (see
+/// [`super::guard`]): from a range of its own, so that the program may not signal it.
+pub fn guard_ids(uid: u32) -> u32 {
+    uid + SLOTS
+}
+
+/// A sandbox user, held by one run. When it is let go, every process of that user is
+/// killed and everything it left is removed ([`sweep`]).
 #[derive(Debug)]
 pub struct SandboxAccount {
     pub uid: u32,
@@ -34,31 +45,73 @@ pub struct SandboxAccount {
     _lock: locks::Held,
 }
 
+/// The sandbox users this process's runs hold now.
+static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Kills the processes of every sandbox user this process's runs hold: for a socklab about
+/// to exit on a signal.
+pub fn kill_every_run() {
+    for uid in LIVE.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        let _ = kill_all(*uid);
+    }
+}
+
+/// Where the next run's search for a sandbox user begins: past the last one taken, so that
+/// each run gets a uid that the runs before it did not have (until all have had their turn).
+const NEXT: &str = "uid-next";
+
 impl SandboxAccount {
-    /// Takes the first sandbox uid that no other run holds, no account in /etc/passwd or
-    /// /etc/group names, and no process runs as.
+    /// Takes a sandbox uid that no other run holds, no account in /etc/passwd or /etc/group
+    /// names, no process runs as, and nothing is left of: the next one after the uid the
+    /// last run took, whose leftovers (of a socklab that was killed, say) are removed
+    /// first.
     pub fn take() -> Result<SandboxAccount> {
+        let what = || Error::io("taking a sandbox user");
         let named = named_ids();
-        for uid in FIRST_UID..FIRST_UID + SLOTS {
+        // One run at a time moves the starting point on.
+        let _turn = locks::wait_for("uid-next.lock").map_err(what())?;
+        let next = locks::folder().map_err(what())?.join(NEXT);
+        let start = std::fs::read_to_string(&next)
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok())
+            .filter(|uid| (FIRST_UID..FIRST_UID + SLOTS).contains(uid))
+            .unwrap_or(FIRST_UID);
+        for offset in 0..SLOTS {
+            let uid = FIRST_UID + (start - FIRST_UID + offset) % SLOTS;
             if named.contains(&uid) {
                 continue;
             }
-            let lock = locks::try_take(&format!("uid-{uid}.lock"))
-                .map_err(Error::io("taking a sandbox user"))?;
-            if let Some(lock) = lock
-                && procs::of_user(uid).is_empty()
-            {
-                return Ok(SandboxAccount {
-                    uid,
-                    gid: uid,
-                    _lock: lock,
-                });
+            let Some(lock) = locks::try_take(&format!("uid-{uid}.lock")).map_err(what())? else {
+                continue;
+            };
+            if !procs::of_user(uid).is_empty() || sweep::sweep(uid).is_err() {
+                continue;
             }
+            let after = FIRST_UID + (uid + 1 - FIRST_UID) % SLOTS;
+            std::fs::write(&next, after.to_string()).map_err(what())?;
+            LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(uid);
+            return Ok(SandboxAccount {
+                uid,
+                gid: uid,
+                _lock: lock,
+            });
         }
         Err(Error::Internal(format!(
             "all {SLOTS} sandbox users (uids {FIRST_UID}-{}) are in use",
             FIRST_UID + SLOTS - 1
         )))
+    }
+}
+
+impl Drop for SandboxAccount {
+    /// The run is over: nothing of its user may outlive it. (What cannot be removed now is
+    /// tried again before the uid is next taken.)
+    fn drop(&mut self) {
+        let _ = kill_all(self.uid);
+        let _ = sweep::sweep(self.uid);
+        LIVE.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|uid| *uid != self.uid);
     }
 }
 
@@ -77,7 +130,7 @@ fn named_ids() -> Vec<u32> {
 
 /// Runs `body` in a forked child that has become `uid`:`gid` with no supplementary groups,
 /// and returns its exit code. `body` may make only async-signal-safe calls (no allocation).
-fn as_user(uid: u32, gid: u32, body: &dyn Fn() -> i32) -> io::Result<i32> {
+pub(super) fn as_user(uid: u32, gid: u32, body: &dyn Fn() -> i32) -> io::Result<i32> {
     // SAFETY: the child makes raw system calls only, then _exit; the parent waits for it.
     unsafe {
         match libc::fork() {
@@ -217,45 +270,6 @@ pub fn why_unreachable(uid: u32, gid: u32, path: &Path, access: Access) -> Strin
             )
         }
     }
-}
-
-/// Makes `path` unreachable to `uid`, by taking away the permissions of "other users" (the
-/// sandbox user is neither its owner nor in its group). Returns what was changed, for a
-/// notice; an error if the path stays reachable (an ACL, say).
-pub fn hide(uid: u32, gid: u32, path: &Path) -> Result<Option<String>> {
-    // A folder others may enter but not list still gives away every file whose name is
-    // known: either counts as reachable.
-    let reachable = |p: &Path| -> Result<bool> {
-        let ways = [
-            (p.to_path_buf(), Access::Read),
-            (p.to_path_buf(), Access::Enter),
-        ];
-        let ways = if p.is_dir() { &ways[..] } else { &ways[..1] };
-        for way in ways {
-            if first_unreachable(uid, gid, std::slice::from_ref(way))?.is_none() {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    };
-    if !path.exists() || !reachable(path)? {
-        return Ok(None);
-    }
-    let meta = std::fs::metadata(path).map_err(Error::io(format!("hiding {}", path.display())))?;
-    let before = meta.mode() & 0o7777;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(before & !0o007))
-        .map_err(Error::io(format!("hiding {}", path.display())))?;
-    if reachable(path)? {
-        return Err(Error::Usage(format!(
-            "cannot hide {} from the program's user (uid {uid}): it stays readable after chmod o-rwx",
-            path.display()
-        )));
-    }
-    Ok(Some(format!(
-        "{} made unreadable to other users (mode {before:04o} → {:04o}), since the program runs as another user",
-        path.display(),
-        before & !0o007
-    )))
 }
 
 /// A private folder for one run's program: its home, where it may write, and where the

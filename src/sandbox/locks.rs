@@ -8,6 +8,11 @@
 //! lock in a folder every user shares ([`wait_for_shared`]). Anyone may hold such a lock, so
 //! it is waited for a bounded time only, and a shared folder that is not usable is no
 //! reason to refuse: the private lock and the port's own check still stand.
+//!
+//! A lock file is write-only, even to its owner (mode 0200), and `flock` needs the file
+//! open: so a program that runs with socklab's own uid on a read-only filesystem (without
+//! the capability to override permissions) cannot open one, and cannot hold a lock to make
+//! other runs wait.
 
 use std::fs::File;
 use std::io;
@@ -30,7 +35,7 @@ const FOLDER_TRIES: u32 = 8;
 /// that is not this user's (another user's, or one others may write to, whose locks anyone
 /// could hold) is passed over for `socklab-UID-1`, and so on: the same names in the same
 /// order for every socklab process of this user, so that they still share their locks.
-fn folder() -> io::Result<PathBuf> {
+pub fn folder() -> io::Result<PathBuf> {
     let (uid, _) = super::real_ids();
     let mut refused = Vec::new();
     for attempt in 0..FOLDER_TRIES {
@@ -68,25 +73,43 @@ fn private_folder(dir: &Path) -> io::Result<()> {
         .map_err(io::Error::from)
 }
 
+/// Write-only, even to the owner: see the module's doc.
+const LOCK_MODE: u32 = 0o200;
+
 fn open(name: &str) -> io::Result<File> {
     let path = folder()?.join(name);
-    std::fs::OpenOptions::new()
-        .read(true)
+    let said = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    let file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(0o600)
+        .mode(LOCK_MODE)
         .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
         .open(&path)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+        .map_err(said)?;
+    // A file an older socklab made readable is made write-only now.
+    if file.metadata().map_err(said)?.mode() & 0o777 != LOCK_MODE {
+        file.set_permissions(std::fs::Permissions::from_mode(LOCK_MODE))
+            .map_err(said)?;
+    }
+    Ok(file)
 }
 
 /// Waits for the lock called `name` (as long as another run holds it), then holds it.
 pub fn wait_for(name: &str) -> io::Result<Held> {
-    let file = open(name)?;
+    lock(open(name)?, libc::LOCK_EX)
+}
+
+/// Holds the lock called `name` together with anyone else who holds it shared (waiting
+/// while someone holds it alone).
+pub fn share(name: &str) -> io::Result<Held> {
+    lock(open(name)?, libc::LOCK_SH)
+}
+
+fn lock(file: File, how: libc::c_int) -> io::Result<Held> {
     loop {
         // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+        if unsafe { libc::flock(file.as_raw_fd(), how) } == 0 {
             return Ok(Held { _file: file });
         }
         let e = io::Error::last_os_error();
@@ -180,15 +203,9 @@ fn held_by_a_sandbox_user(file: &File) -> bool {
 
 /// Holds the lock called `name` if no one else does.
 pub fn try_take(name: &str) -> io::Result<Option<Held>> {
-    let file = open(name)?;
-    // SAFETY: flock on a descriptor we own.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-        return Ok(Some(Held { _file: file }));
-    }
-    let e = io::Error::last_os_error();
-    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(None)
-    } else {
-        Err(e)
+    match lock(open(name)?, libc::LOCK_EX | libc::LOCK_NB) {
+        Ok(held) => Ok(Some(held)),
+        Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(None),
+        Err(e) => Err(e),
     }
 }

@@ -19,6 +19,8 @@
 //! fixed port queue for it ([`ports`]).
 
 pub mod account;
+pub mod guard;
+pub mod hidden;
 mod locks;
 pub mod netns;
 pub mod place;
@@ -26,6 +28,7 @@ pub mod ports;
 pub mod procs;
 mod reach;
 pub mod sockets;
+mod sweep;
 
 use std::net::Ipv4Addr;
 
@@ -109,6 +112,13 @@ impl Isolation {
             },
         }
     }
+}
+
+/// socklab is about to exit on a signal, its runs unfinished: every program it runs as a
+/// sandbox user is killed, then what was hidden from them is given back.
+pub fn stop_every_run() {
+    account::kill_every_run();
+    hidden::give_back_all();
 }
 
 /// What the calling thread got: namespaces of its own, or the host's loopback and why.

@@ -1,10 +1,11 @@
 //! The place one run happens, set up on the run's own thread before the program starts:
-//! namespaces where the system allows them, otherwise the host's loopback with the lesson's
-//! fixed port claimed. Either way a folder of the run's own (its work folder); and where
-//! socklab is root, a sandbox user of the run's own that the program runs as, the folders
-//! it must see copied where that user can read them, what it must not see hidden from it,
-//! and a check that it can reach its program at all. Everything a run holds here is let go
-//! when the place drops.
+//! namespaces where the system allows them, otherwise the host's loopback with the run's
+//! port claimed (the lesson's fixed port, or one chosen for it). Either way a folder of the
+//! run's own (its work folder); and where socklab is root, a sandbox user of the run's own
+//! that the program runs as, the folders it must see copied where that user can read them,
+//! what it must not see hidden from it, and a check that it can reach its program at all;
+//! on the host, the guard over its sockets. Everything a run holds here is let go when the
+//! place drops.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,8 +16,10 @@ use crate::limits::{Limits, RunLimits};
 use crate::program::Program;
 use crate::report::Proto;
 
-use super::account::{self, FIRST_UID, SLOTS, SandboxAccount, WorkDir};
-use super::ports::{self, PortClaim};
+use super::account::{FIRST_UID, SLOTS, SandboxAccount, WorkDir};
+use super::guard::{self, GuardSpec};
+use super::hidden::{self, Hidden};
+use super::ports::{self, Binder, PortClaim};
 use super::{Entered, Isolation, IsolationLevel, reach};
 pub use crate::report::IsolationFloor;
 
@@ -27,6 +30,8 @@ pub struct Wanted<'a> {
     pub port: u16,
     /// The port is the lesson's, written in the program (not one socklab chose for it).
     pub fixed_port: bool,
+    /// The harness itself binds the port (a client program's lab), not the program.
+    pub harness_binds: bool,
     /// How long to wait for a fixed port that something else holds.
     pub patience: Duration,
     pub confinement: &'a Confinement,
@@ -38,6 +43,10 @@ pub struct Place {
     pub isolation: Isolation,
     /// Things the report should say about the place (why no namespaces, what was hidden).
     pub notices: Vec<String>,
+    /// The port the run's program uses: the lesson's, or one chosen for it.
+    pub port: u16,
+    /// The guard over the program's sockets (uid isolation, where it works).
+    pub guard: Option<GuardSpec>,
     /// The user the program runs as when it is not socklab's own: the run's sandbox user.
     pub user: Option<(u32, u32)>,
     /// The run's own folder, its user's alone: the program's home and working folder,
@@ -46,10 +55,12 @@ pub struct Place {
     /// What the program sees in namespaces: what it was given, the way to what it needs,
     /// its work folder writable.
     pub confinement: Confinement,
-    // Held for the run; dropped after the program is gone.
-    _claim: Option<PortClaim>,
-    _account: Option<SandboxAccount>,
+    // Held for the run; dropped after the program is gone, in this order: its folder, then
+    // its user (whose leftovers go with it), then what was hidden from it, then the port.
     _workdir: Folder,
+    _account: Option<SandboxAccount>,
+    _hidden: Vec<Hidden>,
+    _claim: Option<PortClaim>,
 }
 
 /// Who the run's program runs as, and its folder.
@@ -110,22 +121,21 @@ impl Own {
         Ok(program)
     }
 
-    fn into_place(
-        self,
-        isolation: Isolation,
-        notices: Vec<String>,
-        confinement: Confinement,
-        claim: Option<PortClaim>,
-    ) -> Place {
+    /// The place of a run here, on `port`, which `claim` holds; what it says, sees and
+    /// hides besides is set after.
+    fn into_place(self, isolation: Isolation, port: u16, claim: Option<PortClaim>) -> Place {
         Place {
+            notices: isolation.notice().into_iter().collect(),
             isolation,
-            notices,
+            port,
+            guard: None,
             user: self.user(),
             workdir: self.workdir.path().to_path_buf(),
-            confinement,
-            _claim: claim,
-            _account: self.account,
+            confinement: Confinement::default(),
             _workdir: self.workdir,
+            _account: self.account,
+            _hidden: Vec::new(),
+            _claim: claim,
         }
     }
 }
@@ -165,16 +175,19 @@ impl Place {
     /// open stays closed to it by ordinary permissions as well as by the mounts.
     fn in_namespaces(wanted: &Wanted, program: Program) -> Result<(Place, Program)> {
         let own = Own::take(sandbox_users_here())?;
+        let port = ports::pick(wanted)?;
         let program = own.copy_in(&wanted.confinement.show, program)?;
         let mut confinement = wanted.confinement.clone();
         confinement.writable.push(own.workdir.path().to_path_buf());
         reach::open_ways(&mut confinement, &program, own.user())?;
-        let place = own.into_place(Isolation::Namespaces, Vec::new(), confinement, None);
+        let mut place = own.into_place(Isolation::Namespaces, port, None);
+        place.confinement = confinement;
         Ok((place, program))
     }
 
-    /// The host's loopback: the lesson's port claimed first; as root, the program runs as a
-    /// sandbox user, what it must not see closed to other users.
+    /// The host's loopback: the run's port claimed first; as root, the program runs as a
+    /// sandbox user, under the guard where it works, what it must not see closed to other
+    /// users.
     fn on_host(wanted: &Wanted, program: Program, reason: String) -> Result<(Place, Program)> {
         let root = nix::unistd::geteuid().is_root();
         let level = if root {
@@ -189,33 +202,59 @@ impl Place {
                 reason,
             });
         }
-        // Claimed before anything else: runs queue here, and hold nothing else meanwhile.
-        let claim = wanted
-            .fixed_port
-            .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience))
-            .transpose()?;
-        let own = Own::take(root)?;
-        let Some((uid, gid)) = own.user() else {
-            let isolation = Isolation::None { reason };
-            let notices = isolation.notice().into_iter().collect();
-            let place = own.into_place(isolation, notices, Confinement::default(), claim);
+        if !root {
+            // Claimed before anything else: runs queue here, and hold nothing else meanwhile.
+            let binder = Binder::of(wanted.harness_binds, None);
+            let claim = wanted
+                .fixed_port
+                .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience, binder))
+                .transpose()?;
+            let port = ports::pick(wanted)?;
+            let place = Own::take(false)?.into_place(Isolation::None { reason }, port, claim);
             return Ok((place, program));
+        }
+
+        let own = Own::take(true)?;
+        let Some((uid, gid)) = own.user() else {
+            return Err(Error::Internal("a sandbox user was taken but not kept".into()));
         };
         let isolation = Isolation::Uid { reason, uid, gid };
         let mut notices: Vec<String> = isolation.notice().into_iter().collect();
+        let guarded = guard::available().map_err(|why| {
+            notices.push(format!(
+                "outbound connections are not refused, and other programs may take this run's port, here: {why}"
+            ));
+        });
+        // The port is held for the program's user alone, where the guard lets only its own
+        // program in (see ports); runs that need a fixed port queue for it.
+        let binder = Binder::of(wanted.harness_binds, guarded.is_ok().then_some(uid));
+        let (port, claim) = if wanted.fixed_port {
+            let claim = ports::claim(wanted.proto, wanted.port, wanted.patience, binder)?;
+            (wanted.port, claim)
+        } else {
+            ports::give(wanted.proto, binder)?
+        };
+        hidden::tidy();
+        let mut hidden = Vec::new();
         for path in &wanted.confinement.hide {
-            notices.extend(account::hide(uid, gid, path)?);
+            let (held, notice) = hidden::hide(uid, gid, path)?;
+            hidden.extend(held);
+            notices.extend(notice);
         }
         let program = own.copy_in(&wanted.confinement.show, program)?;
         reach::check(uid, gid, &program, &wanted.confinement.hide)?;
-        let place = own.into_place(isolation, notices, Confinement::default(), claim);
+        let mut place = own.into_place(isolation, port, Some(claim));
+        place.notices = notices;
+        place.guard = guarded.ok().map(|()| GuardSpec { ports: vec![port] });
+        place._hidden = hidden;
         Ok((place, program))
     }
 
-    /// The limits of a run here: under uid isolation init forks a helper, as the program's
-    /// user, to kill its every process, which must fit within its process limit.
+    /// The limits of a run here: under uid isolation they hold for the program's user as a
+    /// whole, and init forks a helper, as that user, to kill its every process, which must
+    /// fit within its process limit.
     pub fn limits(&self, limits: Limits) -> RunLimits {
-        let own_user = self.isolation.sandbox_user().is_some();
-        RunLimits::set_up(limits, own_user, u32::from(own_user))
+        let own_user = self.isolation.sandbox_user().map(|(uid, _)| uid);
+        RunLimits::set_up(limits, own_user, u32::from(own_user.is_some()))
     }
 }

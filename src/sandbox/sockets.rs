@@ -68,6 +68,10 @@ pub fn listening_sockets(owner: Owner) -> Vec<Listening> {
             }
             // Field 9 is the socket's inode, what /proc/PID/fd links name.
             let inode = fields.get(9).and_then(|i| i.parse::<u64>().ok());
+            // A port held for the user is not the program listening.
+            if user.is_some() && inode.is_some_and(super::ports::is_placeholder) {
+                continue;
+            }
             if let Some(held) = &held
                 && !inode.is_some_and(|i| held.contains(&i))
             {

@@ -8,14 +8,16 @@
 //! - capabilities cut to Docker's default set (in the bounding set too, so exec gives no
 //!   more), and no_new_privs;
 //! - a seccomp filter that refuses, as Docker's default profile does, `unshare`, `setns`,
-//!   the mount system calls (old and new API), `pivot_root`, and `clone` with any namespace
-//!   flag (EPERM), and `clone3` (ENOSYS, so that glibc falls back to `clone`).
+//!   the mount system calls (old and new API), `pivot_root`, `pidfd_getfd` and `kcmp`, and
+//!   `clone` with any namespace flag (EPERM), and `clone3` (ENOSYS, so that glibc falls back
+//!   to `clone`).
 //!
 //! Docker's profile refuses far more (keyctl, bpf, ...); these are the calls that decide
 //! how socklab isolates a run.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -53,8 +55,11 @@ const NAMESPACE_FLAGS: &[u64] = &[
     libc::CLONE_NEWCGROUP as u64,
 ];
 
-/// System calls Docker's profile refuses without CAP_SYS_ADMIN.
+/// System calls Docker's profile refuses without CAP_SYS_ADMIN (or, the first two,
+/// CAP_SYS_PTRACE: no taking another process's descriptors).
 const REFUSED: &[i64] = &[
+    libc::SYS_pidfd_getfd,
+    libc::SYS_kcmp,
     libc::SYS_unshare,
     libc::SYS_setns,
     libc::SYS_mount,
@@ -132,13 +137,29 @@ fn check(ret: libc::c_int) -> std::io::Result<()> {
 /// Makes `cmd` run as in a Docker container with its default confinement. The caller must
 /// be root (as socklab is on Gradescope).
 pub fn docker_like(cmd: &mut Command) -> &mut Command {
+    docker_like_in(cmd, None)
+}
+
+/// [`docker_like`], in the network namespace at `netns` (one `ip netns add` made, joined to
+/// another by a link) rather than a new one with loopback only.
+pub fn docker_like_in<'a>(
+    cmd: &'a mut Command,
+    netns: Option<&std::path::Path>,
+) -> &'a mut Command {
+    let netns = netns.map(|p| std::fs::File::open(p).expect("the network namespace"));
     let filters = filters();
     let cgroups = cgroup_mounts();
     let keep: u64 = DOCKER_CAPS.iter().map(|&c| 1u64 << c).sum();
     // SAFETY: only raw system calls between fork and exec; everything allocated before.
     unsafe {
         cmd.pre_exec(move || {
-            check(libc::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWNET))?;
+            match &netns {
+                Some(netns) => {
+                    check(libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET))?;
+                    check(libc::unshare(libc::CLONE_NEWNS))?;
+                }
+                None => check(libc::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWNET))?,
+            }
             check(libc::mount(
                 c"none".as_ptr(),
                 c"/".as_ptr(),

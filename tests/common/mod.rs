@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod attempts;
+pub mod autograder;
 pub mod docker;
 mod programs;
 pub mod student;
@@ -292,8 +293,18 @@ pub fn example_labs() -> String {
 
 /// Grades `argv` against `lab` with `--format json` at `place` (the example labs known too).
 pub fn grade_json_at(place: Place, lab: &str, argv: &[String]) -> (i32, serde_json::Value) {
-    let output = place
-        .socklab()
+    grade_json_with(place.socklab(), place, lab, argv)
+}
+
+/// [`grade_json_at`] with `socklab`, a command from [`Place::socklab`] the caller added to
+/// (an environment variable, say).
+pub fn grade_json_with(
+    mut socklab: Command,
+    place: Place,
+    lab: &str,
+    argv: &[String],
+) -> (i32, serde_json::Value) {
+    let output = socklab
         .args([
             "check",
             lab,

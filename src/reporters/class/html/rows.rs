@@ -82,7 +82,7 @@ fn submission(s: &Submission, html: &mut String) {
         escape_html(&ended)
     );
     for notice in &r.notices {
-        let _ = writeln!(html, "<p class=\"muted\">note: {}</p>", escape_html(notice));
+        let _ = writeln!(html, "<p class=\"muted\">note: {}</p>", escape_html(notice.text()));
     }
     if r.runs.len() > 1 {
         for run in &r.runs {

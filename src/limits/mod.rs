@@ -6,9 +6,12 @@
 //! hit. Where it may not (Docker mounts /sys/fs/cgroup read-only; an ordinary user owns no
 //! cgroup), resource limits stand in: RLIMIT_AS for memory, and RLIMIT_NPROC for processes,
 //! which binds only a program running as a user of its own (uid isolation) — for the root
-//! of a namespace, or the student's own user, it would count the wrong processes. CPU time
-//! and file size are always resource limits (the kernel then ends the program with SIGXCPU
-//! or SIGXFSZ, which says which limit it was).
+//! of a namespace, or the student's own user, it would count the wrong processes. A user
+//! of its own is also measured as a whole ([`watch`]), control group or not (a v1 group
+//! leaves socket buffers out): its processes together, and its sockets' buffers in the
+//! kernel, are held to the memory limit. CPU time and file size are
+//! always resource limits (the kernel then ends the program with SIGXCPU or SIGXFSZ, which
+//! says which limit it was).
 //!
 //! A control group counts when its cap was hit. A resource limit does not: then the
 //! evidence is as many processes seen at once as the limit allows (counted now and then,
@@ -17,13 +20,18 @@
 //! thread"), or, for memory, its words for a refused allocation (MemoryError, ENOMEM).
 
 use std::fs;
-use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::report::ProgramExit;
+
+mod cgroup;
+mod sockets;
+pub mod watch;
+
+use cgroup::{Group, Mounts, Version};
+use watch::MemoryWatch;
 
 /// What a run's program may use in all (every process it starts included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,18 +122,7 @@ pub enum Enforced {
     Not,
 }
 
-/// Which cgroup version a group belongs to (their files differ).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Version {
-    V1,
-    V2,
-}
 
-#[derive(Debug)]
-struct Group {
-    dir: PathBuf,
-    version: Version,
-}
 
 /// The limits of one run, set up: the control groups made for it (removed on drop), the
 /// files through which the program's init joins them, and what to watch for hits.
@@ -142,16 +139,19 @@ pub struct RunLimits {
     /// The most processes seen at once, when only a resource limit counts them.
     peak_processes: usize,
     next_sample: Instant,
+    /// The program's user measured as a whole, where no control group keeps its memory.
+    watch: Option<MemoryWatch>,
 }
 
 /// How often processes are counted when no control group counts them.
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 
 impl RunLimits {
-    /// Sets `limits` up for a run. `own_user` says the program runs as a user of its own
-    /// (so RLIMIT_NPROC binds), `helpers` how many processes of init's own must still fit
-    /// in the group once the program has used all of its share.
-    pub fn set_up(limits: Limits, own_user: bool, helpers: u32) -> RunLimits {
+    /// Sets `limits` up for a run. `own_user` is the user of its own the program runs as,
+    /// if any (so RLIMIT_NPROC binds, and the user can be measured as a whole), `helpers`
+    /// how many processes of init's own must still fit in the group once the program has
+    /// used all of its share.
+    pub fn set_up(limits: Limits, own_user: Option<u32>, helpers: u32) -> RunLimits {
         static SEQUENCE: AtomicU64 = AtomicU64::new(0);
         let name = format!(
             "run-{}-{}",
@@ -191,15 +191,17 @@ impl RunLimits {
         // A user of its own is capped by RLIMIT_NPROC, exactly at the limit; its group, if
         // any, leaves room above that for init's helpers.
         let processes = match (own_user, &pids) {
-            (true, _) => Enforced::Rlimit,
-            (false, Some(_)) => Enforced::Cgroup,
-            (false, None) => Enforced::Not,
+            (Some(_), _) => Enforced::Rlimit,
+            (None, Some(_)) => Enforced::Cgroup,
+            (None, None) => Enforced::Not,
         };
         let memory = if mem.is_some() {
             Enforced::Cgroup
         } else {
             Enforced::Rlimit
         };
+        // Watched even with a control group: a v1 group leaves socket buffers out.
+        let watch = own_user.map(|uid| MemoryWatch::start(uid, limits.memory));
         RunLimits {
             limits,
             processes,
@@ -209,6 +211,7 @@ impl RunLimits {
             join,
             peak_processes: 0,
             next_sample: Instant::now(),
+            watch,
         }
     }
 
@@ -281,7 +284,8 @@ impl RunLimits {
                 limits.processes
             ));
         }
-        let memory = match self.memory {
+        let watched = self.watch.as_ref().is_some_and(MemoryWatch::exceeded);
+        let capped = match self.memory {
             Enforced::Cgroup => self.mem.as_ref().is_some_and(|g| {
                 let (file, key) = match g.version {
                     Version::V2 => ("memory.events", "oom_kill"),
@@ -301,7 +305,7 @@ impl RunLimits {
             ]),
             Enforced::Not => false,
         };
-        if memory {
+        if watched || capped {
             return Some(format!(
                 "the program used more than {} MiB of memory (memory limit)",
                 limits.memory >> 20
@@ -326,114 +330,7 @@ impl Drop for RunLimits {
     /// moment to exit after the kill; a group that stays busy is left behind, empty later).
     fn drop(&mut self) {
         self.join.clear();
-        let deadline = Instant::now() + Duration::from_secs(2);
-        for group in [self.pids.take(), self.mem.take()].into_iter().flatten() {
-            let mut pause = Duration::from_millis(1);
-            while fs::remove_dir(&group.dir).is_err()
-                && group.dir.exists()
-                && Instant::now() < deadline
-            {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(50));
-            }
-        }
+        cgroup::remove([self.pids.take(), self.mem.take()].into_iter().flatten());
     }
 }
 
-impl Group {
-    fn write(&self, file: &str, value: &str) -> bool {
-        write_to(&self.dir.join(file), value)
-    }
-
-    /// The number after `key` in a flat-keyed file (`max 3`), or the file's only number
-    /// when `key` is empty.
-    fn counter(&self, file: &str, key: &str) -> Option<u64> {
-        let text = fs::read_to_string(self.dir.join(file)).ok()?;
-        if key.is_empty() {
-            return text.trim().parse().ok();
-        }
-        text.lines().find_map(|l| {
-            let (k, v) = l.split_once(' ')?;
-            (k == key).then(|| v.trim().parse().ok())?
-        })
-    }
-}
-
-/// Where the cgroup hierarchies are mounted.
-struct Mounts {
-    /// The v2 hierarchy, if it has controllers to give.
-    v2: Option<PathBuf>,
-    /// v1 hierarchies by controller.
-    v1: Vec<(String, PathBuf)>,
-}
-
-impl Mounts {
-    fn read() -> Mounts {
-        let mut mounts = Mounts {
-            v2: None,
-            v1: Vec::new(),
-        };
-        let Ok(table) = fs::read_to_string("/proc/self/mounts") else {
-            return mounts;
-        };
-        for line in table.lines() {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let [_, dir, kind, options, ..] = fields[..] else {
-                continue;
-            };
-            match kind {
-                "cgroup2" => mounts.v2 = Some(PathBuf::from(dir)),
-                "cgroup" => {
-                    for option in options.split(',') {
-                        mounts.v1.push((option.to_string(), PathBuf::from(dir)));
-                    }
-                }
-                _ => {}
-            }
-        }
-        mounts
-    }
-
-    /// A new group called `name` under `socklab/` with `controller` in it, if one can be
-    /// made: in the v2 hierarchy when it offers the controller, else in the controller's
-    /// v1 hierarchy.
-    fn group(&self, controller: &str, name: &str) -> Option<Group> {
-        if let Some(root) = &self.v2
-            && fs::read_to_string(root.join("cgroup.controllers"))
-                .is_ok_and(|c| c.split_whitespace().any(|c| c == controller))
-        {
-            let parent = root.join("socklab");
-            let enable = format!("+{controller}");
-            let made = make_dir(&parent)
-                && write_to(&root.join("cgroup.subtree_control"), &enable)
-                && write_to(&parent.join("cgroup.subtree_control"), &enable);
-            let dir = parent.join(name);
-            if made && (make_dir(&dir)) {
-                return Some(Group {
-                    dir,
-                    version: Version::V2,
-                });
-            }
-        }
-        let (_, root) = self.v1.iter().find(|(c, _)| c == controller)?;
-        let dir = root.join("socklab").join(name);
-        fs::create_dir_all(&dir).ok()?;
-        Some(Group {
-            dir,
-            version: Version::V1,
-        })
-    }
-}
-
-fn make_dir(dir: &Path) -> bool {
-    fs::create_dir(dir).is_ok() || dir.is_dir()
-}
-
-/// Writes `value` to a control file (one write, as the kernel wants it).
-fn write_to(file: &Path, value: &str) -> bool {
-    fs::OpenOptions::new()
-        .write(true)
-        .open(file)
-        .and_then(|mut f| f.write_all(value.as_bytes()))
-        .is_ok()
-}
