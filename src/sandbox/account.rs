@@ -42,7 +42,19 @@ pub fn guard_ids(uid: u32) -> u32 {
 pub struct SandboxAccount {
     pub uid: u32,
     pub gid: u32,
+    reach: Reach,
     _lock: locks::Held,
+}
+
+/// Where a run's program may leave things behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The host's folders anyone may write, and its IPC objects (the `uid` level): what it
+    /// left there is swept before the uid is taken and when it is let go.
+    Host,
+    /// Only its own namespaces' /tmp, /var/tmp, /dev/shm and IPC, gone with them, and its
+    /// work folder: nothing to sweep (the `namespaces` level, as root).
+    OwnNamespaces,
 }
 
 /// The sandbox users this process's runs hold now.
@@ -66,6 +78,11 @@ impl SandboxAccount {
     /// last run took, whose leftovers (of a socklab that was killed, say) are removed
     /// first.
     pub fn take() -> Result<SandboxAccount> {
+        SandboxAccount::take_for(Reach::Host)
+    }
+
+    /// As [`SandboxAccount::take`], for a program that reaches only what `reach` says.
+    pub fn take_for(reach: Reach) -> Result<SandboxAccount> {
         let what = || Error::io("taking a sandbox user");
         let named = named_ids();
         // One run at a time moves the starting point on.
@@ -84,7 +101,8 @@ impl SandboxAccount {
             let Some(lock) = locks::try_take(&format!("uid-{uid}.lock")).map_err(what())? else {
                 continue;
             };
-            if !procs::of_user(uid).is_empty() || sweep::sweep(uid).is_err() {
+            let swept = |uid| reach == Reach::OwnNamespaces || sweep::sweep(uid).is_ok();
+            if !procs::of_user(uid).is_empty() || !swept(uid) {
                 continue;
             }
             let after = FIRST_UID + (uid + 1 - FIRST_UID) % SLOTS;
@@ -93,6 +111,7 @@ impl SandboxAccount {
             return Ok(SandboxAccount {
                 uid,
                 gid: uid,
+                reach,
                 _lock: lock,
             });
         }
@@ -108,7 +127,9 @@ impl Drop for SandboxAccount {
     /// tried again before the uid is next taken.)
     fn drop(&mut self) {
         let _ = kill_all(self.uid);
-        let _ = sweep::sweep(self.uid);
+        if self.reach == Reach::Host {
+            let _ = sweep::sweep(self.uid);
+        }
         LIVE.lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|uid| *uid != self.uid);

@@ -16,7 +16,7 @@ use crate::limits::{Limits, RunLimits};
 use crate::program::Program;
 use crate::report::Proto;
 
-use super::account::{FIRST_UID, SLOTS, SandboxAccount, WorkDir};
+use super::account::{FIRST_UID, Reach, SLOTS, SandboxAccount, WorkDir};
 use super::guard::{self, GuardSpec};
 use super::hidden::{self, Hidden};
 use super::ports::{self, Binder, PortClaim};
@@ -87,10 +87,15 @@ impl Folder {
 }
 
 impl Own {
-    /// A sandbox user of the run's own if `sandboxed`, else socklab's own user; and a work
-    /// folder of that user's alone.
+    /// In namespaces: a sandbox user of the run's own if `sandboxed`, else socklab's own
+    /// user; and a work folder of that user's alone.
     fn take(sandboxed: bool) -> Result<Own> {
-        let account = sandboxed.then(SandboxAccount::take).transpose()?;
+        let account = || SandboxAccount::take_for(Reach::OwnNamespaces);
+        Own::of(sandboxed.then(account).transpose()?)
+    }
+
+    /// The program runs as `account`'s user, or socklab's own; a work folder of its own.
+    fn of(account: Option<SandboxAccount>) -> Result<Own> {
         let workdir = match &account {
             Some(account) => Folder::Sandbox(WorkDir::create(account.uid, account.gid)?),
             None => Folder::Own(
@@ -210,14 +215,12 @@ impl Place {
                 .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience, binder))
                 .transpose()?;
             let port = ports::pick(wanted)?;
-            let place = Own::take(false)?.into_place(Isolation::None { reason }, port, claim);
+            let place = Own::of(None)?.into_place(Isolation::None { reason }, port, claim);
             return Ok((place, program));
         }
 
-        let own = Own::take(true)?;
-        let Some((uid, gid)) = own.user() else {
-            return Err(Error::Internal("a sandbox user was taken but not kept".into()));
-        };
+        let account = SandboxAccount::take()?;
+        let (uid, gid) = (account.uid, account.gid);
         let isolation = Isolation::Uid { reason, uid, gid };
         let mut notices: Vec<String> = isolation.notice().into_iter().collect();
         let guarded = guard::available().map_err(|why| {
@@ -234,6 +237,7 @@ impl Place {
         } else {
             ports::give(wanted.proto, binder)?
         };
+        let own = Own::of(Some(account))?;
         hidden::tidy();
         let mut hidden = Vec::new();
         for path in &wanted.confinement.hide {
