@@ -220,8 +220,7 @@ impl Place {
             }
             Place::Student(state) => student::socklab_as_student(state, &student_dir()),
             Place::StudentHost => {
-                let mut cmd =
-                    student::socklab_as_student(student::Userns::Allowed, &student_dir());
+                let mut cmd = student::socklab_as_student(student::Userns::Allowed, &student_dir());
                 cmd.env("SOCKLAB_ISOLATION", "host");
                 cmd
             }
