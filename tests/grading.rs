@@ -128,8 +128,8 @@ fn expected_tests(
 /// The zip holds setup.sh, run_autograder, labs.conf, socklab and the rubrics at its root,
 /// the scripts and binary executable. Its run_autograder, with the shipped labs.conf and a
 /// changed rubric, grades a correct serv_simple.py, a conn_simple.py that forgets the
-/// newline, and a missing serv_tcp.py and udp_serv.py into one results.json whose score is
-/// its tests' sum.
+/// newline, a missing serv_tcp.py, an empty udp_serv.py (not graded, in the student's words)
+/// and the lesson's activity1.sh into one results.json whose score is its tests' sum.
 #[test]
 fn gradescope_zip_grades_a_submission_into_results_json() {
     let dir = tempfile::tempdir().unwrap();
@@ -162,6 +162,9 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
         "fixtures/conn_simple/fail/no_newline.py",
         "conn_simple.py",
     );
+    // As the template hands it out; serv_tcp.py is not there at all.
+    std::fs::write(root.join("submission/udp_serv.py"), "# udp_serv.py\n\n").unwrap();
+    submit(root, "fixtures/netcat/pass/lesson.sh", "activity1.sh");
 
     let results = run_autograder(root);
     let keys: Vec<&str> = results
@@ -182,7 +185,8 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
             "tests"
         ]
     );
-    // In labs.conf's order: serv_simple, conn_simple, serv_tcp (missing), udp_serv (missing).
+    // In labs.conf's order: serv_simple, conn_simple, serv_tcp (missing), udp_serv (empty),
+    // netcat (activity1.sh).
     let mut want = expected_tests(
         "serv_simple",
         &[],
@@ -191,6 +195,7 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
     want.extend(expected_tests("conn_simple", &["sends_hello"], &[]));
     want.extend(expected_tests("serv_tcp", &["*"], &[]));
     want.extend(expected_tests("udp_serv", &["*"], &[]));
+    want.extend(expected_tests("netcat", &[], &[]));
     assert_eq!(tests_of(&results), want, "{results:#}");
     let sum: u64 = want.iter().map(|t| t.1).sum();
     assert_eq!(results["score"], sum);
@@ -199,6 +204,22 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
     assert!(
         output.starts_with("serv_tcp: serv_tcp.py was not found in your submission"),
         "{output}"
+    );
+    assert!(
+        output.contains("udp_serv.py is empty, so udp_serv was not graded"),
+        "{output}"
+    );
+    let empty = results["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "udp_serv: is_udp");
+    assert!(
+        empty.is_some_and(|t| t["output"]
+            .as_str()
+            .unwrap()
+            .contains("not reached: udp_serv.py is empty")),
+        "{results:#}"
     );
     // Merged by socklab itself: numbered by lab, tagged with it.
     for (i, t) in results["tests"].as_array().unwrap().iter().enumerate() {
@@ -298,7 +319,8 @@ fn example_rubrics_fit_their_labs() {
 
 /// run_autograder as Gradescope runs it: as root in a Docker-like container (no namespaces;
 /// Docker's capabilities and seccomp profile), with Python from /usr/bin. Every lab of the
-/// shipped labs.conf gets full marks with the lesson's programs, in any order (serv_simple,
+/// shipped labs.conf gets full marks with the lesson's programs (Activity 1: its four
+/// commands in activity1.sh, run with the container's nc), in any order (serv_simple,
 /// which closes first, graded first here, so that its port's TIME_WAIT would trip the
 /// others); results.json is socklab's own and says the runs had uid isolation; the
 /// instructor's files and the results were closed to other users.
@@ -311,20 +333,17 @@ fn run_autograder_in_a_container_as_on_gradescope() {
     autograder_from_zip(root);
     std::fs::write(
         root.join("source/labs.conf"),
-        "serv_simple serv_simple.py\nserv_tcp serv_tcp.py\nconn_simple conn_simple.py\nudp_serv udp_serv.py\n",
+        "serv_simple serv_simple.py\nserv_tcp serv_tcp.py\nconn_simple conn_simple.py\nudp_serv udp_serv.py\nnetcat activity1.sh\n",
     )
     .unwrap();
-    for (lab, fixture) in [
-        ("serv_simple", "lesson_serv_simple.py"),
-        ("serv_tcp", "lesson_serv_tcp.py"),
-        ("conn_simple", "lesson_conn_simple.py"),
-        ("udp_serv", "lesson_select.py"),
+    for (lab, fixture, file) in [
+        ("serv_simple", "lesson_serv_simple.py", "serv_simple.py"),
+        ("serv_tcp", "lesson_serv_tcp.py", "serv_tcp.py"),
+        ("conn_simple", "lesson_conn_simple.py", "conn_simple.py"),
+        ("udp_serv", "lesson_select.py", "udp_serv.py"),
+        ("netcat", "lesson.sh", "activity1.sh"),
     ] {
-        submit(
-            root,
-            &format!("fixtures/{lab}/pass/{fixture}"),
-            &format!("{lab}.py"),
-        );
+        submit(root, &format!("fixtures/{lab}/pass/{fixture}"), file);
     }
     common::open_to_all(&root.join("submission"));
     let mut cmd = Command::new(root.join("source/run_autograder"));
@@ -340,12 +359,18 @@ fn run_autograder_in_a_container_as_on_gradescope() {
     let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
     let results: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
     let mut want = Vec::new();
-    for lab in ["serv_simple", "serv_tcp", "conn_simple", "udp_serv"] {
+    for lab in [
+        "serv_simple",
+        "serv_tcp",
+        "conn_simple",
+        "udp_serv",
+        "netcat",
+    ] {
         want.extend(expected_tests(lab, &[], &[]));
     }
     assert_eq!(tests_of(&results), want, "{results:#}");
     let output = results["output"].as_str().unwrap();
-    assert_eq!(output.matches("isolation: uid").count(), 4, "{output}");
+    assert_eq!(output.matches("isolation: uid").count(), 5, "{output}");
     for folder in ["source", "results"] {
         let mode = std::fs::metadata(root.join(folder)).unwrap().mode();
         assert_eq!(mode & 0o007, 0, "{folder} still open to others: {mode:o}");
