@@ -131,11 +131,16 @@ impl CommandFile {
     pub fn options_in(&self, words: &[String]) -> BTreeSet<char> {
         words
             .iter()
-            .filter(|w| w.len() > 1 && w.starts_with('-') && !w.starts_with("--"))
+            .filter(|w| is_short_options(w))
             .flat_map(|w| w[1..].chars())
             .filter(|c| self.options.contains(*c))
             .collect()
     }
+}
+
+/// Whether `word` is one or more one-letter options (`-l`, `-lnv`), not `-` or `--long`.
+pub fn is_short_options(word: &str) -> bool {
+    word.len() > 1 && word.starts_with('-') && !word.starts_with("--")
 }
 
 /// One run of the program: the arguments the lab adds, what the harness prepares before the

@@ -4,14 +4,14 @@
 //! with the reason. The runs' events reach the caller as one lab's: one `Started`, naming
 //! the file, each notice once, and one `Finished` with the runs' reports merged.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::program::Program;
 use crate::report::{CheckResult, Event, Failure, IsolationLevel, Outcome, Report, RunSummary};
 use crate::runner::{self, Config};
-use crate::script::{Lab, Run};
+use crate::script::{Lab, Run, is_short_options};
 
 use super::{Handed, lesson_command};
 
@@ -230,9 +230,10 @@ fn program_for(
     }
 }
 
-/// `run` alone, as `line` runs it: its arguments, and the lesson's other forms only when
-/// the line is the lesson's own command. A check that needs one of an earlier run that
-/// passed needs it no more; one that did not pass leaves the check not reached.
+/// `run` alone, as its line runs it: the line's arguments, and the lab's other forms of
+/// them (another netcat family's) only when the line says what the lesson's command says.
+/// A check that needs one of an earlier run that passed needs it no more; one that did not
+/// pass leaves the check not reached.
 fn one_run(lab: &Lab, run: &Run, args: Vec<String>, passed: &HashSet<String>) -> Lab {
     let mut run = run.clone();
     let lesson_form: Vec<String> = run
@@ -240,7 +241,7 @@ fn one_run(lab: &Lab, run: &Run, args: Vec<String>, passed: &HashSet<String>) ->
         .iter()
         .map(|a| a.replace("{port}", &lab.lesson_port.to_string()))
         .collect();
-    if lesson_form != args {
+    if !same_arguments(&lesson_form, &args) {
         run.fallbacks.clear();
     }
     run.args = args;
@@ -251,6 +252,20 @@ fn one_run(lab: &Lab, run: &Run, args: Vec<String>, passed: &HashSet<String>) ->
         runs: vec![run],
         ..lab.clone()
     }
+}
+
+/// Whether two argument lists say the same: the same words in order, but for the letters of
+/// short options, in any order and grouping (`-vnl` is `-lnv`, `-l -n -v` too).
+fn same_arguments(a: &[String], b: &[String]) -> bool {
+    split_options(a) == split_options(b)
+}
+
+/// The letters of the short options in `words`, and the other words in order.
+fn split_options(words: &[String]) -> (BTreeSet<char>, Vec<&String>) {
+    let (options, rest): (Vec<&String>, Vec<&String>) =
+        words.iter().partition(|w| is_short_options(w));
+    let letters = options.iter().flat_map(|w| w[1..].chars()).collect();
+    (letters, rest)
 }
 
 /// The runs' reports as the lab's: as the runner merges its runs, the file as the program.
@@ -277,5 +292,24 @@ fn merged(
         transcript_omitted: parts.iter().map(|p| p.transcript_omitted).sum(),
         duration: took,
         runs: parts.iter().flat_map(|p| p.runs.clone()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn the_same_arguments_whatever_the_order_of_option_letters() {
+        let same = |a, b| same_arguments(&words(a), &words(b));
+        assert!(same("-lnv 9000", "-vnl 9000"));
+        assert!(same("-lnv 9000", "-l -n -v 9000"));
+        assert!(!same("-lnv 9000", "-ln 9000"));
+        assert!(!same("-lnv 9000", "-lnv 9001"));
+        assert!(!same("{bob} 9000", "9000 {bob}"));
     }
 }
