@@ -229,6 +229,23 @@ mod tests {
         );
     }
 
+    /// A lab file whose commands' options would leave two runs with the same line, or
+    /// whose file has no extension to know it by, is refused with the line.
+    #[test]
+    fn commands_that_cannot_tell_runs_apart_are_refused() {
+        let text = crate::labs::built_in_text("netcat").unwrap();
+        let load = |from: &str, to: &str| {
+            assert!(text.contains(from));
+            crate::labfile::load("netcat.toml", &text.replacen(from, to, 1)).unwrap_err().to_string()
+        };
+        let line = 1 + text.lines().position(|l| l.starts_with("commands")).unwrap();
+        assert_eq!(
+            load("options = \"lu\"", "options = \"l\""),
+            format!("lab file netcat.toml:{line}: runs 'TCP, listening as Bob' and 'UDP, listening as Bob' have the same of the options \"l\" in their args, so a line could not say which of them it is for")
+        );
+        assert!(load("\"activity1.sh\"", "\"activity1\"").contains("a file name with an extension"));
+    }
+
     #[test]
     fn the_lessons_command_for_a_run() {
         let lab = crate::labs::find("netcat").unwrap();
