@@ -58,6 +58,16 @@ pub enum Error {
     /// The program never ran: socklab's failure to start it, not the student's mistake.
     #[error("cannot start {program}: {reason}")]
     CannotStart { program: String, reason: String },
+    /// Some of several gradings failed on socklab's side; the report says which.
+    #[error(
+        "could not grade {failed} of {total} {what} (first, {first}); the report shows them as not graded, not as zeros"
+    )]
+    NotGraded {
+        what: &'static str,
+        failed: usize,
+        total: usize,
+        first: String,
+    },
     #[error("{what}: {source}")]
     Io {
         what: String,

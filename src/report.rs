@@ -176,16 +176,30 @@ pub struct ClassReport {
     pub duration: Duration,
 }
 
+impl Submission {
+    /// The score the student has: `None` when socklab failed on the submission, which is
+    /// not graded at all (not a zero: nothing the student did was judged).
+    pub fn score(&self) -> Option<u32> {
+        match self.verdict {
+            Verdict::Graded | Verdict::NoProgram { .. } => Some(self.report.score()),
+            Verdict::HarnessError { .. } => None,
+        }
+    }
+}
+
 /// Figures over a class, for its summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassSummary {
     pub count: usize,
     pub max_score: u32,
-    /// The mean score over every submission, those that did not run counted as zero.
+    /// The mean score over the submissions that have one: those without a program counted
+    /// as zero, those socklab failed on left out.
     pub mean: f64,
     pub full_marks: usize,
-    /// Submissions that did not run (no program, or the harness failed).
-    pub not_run: usize,
+    /// Submissions with nothing to run (no program, or a C file that did not compile): zeros.
+    pub no_program: usize,
+    /// Submissions socklab failed on: not graded, and not in the mean.
+    pub harness_errors: usize,
     /// Checks not passed by submissions that ran, most often first: (check, how many).
     pub most_failed: Vec<(String, usize)>,
 }
@@ -220,7 +234,8 @@ impl ClassReport {
 
     pub fn summary(&self) -> ClassSummary {
         let count = self.submissions.len();
-        let total: u32 = self.submissions.iter().map(|s| s.report.score()).sum();
+        let scores: Vec<u32> = self.submissions.iter().filter_map(Submission::score).collect();
+        let total: u32 = scores.iter().sum();
         let ran: Vec<&Submission> = self
             .submissions
             .iter()
@@ -243,17 +258,22 @@ impl ClassReport {
         ClassSummary {
             count,
             max_score: self.max_score(),
-            mean: if count == 0 {
+            mean: if scores.is_empty() {
                 0.0
             } else {
-                f64::from(total) / count as f64
+                f64::from(total) / scores.len() as f64
             },
             full_marks: self
                 .submissions
                 .iter()
                 .filter(|s| matches!(s.verdict, Verdict::Graded) && s.report.full_marks())
                 .count(),
-            not_run: count - ran.len(),
+            no_program: self
+                .submissions
+                .iter()
+                .filter(|s| matches!(s.verdict, Verdict::NoProgram { .. }))
+                .count(),
+            harness_errors: count - scores.len(),
             most_failed,
         }
     }

@@ -8,6 +8,7 @@ mod common;
 
 use std::path::Path;
 
+use common::student::Userns;
 use common::{Place, grade_json, grade_json_at, not_passed, socklab};
 use rstest::rstest;
 
@@ -99,11 +100,21 @@ fn grades_the_nc_on_path_with_the_lessons_commands() {
 }
 
 /// OpenBSD nc and ncat take the lesson's commands as they are, in namespaces, on the host's
-/// loopback and in a Docker-like container alike.
+/// loopback, in a Docker-like container, and on a student's own machine whatever it allows,
+/// alike.
 #[rstest]
 fn real_netcat_gets_full_marks(
     #[values("nc.openbsd", "ncat")] netcat: &str,
-    #[values(Place::Namespaces, Place::Host, Place::Docker)] place: Place,
+    #[values(
+        Place::Namespaces,
+        Place::Host,
+        Place::Docker,
+        Place::Student(Userns::Allowed),
+        Place::Student(Userns::Refused),
+        Place::Student(Userns::Unmapped),
+        Place::StudentHost
+    )]
+    place: Place,
 ) {
     let (code, report) = grade_json_at(place, "netcat", &[netcat.into()]);
     assert_eq!((code, not_passed(&report)), (0, vec![]), "{report:#}");

@@ -243,11 +243,12 @@ fn class_exit_code(class: &ClassReport) -> Result<i32> {
         })
         .collect();
     if let Some(first) = failed.first() {
-        return Err(Error::Internal(format!(
-            "could not grade {} of {} submissions (first, {first})",
-            failed.len(),
-            class.submissions.len()
-        )));
+        return Err(Error::NotGraded {
+            what: "submissions",
+            failed: failed.len(),
+            total: class.submissions.len(),
+            first: first.clone(),
+        });
     }
     let all_full = class
         .submissions

@@ -168,7 +168,6 @@ pub fn run(init: InitArgs) -> i32 {
             Ok(Signal::SIGUSR1) => sweeper.kill_all(Signal::SIGKILL, program, &mut report),
             _ => continue,
         };
-        drop(report);
         // How many of the program's processes were still there at its end: where no
         // control group counts them, the evidence that it ran into its process limit.
         say(Status::Swept(swept));

@@ -134,7 +134,12 @@ fn grade_lab(
             }
             lesson
         });
-        notices.append(&mut chosen.result.notices);
+        // A lab of several runs says each thing once.
+        for notice in chosen.result.notices.drain(..) {
+            if !notices.contains(&notice) {
+                notices.push(notice);
+            }
+        }
         kept.push(chosen.result);
     }
     let last = kept
@@ -227,7 +232,9 @@ fn attempt_run(
         // Under uid isolation init forks a helper to kill the program's every process.
         u32::from(isolation.sandbox_user().is_some()),
     );
-    if isolation.level() != IsolationLevel::None {
+    // A limit not kept matters where socklab grades others' programs (as root); on a
+    // student's own machine, as at the `none` level, there is no adversary to keep out.
+    if isolation.level() != IsolationLevel::None && crate::sandbox::real_ids().0 == 0 {
         notices.extend(limits.notice());
     }
     let enclosure = Enclosure {

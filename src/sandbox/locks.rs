@@ -2,12 +2,19 @@
 //! temporary directory, held with `flock` for as long as a run needs what they stand for
 //! (a sandbox user, a fixed port). The kernel drops a lock when its holder dies, so a
 //! killed socklab leaves nothing locked.
+//!
+//! A port on the host's loopback is the whole machine's, not one user's: runs of several
+//! users (an instructor grading as root, a student checking as themselves) also queue on a
+//! lock in a folder every user shares ([`wait_for_shared`]). Anyone may hold such a lock, so
+//! it is waited for a bounded time only, and a shared folder that is not usable is no
+//! reason to refuse: the private lock and the port's own check still stand.
 
 use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// A held lock; dropping it releases it.
 #[derive(Debug)]
@@ -87,6 +94,88 @@ pub fn wait_for(name: &str) -> io::Result<Held> {
             return Err(e);
         }
     }
+}
+
+/// `$TMPDIR/socklab-shared`: every user's socklab may make files there, none remove
+/// another's (sticky, as /tmp). `None` if it cannot be made or is not such a folder.
+fn shared_folder() -> Option<PathBuf> {
+    let dir = std::env::temp_dir().join("socklab-shared");
+    match std::fs::DirBuilder::new().create(&dir) {
+        Ok(()) => {
+            // The umask is no business of a folder meant for everyone.
+            let everyone = std::fs::Permissions::from_mode(0o1777);
+            std::fs::set_permissions(&dir, everyone).ok()?;
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(_) => return None,
+    }
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    (meta.is_dir() && meta.mode() & 0o1777 == 0o1777).then_some(dir)
+}
+
+/// Waits up to `patience` for the lock called `name` that every user's socklab shares, then
+/// holds it. `None` when it cannot be had: the folder or the file is not usable, or the
+/// lock was held all that time (by a run of another user, or by anyone who opened it).
+pub fn wait_for_shared(name: &str, patience: Duration) -> Option<Held> {
+    let path = shared_folder()?.join(name);
+    // Read-only is enough for flock; no-follow and non-blocking, since anyone may have put
+    // something else under that name.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .create(true)
+        .append(true)
+        .mode(0o644)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&path)
+        .or_else(|_| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK)
+                .open(&path)
+        })
+        .ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let deadline = Instant::now() + patience;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Some(Held { _file: file });
+        }
+        let now = Instant::now();
+        if now >= deadline
+            || io::Error::last_os_error().raw_os_error() != Some(libc::EWOULDBLOCK)
+            || held_by_a_sandbox_user(&file)
+        {
+            return None;
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Whether a program socklab runs as a sandbox user holds the lock on `file`: not a run to
+/// wait for but a program trying to delay the others (found in /proc/locks).
+fn held_by_a_sandbox_user(file: &File) -> bool {
+    let Ok(ino) = file.metadata().map(|m| m.ino()) else {
+        return false;
+    };
+    let sandbox = super::account::FIRST_UID..super::account::FIRST_UID + super::account::SLOTS;
+    let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+    locks
+        .lines()
+        .filter_map(|line| {
+            // `1: FLOCK  ADVISORY  WRITE 1234 00:2e:5678 0 EOF`; waiters' lines have `->`.
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields.get(1) == Some(&"FLOCK")).then_some(())?;
+            let lock_ino: u64 = fields.get(5)?.rsplit(':').next()?.parse().ok()?;
+            (lock_ino == ino).then(|| fields.get(4)?.parse::<u32>().ok())?
+        })
+        .any(|pid| {
+            std::fs::metadata(format!("/proc/{pid}")).is_ok_and(|m| sandbox.contains(&m.uid()))
+        })
 }
 
 /// Holds the lock called `name` if no one else does.

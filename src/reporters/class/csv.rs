@@ -1,7 +1,8 @@
 //! `socklab grade --format csv`: a row per submission in order of id, for a gradebook:
 //! `id,score,max_score`, then the points of each check in the lab's order (a column named
 //! after the check), then `status` and `error` as in the JSON, and `isolation` (empty if
-//! not run). Quoting by the csv crate.
+//! not run). A submission socklab failed on has no score and no points: empty cells, not
+//! zeros a gradebook would take. Quoting by the csv crate.
 
 use std::io::{self, Write};
 
@@ -22,14 +23,12 @@ fn rows(class: &ClassReport, out: &mut dyn Write) -> ::csv::Result<()> {
         let (status, error) = status(&s.verdict);
         let mut row = vec![
             s.id.clone(),
-            s.report.score().to_string(),
+            s.score().map(|n| n.to_string()).unwrap_or_default(),
             s.report.max_score().to_string(),
         ];
         row.extend(class.checks.iter().map(|(id, _)| {
-            s.report
-                .checks
-                .iter()
-                .find(|c| &c.id == id)
+            s.score()
+                .and_then(|_| s.report.checks.iter().find(|c| &c.id == id))
                 .map(|c| c.points.to_string())
                 .unwrap_or_default()
         }));

@@ -36,8 +36,14 @@ pub fn write(class: &ClassReport, out: &mut dyn Write) -> io::Result<()> {
         "{} submissions: mean {:.2}/{}, {} at full marks",
         summary.count, summary.mean, summary.max_score, summary.full_marks
     );
-    if summary.not_run > 0 {
-        line.push_str(&format!(", {} not graded", summary.not_run));
+    if summary.no_program > 0 {
+        line.push_str(&format!(", {} not graded", summary.no_program));
+    }
+    if summary.harness_errors > 0 {
+        line.push_str(&format!(
+            ", {} socklab could not grade (left out of the mean)",
+            summary.harness_errors
+        ));
     }
     writeln!(out, "{line}")?;
     if !summary.most_failed.is_empty() {
@@ -58,12 +64,17 @@ fn submission(s: &Submission, id_width: usize, out: &mut dyn Write) -> io::Resul
     } else {
         Style::new().fg_color(Some(AnsiColor::Red.into())).bold()
     };
-    let score = format!("{:>3}/{:<3}", r.score(), r.max_score());
+    let score = match s.score() {
+        Some(score) => format!("{score:>3}/{:<3}", r.max_score()),
+        None => format!("{:>3}/{:<3}", "--", r.max_score()),
+    };
     let score = text::paint(style, &score);
     let note = match &s.verdict {
         Verdict::Graded => lost(s),
         Verdict::NoProgram { reason } => format!("not graded: {reason}"),
-        Verdict::HarnessError { reason } => format!("socklab could not grade it: {reason}"),
+        Verdict::HarnessError { reason } => {
+            format!("not graded, socklab could not grade it: {reason}")
+        }
     };
     let id = shown_id(&s.id);
     let line = format!("  {id:<id_width$}  {score} {note}");

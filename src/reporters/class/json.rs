@@ -1,10 +1,12 @@
 //! `socklab grade --format json`: one object. `lab`, `max_score`, `submissions` in order of
 //! id (each `id`, `status` — `graded`, `no_program` or `harness_error` — `error` when not
 //! graded, `program` (its command line, `{dir}` filled in; empty if not run), `isolation`
-//! (`namespaces`, `uid` or `none`; null if not run), `score`, `max_score`, `checks` as
-//! `socklab check --format json` shows them), `isolation` (the levels the runs had), and
-//! `summary` (`count`, `mean`, `full_marks`, `not_graded`, `most_failed`: each `check` and
-//! `failed`, how many graded submissions did not pass it, most first).
+//! (`namespaces`, `uid` or `none`; null if not run), `score` (null when socklab failed on
+//! it: not graded, not a zero), `max_score`, `checks` as `socklab check --format json` shows
+//! them), `isolation` (the levels the runs had), and `summary` (`count`, `mean` over the
+//! submissions with a score, `full_marks`, `not_graded` (no program: zeros),
+//! `harness_errors` (socklab's failures, left out of the mean), `most_failed`: each `check`
+//! and `failed`, how many graded submissions did not pass it, most first).
 
 use std::io::{self, Write};
 
@@ -30,7 +32,7 @@ fn submission(s: &Submission) -> Value {
         "error": error,
         "program": s.report.program,
         "isolation": s.report.isolation,
-        "score": s.report.score(),
+        "score": s.score(),
         "max_score": s.report.max_score(),
         "full_marks": matches!(s.verdict, Verdict::Graded) && s.report.full_marks(),
         "checks": s.report.checks.iter().map(check).collect::<Vec<_>>(),
@@ -49,7 +51,8 @@ pub fn class_json(class: &ClassReport) -> Value {
             "count": summary.count,
             "mean": (summary.mean * 100.0).round() / 100.0,
             "full_marks": summary.full_marks,
-            "not_graded": summary.not_run,
+            "not_graded": summary.no_program,
+            "harness_errors": summary.harness_errors,
             "most_failed": summary
                 .most_failed
                 .iter()

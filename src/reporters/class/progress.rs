@@ -24,19 +24,16 @@ impl Progress {
     }
 }
 
-/// `alice: 10/10`, `carol: 0/10 (not graded: ...)`.
+/// `alice: 10/10`, `carol: 0/10 (not graded: ...)`, `dan: not graded (socklab could not
+/// grade it: ...)`.
 fn line(s: &Submission) -> String {
-    let score = format!(
-        "{}: {}/{}",
-        shown_id(&s.id),
-        s.report.score(),
-        s.report.max_score()
-    );
+    let id = shown_id(&s.id);
+    let score = format!("{id}: {}/{}", s.report.score(), s.report.max_score());
     match &s.verdict {
         Verdict::Graded => score,
         Verdict::NoProgram { reason } => format!("{score} (not graded: {reason})"),
         Verdict::HarnessError { reason } => {
-            format!("{score} (socklab could not grade it: {reason})")
+            format!("{id}: not graded (socklab could not grade it: {reason})")
         }
     }
 }

@@ -2,11 +2,12 @@
 
 use std::fmt::Write as _;
 
-use crate::report::ClassReport;
+use crate::report::{ClassReport, Submission};
 
-/// Every submission's score, those not graded counted as zero (as in the mean).
+/// Every submission's score, those without a program counted as zero and those socklab
+/// failed on left out (as in the mean).
 fn scores(class: &ClassReport) -> Vec<u32> {
-    class.submissions.iter().map(|s| s.report.score()).collect()
+    class.submissions.iter().filter_map(Submission::score).collect()
 }
 
 fn median(scores: &[u32]) -> f64 {
@@ -58,7 +59,7 @@ pub(super) fn overview(class: &ClassReport, html: &mut String) {
         median = figure(median(&scores), 1),
         full = summary.full_marks,
         count = summary.count,
-        not_run = summary.not_run,
+        not_run = summary.no_program + summary.harness_errors,
     );
     let bins = bins(max);
     let counts: Vec<usize> = bins
@@ -110,11 +111,16 @@ pub(super) fn overview(class: &ClassReport, html: &mut String) {
             );
         }
     }
-    let not_graded = if summary.not_run > 0 {
-        format!(", the {} not graded counted as 0", summary.not_run)
-    } else {
-        String::new()
-    };
+    let mut not_graded = String::new();
+    if summary.no_program > 0 {
+        not_graded.push_str(&format!(", the {} not graded counted as 0", summary.no_program));
+    }
+    if summary.harness_errors > 0 {
+        not_graded.push_str(&format!(
+            ", the {} socklab could not grade left out",
+            summary.harness_errors
+        ));
+    }
     let _ = write!(
         html,
         r#"</svg>

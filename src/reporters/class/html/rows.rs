@@ -31,10 +31,15 @@ pub(super) fn submissions(class: &ClassReport, html: &mut String) {
 
 fn submission(s: &Submission, html: &mut String) {
     let r = &s.report;
-    let (score, max) = (r.score(), r.max_score());
+    let max = r.max_score();
+    // Not graded sorts below every score.
+    let (score, sort_key) = match s.score() {
+        Some(n) => (n.to_string(), i64::from(n)),
+        None => ("--".to_string(), -1),
+    };
     let class = match s.verdict {
         Verdict::Graded if r.full_marks() => "full",
-        Verdict::Graded if score == 0 => "zero",
+        Verdict::Graded if r.score() == 0 => "zero",
         Verdict::Graded => "part",
         Verdict::NoProgram { .. } | Verdict::HarnessError { .. } => "none",
     };
@@ -48,13 +53,13 @@ fn submission(s: &Submission, html: &mut String) {
             .join(" "),
         Verdict::NoProgram { reason } => format!("not graded: {}", escape_html(reason)),
         Verdict::HarnessError { reason } => {
-            format!("socklab could not grade it: {}", escape_html(reason))
+            format!("not graded, socklab could not grade it: {}", escape_html(reason))
         }
     };
     let id = escape_html(&shown_id(&s.id));
     let _ = write!(
         html,
-        r#"<details class="sub" data-id="{id}" data-score="{score}" data-lost="{n_lost}">
+        r#"<details class="sub" data-id="{id}" data-score="{sort_key}" data-lost="{n_lost}">
 <summary class="row"><span class="id">{id}</span><span class="score {class}">{score}/{max}</span><span class="lost">{lost_cell}</span></summary>
 <div class="detail">
 "#,

@@ -110,7 +110,7 @@ fn most_common(items: impl Iterator<Item = String>) -> Option<(String, usize)> {
 /// The checks ranked by how many graded submissions did not pass them.
 pub(super) fn struggles(class: &ClassReport, html: &mut String) {
     let summary = class.summary();
-    let graded = summary.count - summary.not_run;
+    let graded = summary.count - summary.no_program - summary.harness_errors;
     html.push_str("<section aria-labelledby=\"struggles\">\n<h2 id=\"struggles\">Where the class struggled</h2>\n");
     let ranked = struggles_of(class);
     if ranked.is_empty() {
