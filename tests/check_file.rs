@@ -27,6 +27,19 @@ fn socklab_in(dir: &Path, args: &[&str]) -> Output {
     socklab().current_dir(dir).args(args).output().unwrap()
 }
 
+/// `socklab check FILE --format FORMAT` in `dir`, which must exit 1 (the student's zero);
+/// its report.
+fn zero_in(dir: &Path, file: &str, format: &str) -> String {
+    let output = socklab_in(dir, &["check", file, "--format", format]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{format}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
 /// The JSON report of an output, with its exit code.
 fn json_of(output: &Output) -> (i32, Value) {
     let code = output.status.code().expect("socklab exited by a signal");
@@ -122,16 +135,7 @@ fn a_c_file_that_does_not_compile_loses_every_check_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("serv_simple.c"), "int main( {\n").unwrap();
     let checks = lab_checks("serv_simple");
-    let run = |format: &str| {
-        let output = socklab_in(dir.path(), &["check", "serv_simple.c", "--format", format]);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{format}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    };
+    let run = |format: &str| zero_in(dir.path(), "serv_simple.c", format);
     let says_cc = |text: &str| text.contains("cc said:") && text.contains("int main( {");
     let top_line = "serv_simple.c did not compile: serv_simple.c:1:";
 
@@ -233,16 +237,7 @@ fn a_missing_or_empty_file_is_not_graded_in_every_format(
         std::fs::create_dir(dir.path().join(".git")).unwrap();
     }
     let checks = lab_checks("serv_simple");
-    let run = |format: &str| {
-        let output = socklab_in(dir.path(), &["check", name, "--format", format]);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{format}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    };
+    let run = |format: &str| zero_in(dir.path(), name, format);
     let top_line = format!("{reason}, so serv_simple was not graded");
     let not_reached = format!("not reached: {reason}");
 

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::program::Program;
-use crate::report::{CheckResult, Event, Failure, IsolationLevel, Outcome, Report, RunSummary};
+use crate::report::{Event, Failure, IsolationLevel, Outcome, Report, RunSummary};
 use crate::runner::{self, Config};
 use crate::script::{Lab, Run, is_short_options};
+use crate::submission::LabInfo;
 
 use super::{Handed, lesson_command};
 
@@ -136,52 +137,32 @@ struct Lost {
 impl Lost {
     /// The run's report: the first check failed with the reason, the others not reached.
     fn report(self, lab: &Lab, run: &Run) -> Report {
-        let checks = run
-            .checks
-            .iter()
-            .enumerate()
-            .map(|(index, check)| CheckResult {
-                id: check.id.clone(),
-                description: check.description.clone(),
-                points: 0,
-                max: check.points,
-                outcome: if index == 0 {
-                    Outcome::Failed(Failure {
-                        expected: format!("a command such as `{}`", lesson_command(lab, run)),
-                        got: self.got.clone(),
-                        message: self.message.clone(),
-                        ..Failure::default()
-                    })
-                } else {
-                    Outcome::NotReached {
-                        reason: self.brief.clone(),
-                    }
-                },
-                transcript: Vec::new(),
-                duration: Duration::ZERO,
-            })
-            .collect();
-        Report {
-            lab: lab.name.clone(),
-            program: Vec::new(),
-            port: lab.lesson_port,
-            isolation: None,
-            notices: Vec::new(),
-            checks,
+        let alone = Lab {
+            runs: vec![run.clone()],
+            ..lab.clone()
+        };
+        let mut report = LabInfo::of(&alone).not_run(Vec::new(), Duration::ZERO, |index| {
+            if index == 0 {
+                Outcome::Failed(Failure {
+                    expected: format!("a command such as `{}`", lesson_command(lab, run)),
+                    got: self.got.clone(),
+                    message: self.message.clone(),
+                    ..Failure::default()
+                })
+            } else {
+                Outcome::NotReached {
+                    reason: self.brief.clone(),
+                }
+            }
+        });
+        report.runs = vec![RunSummary {
+            name: run.name.clone(),
+            program: self.line.unwrap_or_default(),
             exit: None,
             stopped_by_harness: false,
             stderr_tail: String::new(),
-            transcript: Vec::new(),
-            transcript_omitted: 0,
-            duration: Duration::ZERO,
-            runs: vec![RunSummary {
-                name: run.name.clone(),
-                program: self.line.unwrap_or_default(),
-                exit: None,
-                stopped_by_harness: false,
-                stderr_tail: String::new(),
-            }],
-        }
+        }];
+        report
     }
 }
 
