@@ -4,6 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::commands;
 use crate::error::{Error, Result};
 use crate::labs;
 use crate::program::Program;
@@ -74,7 +75,7 @@ impl CheckTarget {
     pub fn prepare(&self, lab: &Lab) -> Result<Prepared> {
         let ready = |program| Ok(Prepared::Ready(Ready::of(program)));
         match &self.subject {
-            Subject::File(file) => prepare(file),
+            Subject::File(file) => prepare(file, lab),
             Subject::Command(argv) => ready(self.resolve(argv)?),
             Subject::LabDefault => match &lab.default_program {
                 Some(program) => ready(Program::resolve(&[program.to_string()])?),
@@ -118,22 +119,35 @@ fn runs_as_a_file(file: &Path) -> bool {
     meta.is_file() && (known || meta.permissions().mode() & 0o111 != 0)
 }
 
-/// Grades what `target` names against `lab`. A file that does not compile is graded too,
-/// as the student's mistake ([`crate::submission::CompileError::report`]).
+/// Grades what `target` names against `lab`. A file that does not compile, or is missing
+/// or empty, is graded too, as the student's zero.
 pub fn grade(
     target: &CheckTarget,
     lab: Lab,
     config: Config,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Report> {
-    match target.prepare(&lab)? {
-        Prepared::Ready(ready) => runner::grade(lab, ready.program.clone(), config, on_event),
-        Prepared::DidNotCompile(error) => {
-            let report = error.report(&lab);
-            replay(&report, on_event);
-            Ok(report)
-        }
-    }
+    let prepared = target.prepare(&lab)?;
+    grade_prepared(prepared, lab, config, on_event)
+}
+
+/// Grades a file made ready: its program, or its commands run by run; a file that never
+/// runs (it did not compile, it is missing or empty) as every check lost, with why.
+pub fn grade_prepared(
+    prepared: Prepared,
+    lab: Lab,
+    config: Config,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<Report> {
+    let never_ran = match prepared {
+        // The compiled program's folder lives until the grading is done.
+        Prepared::Ready(ready) => return runner::grade(lab, ready.program.clone(), config, on_event),
+        Prepared::Commands(handed) => return commands::grade(lab, &handed, config, on_event),
+        Prepared::DidNotCompile(error) => error.report(&lab),
+        Prepared::NotHandedIn(absent) => absent.report(&lab),
+    };
+    replay(&never_ran, on_event);
+    Ok(never_ran)
 }
 
 /// What `--only CHECK` says at the top of the report: the checks that ran.

@@ -10,6 +10,8 @@
 //!   the student's, not socklab's: [`Prepared::DidNotCompile`], reported as every check
 //!   failed, the compiler's message in the first.
 //! - Any other file runs as it is (it must be executable).
+//! - A file that is missing or empty is not graded ([`crate::unsubmitted`]); a lab's file
+//!   of commands (`activity1.sh`) is read as such ([`crate::commands`]).
 //!
 //! A submission that never ran still gets a report of every check ([`LabInfo::not_run`]).
 
@@ -21,11 +23,13 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::commands::{Handed, commands_file};
 use crate::error::{Error, Result};
 use crate::labs;
 use crate::program::Program;
 use crate::report::{CheckResult, Event, Failure, Notice, Outcome, Report};
 use crate::script::Lab;
+use crate::unsubmitted::Unsubmitted;
 
 /// How long `cc` may take on one file before the compile counts as failed.
 const COMPILE_DEADLINE: Duration = Duration::from_secs(120);
@@ -65,6 +69,10 @@ pub enum Prepared {
     Ready(Ready),
     /// A `.c` file the compiler refused: the student's mistake, graded as every check failed.
     DidNotCompile(CompileError),
+    /// A file of commands, one for each of the lab's runs.
+    Commands(Handed),
+    /// A file missing or empty: the lab is not graded, every check lost.
+    NotHandedIn(Unsubmitted),
 }
 
 /// A program to grade, and the folder its compiled binary lives in (removed on drop).
@@ -92,9 +100,16 @@ pub struct CompileError {
     pub message: String,
 }
 
-/// Makes `file` ready to grade by the rules above. A file that is missing or cannot be run
-/// is an error (socklab could not grade); a file that does not compile is not.
-pub fn prepare(file: &Path) -> Result<Prepared> {
+/// Makes `file` ready to grade against `lab` by the rules above. A file that cannot be run
+/// is an error (socklab could not grade); a file that is missing, empty or does not
+/// compile is not.
+pub fn prepare(file: &Path, lab: &Lab) -> Result<Prepared> {
+    if let Some(absent) = Unsubmitted::of(file) {
+        return Ok(Prepared::NotHandedIn(absent));
+    }
+    if let Some(commands) = commands_file(file, lab) {
+        return Ok(Prepared::Commands(Handed::read(file, lab, commands)?));
+    }
     let shown = file.display().to_string();
     let meta = std::fs::metadata(file).map_err(|_| Error::ProgramNotFound(shown.clone()))?;
     if !meta.is_file() {

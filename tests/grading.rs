@@ -16,8 +16,8 @@ use common::lab_checks;
 /// The zip holds setup.sh, run_autograder, labs.conf, socklab and the rubrics at its root,
 /// the scripts and binary executable. Its run_autograder, with the shipped labs.conf and a
 /// changed rubric, grades a correct serv_simple.py, a conn_simple.py that forgets the
-/// newline, and a missing serv_tcp.py and udp_serv.py into one results.json whose score is
-/// its tests' sum.
+/// newline, a missing serv_tcp.py, an empty udp_serv.py (not graded, in the student's words)
+/// and the lesson's activity1.sh into one results.json whose score is its tests' sum.
 #[test]
 fn gradescope_zip_grades_a_submission_into_results_json() {
     let dir = tempfile::tempdir().unwrap();
@@ -50,6 +50,9 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
         "fixtures/conn_simple/fail/no_newline.py",
         "conn_simple.py",
     );
+    // As the template hands it out; serv_tcp.py is not there at all.
+    std::fs::write(root.join("submission/udp_serv.py"), "# udp_serv.py\n\n").unwrap();
+    submit(root, "fixtures/netcat/pass/lesson.sh", "activity1.sh");
 
     let (results, stdout) = run_autograder(root, false);
     let keys: Vec<&str> = results
@@ -70,7 +73,8 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
             "tests"
         ]
     );
-    // In labs.conf's order: serv_simple, conn_simple, serv_tcp (missing), udp_serv (missing).
+    // In labs.conf's order: serv_simple, conn_simple, serv_tcp (missing), udp_serv (empty),
+    // netcat (activity1.sh).
     let mut want = expected_tests(
         "serv_simple",
         &[],
@@ -79,6 +83,7 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
     want.extend(expected_tests("conn_simple", &["sends_hello"], &[]));
     want.extend(expected_tests("serv_tcp", &["*"], &[]));
     want.extend(expected_tests("udp_serv", &["*"], &[]));
+    want.extend(expected_tests("netcat", &[], &[]));
     assert_eq!(tests_of(&results), want, "{results:#}");
     let sum: u64 = want.iter().map(|t| t.1).sum();
     assert_eq!(results["score"], sum);
@@ -91,6 +96,22 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
             "\n\nserv_tcp: 0/10\nnote: serv_tcp.py was not found in your submission (it has: conn_simple.py, serv_simple.py)\n\n"
         ),
         "{output}"
+    );
+    assert!(
+        output.contains("udp_serv.py is empty, so udp_serv was not graded"),
+        "{output}"
+    );
+    let empty = results["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "udp_serv: is_udp");
+    assert!(
+        empty.is_some_and(|t| t["output"]
+            .as_str()
+            .unwrap()
+            .contains("not reached: udp_serv.py is empty")),
+        "{results:#}"
     );
     let max: u64 = want.iter().map(|t| t.2).sum();
     assert!(

@@ -37,7 +37,12 @@ pub(super) fn stop_cleanly_on_signals() -> Result<()> {
             if let Some(signal) = signals.forever().next() {
                 let name = nix::sys::signal::Signal::try_from(signal)
                     .map_or_else(|_| signal.to_string(), |s| s.as_str().to_string());
-                eprintln!("socklab: stopped by {name} before grading was done");
+                // Not eprintln!, which panics where stderr is gone (a terminal hung up): this
+                // thread would die and socklab live on, deaf to every later signal.
+                let _ = writeln!(
+                    io::stderr(),
+                    "socklab: stopped by {name} before grading was done"
+                );
                 sandbox::stop_every_run();
                 std::process::exit(EXIT_CANNOT_GRADE);
             }
