@@ -93,7 +93,7 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
     let output = results["output"].as_str().unwrap();
     assert!(
         output.contains(
-            "\n\nserv_tcp: 0/10\nnote: serv_tcp.py was not found in your submission (it has: conn_simple.py, serv_simple.py)\n\n"
+            "\n\nserv_tcp: 0/10\nnote: serv_tcp.py was not found in your submission (it has: activity1.sh, conn_simple.py, serv_simple.py, udp_serv.py)\n"
         ),
         "{output}"
     );
