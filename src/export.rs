@@ -70,10 +70,11 @@ jobs:
           sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 || true
       # One step per lab, its id the lab. socklab prints its report in the step's log and
       # writes two files from the same run: the result the reporter reads, and a Markdown
-      # summary for the run's page. When socklab cannot grade a lab (exit 2), the result
-      # still counts the lab's whole maximum, lost, with the reason; a step with no result
-      # at all fails, so that Classroom is never told a smaller total. To change points or
-      # Gradescope visibility, add `--rubric FILE` after `check LAB`.
+      # summary for the run's page. When socklab itself cannot grade a lab (exit 2: its own
+      # trouble, or the runner's, never the student's), the step fails with the reason and
+      # the reporter never runs: Classroom is given no points at all rather than a zero the
+      # student did not earn, or a smaller total. To change points or Gradescope
+      # visibility, add `--rubric FILE` after `check LAB`.
 "#;
 
 /// GitHub Classroom's workflow: a step per lab, then the reporter over them all.
@@ -92,7 +93,9 @@ pub fn classroom(labs: &[Lab]) -> String {
         id: {name}
         run: |
           out="${{RUNNER_TEMP:-/tmp}}/{name}"
-          socklab check {name}{program} --also classroom="$out.json" --also markdown="$out.md" || true
+          graded=0
+          socklab check {name}{program} --also classroom="$out.json" --also markdown="$out.md" || graded=$?
+          [ "$graded" -lt 2 ] || {{ echo "::error title={name}::socklab could not grade {name} (see above), so no points are given: this is not the student's mark"; exit 1; }}
           [ -s "$out.json" ] || {{ echo "::error title={name}::socklab wrote no result for {name} (see above)"; exit 1; }}
           cat "$out.md" >>"$GITHUB_STEP_SUMMARY"
           echo "result=$(base64 -w0 "$out.json")" >>"$GITHUB_OUTPUT"

@@ -70,8 +70,26 @@ struct StepRun {
 }
 
 /// Runs the workflow step with id `lab` as the runner would: bash -e, the workflow's and the
-/// step's environment, in the student's repository.
+/// step's environment, in the student's repository. It must succeed.
 fn run_step(step: &serde_norway::Value, env: &[(String, String)], repo: &Path) -> StepRun {
+    let (log, success) = try_step(step, env, repo);
+    let id = yaml_str(step, "id");
+    assert!(success, "the {id} step failed:\n{log}");
+    let written = std::fs::read_to_string(repo.join(format!("{id}.output"))).unwrap();
+    let result = written
+        .strip_prefix("result=")
+        .and_then(|r| r.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("{id}: $GITHUB_OUTPUT holds {written:?}"))
+        .to_string();
+    StepRun {
+        log,
+        result,
+        summary: std::fs::read_to_string(repo.join(format!("{id}.summary"))).unwrap_or_default(),
+    }
+}
+
+/// Runs a step as [`run_step`] does; returns its log and whether it succeeded.
+fn try_step(step: &serde_norway::Value, env: &[(String, String)], repo: &Path) -> (String, bool) {
     let id = yaml_str(step, "id");
     let output_file = repo.join(format!("{id}.output"));
     let summary_file = repo.join(format!("{id}.summary"));
@@ -91,18 +109,7 @@ fn run_step(step: &serde_norway::Value, env: &[(String, String)], repo: &Path) -
         .unwrap();
     let log = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the {id} step failed:\n{log}");
-    let written = std::fs::read_to_string(&output_file).unwrap();
-    let result = written
-        .strip_prefix("result=")
-        .and_then(|r| r.strip_suffix('\n'))
-        .unwrap_or_else(|| panic!("{id}: $GITHUB_OUTPUT holds {written:?}"))
-        .to_string();
-    StepRun {
-        log,
-        result,
-        summary: std::fs::read_to_string(&summary_file).unwrap_or_default(),
-    }
+    (log, output.status.success())
 }
 
 /// `text` without ANSI colour.
@@ -232,12 +239,11 @@ fn all_labs_max() -> u32 {
 /// step per lab (id = lab) and the reporter reading each step's `result` as `<ID>_RESULTS`.
 ///
 /// Its lab steps, run with bash on a student's repository (serv_simple right, conn_simple
-/// without the newline, serv_tcp and udp_serv never printing, the lesson's activity1.sh)
-/// on a runner without netcat, so that socklab cannot grade the netcat lab: each step's log
-/// is socklab's report in colour, with expected and got for a lost check; the summary gets
-/// its Markdown; and the reporter, reading the results, prints no `line undefined` and no
-/// NaN, each lab's total as socklab scored it, the netcat lab's reason, and `Points X/Y`
-/// with Y every lab's maximum.
+/// without the newline, serv_tcp and udp_serv never printing, the lesson's activity1.sh):
+/// each step's log is socklab's report in colour, with expected and got for a lost check;
+/// the summary gets its Markdown; and the reporter, reading the results, prints no `line
+/// undefined` and no NaN, each lab's total as socklab scored it, and `Points X/Y` with Y
+/// every lab's maximum.
 #[test]
 fn classroom_workflow_reports_each_lab() {
     let workflow = workflow();
@@ -270,8 +276,7 @@ fn classroom_workflow_reports_each_lab() {
     ] {
         std::fs::copy(Path::new(ROOT).join(fixture), repo.path().join(name)).unwrap();
     }
-    let tools = tempfile::tempdir().unwrap();
-    let path = path_with_socklab(&path_without_netcat(tools.path()).display().to_string());
+    let path = path_with_socklab(&std::env::var("PATH").unwrap());
     let Graded {
         results,
         ran,
@@ -282,18 +287,6 @@ fn classroom_workflow_reports_each_lab() {
     for ((lab, result), run) in results.iter().zip(&ran) {
         let max: u32 = lab_checks(lab).iter().map(|(_, m)| m).sum();
         assert_eq!(result["max_score"], max, "{lab}: {result:#}");
-        if lab == "netcat" {
-            assert_eq!(result["status"], "error", "{result:#}");
-            assert!(run.log.contains("program not found: nc"), "{}", run.log);
-            assert!(run.summary.contains("not graded"), "{}", run.summary);
-            for reported in &reported {
-                let log = plain(&reported.log);
-                let reason = "Error: socklab could not grade netcat: program not found: nc";
-                assert!(log.contains(reason), "{log}");
-                assert!(log.contains(&format!("Total points for netcat: 0.00/{max}")));
-            }
-            continue;
-        }
         assert!(run.log.contains('\x1b'), "{lab}: no colour in the log");
         let (score, shown_max) = human_score(&run.log);
         assert_eq!(shown_max, max, "{lab}");
@@ -343,6 +336,50 @@ fn classroom_workflow_reports_each_lab() {
         );
         assert!(reported.failed);
     }
+}
+
+/// On a runner where socklab cannot grade a lab (here, no netcat to run activity1.sh's
+/// commands with: the runner's trouble, not the student's), that lab's step fails with the
+/// reason, as an error annotation, and the job stops there: the reporter never runs, so
+/// Classroom is given no points, never a zero the student did not earn.
+#[test]
+fn a_lab_socklab_cannot_grade_fails_the_workflow_with_no_points() {
+    let workflow = workflow();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(ROOT).join("fixtures/netcat/pass/lesson.sh"),
+        repo.path().join("activity1.sh"),
+    )
+    .unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let path = path_with_socklab(&path_without_netcat(tools.path()).display().to_string());
+    let job = job(&workflow);
+    let mut env = env_of(&workflow);
+    env.extend(env_of(job));
+    env.push(("PATH".into(), path));
+    let steps = job["steps"].as_sequence().unwrap();
+    let netcat = steps
+        .iter()
+        .position(|s| s["id"].as_str() == Some("netcat"))
+        .unwrap();
+    let (log, success) = try_step(&steps[netcat], &env, repo.path());
+    assert!(!success, "{log}");
+    assert!(
+        log.contains("::error title=netcat::socklab could not grade netcat (see above), so no points are given"),
+        "{log}"
+    );
+    assert!(log.contains("program not found: nc"), "{log}");
+    // No `if: always()` or the like: after a failed step, GitHub runs no later step.
+    let reporter = steps
+        .iter()
+        .position(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.contains("grading-reporter"))
+        })
+        .unwrap();
+    assert!(reporter > netcat);
+    assert!(steps[reporter].get("if").is_none(), "{:?}", steps[reporter]);
 }
 
 /// GitHub Classroom on the template repository as handed out, its files empty (nothing, or

@@ -36,7 +36,11 @@ fn run_autograder_in_a_container_as_on_gradescope() {
     for (lab, fixture, file) in [
         ("serv_simple", "fail/echoes_message.py", "serv_simple.py"),
         ("serv_tcp", "pass/lesson_serv_tcp.py", "serv_tcp.py"),
-        ("conn_simple", "pass/lesson_conn_simple.py", "conn_simple.py"),
+        (
+            "conn_simple",
+            "pass/lesson_conn_simple.py",
+            "conn_simple.py",
+        ),
         ("udp_serv", "pass/lesson_select.py", "udp_serv.py"),
         // Activity 1: its four commands, run with the container's nc.
         ("netcat", "pass/lesson.sh", "activity1.sh"),
