@@ -142,7 +142,7 @@ pub fn stdout_visibility(lines: &[LabLine]) -> Visibility {
 /// What grading a submission came to.
 pub struct Graded {
     labs: Vec<(Report, Visibilities)>,
-    /// Labs socklab could not grade, with why (each counted as lost in the results).
+    /// Labs socklab could not grade, with why: nobody's grade, so no results are written.
     pub not_graded: Vec<String>,
 }
 
@@ -201,16 +201,9 @@ pub fn grade(lines: &[LabLine], submission: &Path, config: &Config) -> Graded {
             match graded {
                 Ok(report) => report,
                 Err(e) => {
+                    // No results will be written: see `Graded::not_graded`.
                     not_graded.push(format!("{}: {e}", lab.name));
-                    let said = format!(
-                        "the autograder could not grade {}; your instructor can see why in its output",
-                        lab.name
-                    );
-                    let notices = vec![
-                        Notice::Program(said.clone()),
-                        Notice::Grading(format!("socklab could not grade it: {e}")),
-                    ];
-                    lost(&said, notices)
+                    continue;
                 }
             }
         };

@@ -3,7 +3,7 @@
 //! not submissions). The program is the file each folder has (`serv_tcp.py`), run by
 //! [`crate::submission`]'s rules as `socklab check` runs it, or a command in which `{dir}`
 //! becomes the folder's absolute path.
-//! Up to `jobs` submissions are graded at once, each through [`runner::grade`] in a network
+//! Up to `jobs` submissions are graded at once, each through [`crate::runner::grade`] in a network
 //! and PID namespace of its own, so programs with the lesson's port written in them never
 //! meet.
 //!
@@ -20,9 +20,11 @@ use std::time::Instant;
 use crate::error::{Error, Result};
 use crate::program::Program;
 use crate::report::{ClassEvent, ClassReport, Outcome, Submission, Verdict};
-use crate::runner::{self, Config};
+use crate::check;
+use crate::runner::Config;
 use crate::script::Lab;
-use crate::submission::{self, CompileError, LabInfo};
+use crate::submission::{self, CompileError, LabInfo, Prepared};
+use crate::unsubmitted::Why;
 
 /// The placeholder in a program's arguments for the submission's folder.
 pub const DIR_PLACEHOLDER: &str = "{dir}";
@@ -189,7 +191,7 @@ fn grade_one(run: &ClassRun, lab: &LabInfo, id: &str, folder: &Path) -> Submissi
             reason: reason.to_string(),
         }),
     };
-    let program = match program_in(&run.program, id, folder) {
+    let program = match program_in(run, id, folder) {
         Ok(program) => program,
         Err(reason) => {
             return not_run(
@@ -209,7 +211,7 @@ fn grade_one(run: &ClassRun, lab: &LabInfo, id: &str, folder: &Path) -> Submissi
     config.confinement.show.push(folder.to_path_buf());
     let graded = run
         .lab()
-        .and_then(|lab| runner::grade(lab, program, config, &mut |_| {}));
+        .and_then(|lab| check::grade_prepared(program, lab, config, &mut |_| {}));
     match graded {
         Ok(report) => Submission {
             id: id.to_string(),
@@ -240,17 +242,21 @@ fn grade_one(run: &ClassRun, lab: &LabInfo, id: &str, folder: &Path) -> Submissi
     }
 }
 
-/// The submission's program, ready to run, or why there is none to run.
-fn program_in(program: &ClassProgram, id: &str, folder: &Path) -> Result<Program, String> {
-    match program {
+/// The submission's program (or commands), ready to run, or why there is none to run.
+fn program_in(run: &ClassRun, id: &str, folder: &Path) -> Result<Prepared, String> {
+    match &run.program {
         ClassProgram::File(file) => {
             let path = folder.join(file);
-            if !path.exists() {
-                return Err(format!("{id} has no {}", file.display()));
+            match submission::prepare(&path, &run.lab) {
+                Ok(Prepared::NotHandedIn(absent)) => Err(match absent.why {
+                    Why::Missing { .. } => format!("{id} has no {}", file.display()),
+                    Why::Empty => format!("{id}'s {} is empty", file.display()),
+                }),
+                Ok(prepared) => Ok(prepared),
+                Err(e) => Err(e.to_string()),
             }
-            submission::prepare(&path).map_err(|e| e.to_string())
         }
-        ClassProgram::Command(argv) => command_in(argv, id, folder),
+        ClassProgram::Command(argv) => command_in(argv, id, folder).map(Prepared::Ready),
     }
 }
 

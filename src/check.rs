@@ -4,13 +4,14 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::commands;
 use crate::error::{Error, Result};
 use crate::labs;
 use crate::program::Program;
 use crate::report::{Event, Notice, Report};
 use crate::runner::{self, Config};
 use crate::script::Lab;
-use crate::submission::{CompileError, lab_named_by, prepare, replay};
+use crate::submission::{CompileError, Prepared, lab_named_by, prepare, replay};
 
 /// What `socklab check` was asked to grade.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,13 +71,14 @@ impl CheckTarget {
         }
     }
 
-    /// The program to grade against `lab`.
-    pub fn prepare(&self, lab: &Lab) -> Result<Program> {
+    /// Makes the program ready to grade against `lab`.
+    pub fn prepare(&self, lab: &Lab) -> Result<Prepared> {
+        let ready = |program| Ok(Prepared::Ready(program));
         match &self.subject {
-            Subject::File(file) => prepare(file),
-            Subject::Command(argv) => self.resolve(argv),
+            Subject::File(file) => prepare(file, lab),
+            Subject::Command(argv) => ready(self.resolve(argv)?),
             Subject::LabDefault => match &lab.default_program {
-                Some(program) => Program::resolve(&[program.to_string()]),
+                Some(program) => ready(Program::resolve(&[program.to_string()])?),
                 None => Err(Error::Usage(format!(
                     "no program given: name its file, e.g. socklab check {0} {0}.py (or give a command after --: socklab check {0} -- python3 {0}.py)",
                     self.lab
@@ -117,16 +119,17 @@ fn runs_as_a_file(file: &Path) -> bool {
     meta.is_file() && (known || meta.permissions().mode() & 0o111 != 0)
 }
 
-/// Grades what `target` names against `lab`. A file that does not compile is graded too,
-/// as the student's mistake ([`crate::submission::CompileError::report`]).
+/// Grades what `target` names against `lab`. A file that does not compile, or is missing
+/// or empty, is graded too, as the student's zero.
 pub fn grade(
     target: &CheckTarget,
     lab: Lab,
     config: Config,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Report> {
-    let program = target.prepare(&lab)?;
-    match runner::grade(lab.clone(), program, config, on_event) {
+    let prepared = target.prepare(&lab)?;
+    match grade_prepared(prepared, lab.clone(), config, on_event) {
+        // A C file the compiler refused in its run: the student's mistake, every check lost.
         Err(e) => match CompileError::of(&e) {
             Some(error) => {
                 let report = error.report(&lab);
@@ -137,6 +140,24 @@ pub fn grade(
         },
         graded => graded,
     }
+}
+
+/// Grades a file made ready: its program, or its commands run by run; a file that never
+/// runs (missing or empty) as every check lost, with why. A C file the compiler refuses
+/// in its run is [`Error::DidNotCompile`], for the caller to say.
+pub fn grade_prepared(
+    prepared: Prepared,
+    lab: Lab,
+    config: Config,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<Report> {
+    let never_ran = match prepared {
+        Prepared::Ready(program) => return runner::grade(lab, program, config, on_event),
+        Prepared::Commands(handed) => return commands::grade(lab, &handed, config, on_event),
+        Prepared::NotHandedIn(absent) => absent.report(&lab),
+    };
+    replay(&never_ran, on_event);
+    Ok(never_ran)
 }
 
 /// What `--only CHECK` says at the top of the report: the checks that ran.

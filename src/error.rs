@@ -64,7 +64,7 @@ pub enum Error {
     CannotStart { program: String, reason: String },
     /// Some of several gradings failed on socklab's side; the report says which.
     #[error(
-        "could not grade {failed} of {total} {what} (first, {first}); the report shows them as not graded, not as zeros"
+        "could not grade {failed} of {total} {what} (first, {first}); they are not graded, not scored as zeros"
     )]
     NotGraded {
         what: &'static str,

@@ -13,18 +13,24 @@ use std::fmt::Write;
 
 use crate::script::Lab;
 
-/// The file a student hands in for `lab` (none for a lab that grades a program of its own,
-/// such as the netcat lab's `nc`).
+/// The file a student hands in for `lab`: its file of commands (the netcat lab's
+/// `activity1.sh`), else `LAB.py`; none for a lab that only grades a program of its own.
 pub fn student_file(lab: &Lab) -> Option<String> {
-    lab.default_program.is_none().then(|| format!("{}.py", lab.name))
+    match (&lab.commands, &lab.default_program) {
+        (Some(commands), _) => Some(commands.file.clone()),
+        (None, None) => Some(format!("{}.py", lab.name)),
+        (None, Some(_)) => None,
+    }
 }
 
 const CLASSROOM_HEAD: &str = r#"# GitHub Classroom autograding with socklab. Copy this file into the assignment's template
 # repository as .github/workflows/classroom.yml, and set SOCKLAB_GIT below to where your
-# copy of socklab lives. Each lab step grades one of the student's programs: it prints
+# copy of socklab lives. Each lab step grades one of the student's files: it prints
 # socklab's report in the step's log (expected, got, why and the transcript of every lost
 # check), adds it to the run's summary page, and hands the result, base64-encoded, to
-# GitHub Classroom's reporter, which adds up the points. See grading/README.md.
+# GitHub Classroom's reporter, which adds up the points. A file missing or left empty (as
+# the template hands it out) is not graded: 0 of its lab's points, and the log says why.
+# activity1.sh holds Activity 1's four nc commands, one a line. See grading/README.md.
 # Written by `socklab export classroom` from the labs; delete the steps you do not want.
 name: Autograding Tests
 "on":
@@ -64,10 +70,11 @@ jobs:
           sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 || true
       # One step per lab, its id the lab. socklab prints its report in the step's log and
       # writes two files from the same run: the result the reporter reads, and a Markdown
-      # summary for the run's page. When socklab cannot grade a lab (exit 2), the result
-      # still counts the lab's whole maximum, lost, with the reason; a step with no result
-      # at all fails, so that Classroom is never told a smaller total. To change points or
-      # Gradescope visibility, add `--rubric FILE` after `check LAB`.
+      # summary for the run's page. When socklab itself cannot grade a lab (exit 2: its own
+      # trouble, or the runner's, never the student's), the step fails with the reason and
+      # the reporter never runs: Classroom is given no points at all rather than a zero the
+      # student did not earn, or a smaller total. To change points or Gradescope
+      # visibility, add `--rubric FILE` after `check LAB`.
 "#;
 
 /// GitHub Classroom's workflow: a step per lab, then the reporter over them all.
@@ -86,7 +93,9 @@ pub fn classroom(labs: &[Lab]) -> String {
         id: {name}
         run: |
           out="${{RUNNER_TEMP:-/tmp}}/{name}"
-          socklab check {name}{program} --also classroom="$out.json" --also markdown="$out.md" || true
+          graded=0
+          socklab check {name}{program} --also classroom="$out.json" --also markdown="$out.md" || graded=$?
+          [ "$graded" -lt 2 ] || {{ echo "::error title={name}::socklab could not grade {name} (see above), so no points are given: this is not the student's mark"; exit 1; }}
           [ -s "$out.json" ] || {{ echo "::error title={name}::socklab wrote no result for {name} (see above)"; exit 1; }}
           cat "$out.md" >>"$GITHUB_STEP_SUMMARY"
           echo "result=$(base64 -w0 "$out.json")" >>"$GITHUB_OUTPUT"
@@ -115,7 +124,9 @@ pub fn labs_conf(labs: &[Lab]) -> String {
     let mut out = String::from(
         "# The labs run_autograder grades, one a line: the lab, the file its program is in (in the\n\
          # student's submission), and optionally a rubric (a path inside the autograder zip).\n\
-         # A .py file runs with python3, a .c file is compiled with cc, anything else runs as is.\n\
+         # A .py file runs with python3, a .c file is compiled with cc, anything else runs as is;\n\
+         # activity1.sh holds Activity 1's four nc commands, one a line. A missing or empty\n\
+         # file is that lab's 0.\n\
          # Labs may come in any order (socklab leaves no port in TIME_WAIT between them).\n\
          # Written by `socklab export labs-conf`; delete the lines you do not want.\n\
          #\n\

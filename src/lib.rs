@@ -32,6 +32,10 @@
 //!   command), and grading it.
 //! - [`submission`]: a student's file: the lab its name says, and how to run it (`python3`,
 //!   or `cc` first), for `check`, `grade` and Gradescope alike; the report of one that never ran.
+//! - [`unsubmitted`]: a lab's file missing or empty: not graded, every check lost, in the
+//!   student's words.
+//! - [`commands`]: a file of the lesson's command lines, one for each run of a lab
+//!   (Activity 1's `activity1.sh`), and grading it run by run.
 //! - [`watch`]: `socklab check --watch`, grading again at each save.
 //! - [`usage`]: a mistake on the command line as one line that shows the command meant.
 //! - [`cli`]: the command line: its arguments, one function per mode, where reports go.
@@ -72,6 +76,7 @@ linux_modules!(
     build,
     check,
     cli,
+    commands,
     confine,
     error,
     escape,
@@ -95,6 +100,7 @@ linux_modules!(
     stuck,
     submission,
     terminal,
+    unsubmitted,
     usage,
     watch,
 );

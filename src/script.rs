@@ -4,7 +4,7 @@
 //! matching rules live here as plain functions on bytes; [`crate::runner`] carries the
 //! steps out.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use crate::error::{Error, Result};
 use crate::escape;
@@ -49,6 +49,9 @@ pub struct Lab {
     pub order: Option<u32>,
     /// What to grade when no program is given (Activity 1: the `nc` on PATH).
     pub default_program: Option<String>,
+    /// What a student hands in when it is the lesson's command lines, one for each run,
+    /// rather than a program (Activity 1's `activity1.sh`): see [`crate::commands`].
+    pub commands: Option<CommandFile>,
     /// What the program's environment has besides its fixed one (see [`crate::launch`]).
     pub env: Vec<(String, String)>,
     /// The program is run once per entry, each time in a fresh namespace; most labs have one.
@@ -112,6 +115,34 @@ impl Lab {
         self.runs.retain(|run| !run.checks.is_empty());
         Ok(self)
     }
+}
+
+/// A file of command lines, one for each run of a lab (Activity 1's `activity1.sh`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandFile {
+    /// The file's name in a student's submission (`activity1.sh`); a file given to the lab
+    /// with the same extension is read as its commands.
+    pub file: String,
+    /// The one-letter options that tell the runs' lines apart (`lu`: `-l` listens, `-u` is
+    /// UDP); each run's own are those in its `args`.
+    pub options: String,
+}
+
+impl CommandFile {
+    /// Which of the telling options `words` give (`-lnv` gives `l` of `lu`).
+    pub fn options_in(&self, words: &[String]) -> BTreeSet<char> {
+        words
+            .iter()
+            .filter(|w| is_short_options(w))
+            .flat_map(|w| w[1..].chars())
+            .filter(|c| self.options.contains(*c))
+            .collect()
+    }
+}
+
+/// Whether `word` is one or more one-letter options (`-l`, `-lnv`), not `-` or `--long`.
+pub fn is_short_options(word: &str) -> bool {
+    word.len() > 1 && word.starts_with('-') && !word.starts_with("--")
 }
 
 /// One run of the program: the arguments the lab adds, what the harness prepares before the

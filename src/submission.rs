@@ -10,6 +10,8 @@
 //!   (see [`crate::build`]). A compile error is the student's, not socklab's:
 //!   [`CompileError`], reported as every check failed, the compiler's message in the first.
 //! - Any other file runs as it is (it must be executable).
+//! - A file that is missing or empty is not graded ([`crate::unsubmitted`]); a lab's file
+//!   of commands (`activity1.sh`) is read as such ([`crate::commands`]).
 //!
 //! A submission that never ran still gets a report of every check ([`LabInfo::not_run`]).
 
@@ -18,11 +20,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::commands::{Handed, commands_file};
 use crate::error::{Error, Result};
 use crate::labs;
 use crate::program::Program;
 use crate::report::{CheckResult, Event, Failure, Notice, Outcome, Report};
 use crate::script::Lab;
+use crate::unsubmitted::Unsubmitted;
 
 /// The lab `file`'s name says, by name or alias (`serv_udp.py` is `udp_serv`).
 pub fn lab_named_by(file: &Path) -> Result<String> {
@@ -51,6 +55,17 @@ pub fn lab_named_by(file: &Path) -> Result<String> {
     }
 }
 
+/// A file made ready to grade.
+pub enum Prepared {
+    /// A program to run; a `.c` file is compiled first, in the run (a file the compiler
+    /// refuses is [`Error::DidNotCompile`] from there).
+    Ready(Program),
+    /// A file of commands, one for each of the lab's runs.
+    Commands(Handed),
+    /// A file missing or empty: the lab is not graded, every check lost.
+    NotHandedIn(Unsubmitted),
+}
+
 /// What the compiler said about a file it refused.
 #[derive(Debug, Clone)]
 pub struct CompileError {
@@ -60,28 +75,36 @@ pub struct CompileError {
     pub message: String,
 }
 
-/// The program that runs `file` by the rules above. A file that is missing or cannot be
-/// run is an error (socklab could not grade); a `.c` is compiled in its run.
-pub fn prepare(file: &Path) -> Result<Program> {
+/// Makes `file` ready to grade against `lab` by the rules above. A file that cannot be run
+/// is an error (socklab could not grade); a file that is missing or empty is not; a `.c`
+/// is compiled in its run.
+pub fn prepare(file: &Path, lab: &Lab) -> Result<Prepared> {
+    if let Some(absent) = Unsubmitted::of(file) {
+        return Ok(Prepared::NotHandedIn(absent));
+    }
+    if let Some(commands) = commands_file(file, lab) {
+        return Ok(Prepared::Commands(Handed::read(file, lab, commands)?));
+    }
     let shown = file.display().to_string();
     let meta = std::fs::metadata(file).map_err(|_| Error::ProgramNotFound(shown.clone()))?;
     if !meta.is_file() {
         return Err(Error::ProgramNotFound(format!("{shown} (not a file)")));
     }
     let executable = meta.permissions().mode() & 0o111 != 0;
-    match file.extension().and_then(|e| e.to_str()) {
-        Some("py") if executable && has_shebang(file) => Program::resolve(&[runnable(file)]),
-        Some("py") => Program::resolve(&["python3".into(), shown]),
+    let program = match file.extension().and_then(|e| e.to_str()) {
+        Some("py") if executable && has_shebang(file) => Program::resolve(&[runnable(file)])?,
+        Some("py") => Program::resolve(&["python3".into(), shown])?,
         Some("c") => {
             let cc = which::which("cc").map_err(|_| {
                 Error::Usage(format!(
                     "cc not found: grading {shown} needs a C compiler (e.g. apt-get install gcc)"
                 ))
             })?;
-            Ok(Program::from_source(file, cc))
+            Program::from_source(file, cc)
         }
-        _ => Program::resolve(&[runnable(file)]),
-    }
+        _ => Program::resolve(&[runnable(file)])?,
+    };
+    Ok(Prepared::Ready(program))
 }
 
 /// `file` as a command that names it rather than something on PATH (`./serv.py`).

@@ -27,6 +27,19 @@ fn socklab_in(dir: &Path, args: &[&str]) -> Output {
     socklab().current_dir(dir).args(args).output().unwrap()
 }
 
+/// `socklab check FILE --format FORMAT` in `dir`, which must exit 1 (the student's zero);
+/// its report.
+fn zero_in(dir: &Path, file: &str, format: &str) -> String {
+    let output = socklab_in(dir, &["check", file, "--format", format]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{format}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
 /// The JSON report of an output, with its exit code.
 fn json_of(output: &Output) -> (i32, Value) {
     let code = output.status.code().expect("socklab exited by a signal");
@@ -113,16 +126,7 @@ fn a_c_file_that_does_not_compile_loses_every_check_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("serv_simple.c"), "int main( {\n").unwrap();
     let checks = lab_checks("serv_simple");
-    let run = |format: &str| {
-        let output = socklab_in(dir.path(), &["check", "serv_simple.c", "--format", format]);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{format}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    };
+    let run = |format: &str| zero_in(dir.path(), "serv_simple.c", format);
     let says_cc = |text: &str| text.contains("cc said:") && text.contains("int main( {");
     let top_line = "serv_simple.c did not compile: serv_simple.c:1:";
 
@@ -186,6 +190,124 @@ fn a_c_file_that_does_not_compile_loses_every_check_in_every_format() {
     assert!(says_cc(failure.text().unwrap()), "{junit}");
 }
 
+/// A file missing or empty (nothing but comments and blank lines, as a template hands it
+/// out) is not graded: nothing runs, exit 1 (the student's zero, not socklab's failure),
+/// and every format says why in the student's words, every check lost. In a git checkout's
+/// top folder (GitHub Classroom's), a missing file is missing from the repository.
+#[rstest]
+#[case::empty_py(
+    "serv_simple.py",
+    Some("#!/usr/bin/python3\n# serv_simple.py\n\n"),
+    false,
+    "serv_simple.py is empty"
+)]
+#[case::empty_c(
+    "serv_simple.c",
+    Some("// serv_simple.c\n/* your server */\n"),
+    false,
+    "serv_simple.c is empty"
+)]
+#[case::missing("serv_simple.py", None, false, "no serv_simple.py in this folder")]
+#[case::missing_from_repository(
+    "serv_simple.py",
+    None,
+    true,
+    "no serv_simple.py in the repository"
+)]
+fn a_missing_or_empty_file_is_not_graded_in_every_format(
+    #[case] name: &str,
+    #[case] text: Option<&str>,
+    #[case] repository: bool,
+    #[case] reason: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(text) = text {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    if repository {
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+    }
+    let checks = lab_checks("serv_simple");
+    let run = |format: &str| zero_in(dir.path(), name, format);
+    let top_line = format!("{reason}, so serv_simple was not graded");
+    let not_reached = format!("not reached: {reason}");
+
+    let human = run("human");
+    assert!(human.contains(&format!("note: {top_line}")), "{human}");
+    assert_eq!(human.matches(&not_reached).count(), checks.len(), "{human}");
+    assert!(
+        human.contains("score: 0/10  (the program did not run"),
+        "{human}"
+    );
+
+    let json: Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["notices"], serde_json::json!([top_line]));
+    assert_eq!(
+        (&json["score"], &json["isolation"]),
+        (&0.into(), &Value::Null)
+    );
+    for check in json["checks"].as_array().unwrap() {
+        assert_eq!(
+            (&check["status"], &check["message"]),
+            (&"not_reached".into(), &reason.into())
+        );
+    }
+
+    let gradescope: Value = serde_json::from_str(&run("gradescope")).unwrap();
+    assert!(gradescope["output"].as_str().unwrap().contains(&top_line));
+    let tests = gradescope["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), checks.len());
+    for test in tests {
+        assert_eq!(
+            (&test["status"], &test["score"]),
+            (&"failed".into(), &0.into())
+        );
+        assert!(
+            test["output"].as_str().unwrap().contains(&not_reached),
+            "{test}"
+        );
+    }
+
+    let classroom: Value = serde_json::from_str(&run("classroom")).unwrap();
+    assert_eq!(
+        (&classroom["status"], &classroom["max_score"]),
+        (&"fail".into(), &10.into())
+    );
+    let tests = classroom["tests"].as_array().unwrap();
+    assert!(
+        tests
+            .iter()
+            .all(|t| t["status"] == "fail" && t["score"] == 0)
+    );
+    assert!(
+        tests[0]["test_code"]
+            .as_str()
+            .unwrap()
+            .contains(&not_reached),
+        "{classroom:#}"
+    );
+
+    let markdown = run("markdown");
+    assert!(
+        markdown.starts_with("### ❌ serv\\_simple: 0/10"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("not reached"), "{markdown}");
+
+    let junit = run("junit");
+    let xml = roxmltree::Document::parse(&junit).unwrap();
+    let failures: Vec<&str> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .map(|n| n.attribute("message").unwrap())
+        .collect();
+    assert_eq!(
+        failures,
+        vec![not_reached.as_str(); checks.len()],
+        "{junit}"
+    );
+}
+
 /// `--only CHECK` runs that check and what it builds on, reports only those, and scores
 /// only those; a check that carries on a conversation brings the checks before it
 /// (serv_simple's `exits_cleanly` needs no check, yet the lesson's program exits only after
@@ -233,7 +355,8 @@ fn only_runs_the_check_and_what_it_builds_on(
 
 /// `socklab grade LAB DIR FILE` runs each folder's file by the same rules: a Python file,
 /// a C file compiled per submission, one that does not compile (a zero with the
-/// compiler's first error), one missing; `{dir}/FILE` is the same.
+/// compiler's first error), one missing, one empty (a zero, not graded); `{dir}/FILE` is
+/// the same.
 #[rstest]
 fn grade_runs_each_submissions_file(#[values("serv_simple.c", "{dir}/serv_simple.c")] file: &str) {
     let class = tempfile::tempdir().unwrap();
@@ -242,6 +365,7 @@ fn grade_runs_each_submissions_file(#[values("serv_simple.c", "{dir}/serv_simple
         ("bo", Some("fixtures/serv_simple/fail/never_closes.c")),
         ("cy", None),
         ("di", None),
+        ("ed", None),
     ] {
         let folder = class.path().join(id);
         std::fs::create_dir(&folder).unwrap();
@@ -250,6 +374,7 @@ fn grade_runs_each_submissions_file(#[values("serv_simple.c", "{dir}/serv_simple
         }
     }
     std::fs::write(class.path().join("cy/serv_simple.c"), "int main( {\n").unwrap();
+    std::fs::write(class.path().join("ed/serv_simple.c"), "// serv_simple.c\n").unwrap();
     let output = socklab()
         .args(["grade", "serv_simple"])
         .arg(class.path())
@@ -279,6 +404,8 @@ fn grade_runs_each_submissions_file(#[values("serv_simple.c", "{dir}/serv_simple
         subs[2]
     );
     assert_eq!(subs[3]["error"], "di has no serv_simple.c");
+    assert_eq!(fields(4), ("ed", 0, "no_program"));
+    assert_eq!(subs[4]["error"], "ed's serv_simple.c is empty");
 }
 
 /// A usage mistake is one line on stderr, exit 2, that shows the command meant, rather

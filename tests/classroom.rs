@@ -11,6 +11,7 @@ use std::process::Command;
 
 use base64::Engine as _;
 use common::lab_checks;
+use rstest::rstest;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -69,8 +70,26 @@ struct StepRun {
 }
 
 /// Runs the workflow step with id `lab` as the runner would: bash -e, the workflow's and the
-/// step's environment, in the student's repository.
+/// step's environment, in the student's repository. It must succeed.
 fn run_step(step: &serde_norway::Value, env: &[(String, String)], repo: &Path) -> StepRun {
+    let (log, success) = try_step(step, env, repo);
+    let id = yaml_str(step, "id");
+    assert!(success, "the {id} step failed:\n{log}");
+    let written = std::fs::read_to_string(repo.join(format!("{id}.output"))).unwrap();
+    let result = written
+        .strip_prefix("result=")
+        .and_then(|r| r.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("{id}: $GITHUB_OUTPUT holds {written:?}"))
+        .to_string();
+    StepRun {
+        log,
+        result,
+        summary: std::fs::read_to_string(repo.join(format!("{id}.summary"))).unwrap_or_default(),
+    }
+}
+
+/// Runs a step as [`run_step`] does; returns its log and whether it succeeded.
+fn try_step(step: &serde_norway::Value, env: &[(String, String)], repo: &Path) -> (String, bool) {
     let id = yaml_str(step, "id");
     let output_file = repo.join(format!("{id}.output"));
     let summary_file = repo.join(format!("{id}.summary"));
@@ -90,18 +109,7 @@ fn run_step(step: &serde_norway::Value, env: &[(String, String)], repo: &Path) -
         .unwrap();
     let log = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the {id} step failed:\n{log}");
-    let written = std::fs::read_to_string(&output_file).unwrap();
-    let result = written
-        .strip_prefix("result=")
-        .and_then(|r| r.strip_suffix('\n'))
-        .unwrap_or_else(|| panic!("{id}: $GITHUB_OUTPUT holds {written:?}"))
-        .to_string();
-    StepRun {
-        log,
-        result,
-        summary: std::fs::read_to_string(&summary_file).unwrap_or_default(),
-    }
+    (log, output.status.success())
 }
 
 /// `text` without ANSI colour.
@@ -120,79 +128,64 @@ fn human_score(log: &str) -> (u32, u32) {
     (score.parse().unwrap(), max.parse().unwrap())
 }
 
-/// The workflow is YAML GitHub can read: triggered on push, allowed to write checks, one
-/// step per lab (id = lab) and the reporter reading each step's `result` as `<ID>_RESULTS`.
-///
-/// Its lab steps, run with bash on a student's repository (serv_simple right, conn_simple
-/// without the newline, serv_tcp and udp_serv never printing) on a runner without netcat,
-/// so that socklab cannot grade the netcat lab: each step's log is socklab's report in
-/// colour, with expected and got for a lost check; the summary gets its Markdown; and the
-/// reporter, reading the results, prints no `line undefined` and no NaN, each lab's total as
-/// socklab scored it, the netcat lab's reason, and `Points X/Y` with Y every lab's maximum.
-#[test]
-fn classroom_workflow_reports_each_lab() {
+/// The committed workflow, parsed.
+fn workflow() -> serde_norway::Value {
     let path = Path::new(ROOT).join("grading/github-classroom/classroom.yml");
-    let workflow: serde_norway::Value =
-        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(yaml_str(&workflow, "name"), "Autograding Tests");
-    let on: Vec<&str> = workflow["on"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert!(on.contains(&"push"), "{on:?}");
-    assert_eq!(yaml_str(&workflow["permissions"], "checks"), "write");
+    serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The workflow's one job.
+fn job(workflow: &serde_norway::Value) -> &serde_norway::Value {
     let jobs = workflow["jobs"].as_mapping().unwrap();
     assert_eq!(jobs.len(), 1);
-    let job = jobs.values().next().unwrap();
-    assert_eq!(yaml_str(job, "name"), "Autograding Tests");
-    let steps = job["steps"].as_sequence().unwrap();
+    jobs.values().next().unwrap()
+}
 
-    let labs: Vec<String> = socklab::labs::all()
-        .iter()
-        .map(|l| l.name.to_string())
-        .collect();
-    let reporter = steps
+/// The reporter's step.
+fn reporter_step(job: &serde_norway::Value) -> &serde_norway::Value {
+    job["steps"]
+        .as_sequence()
+        .unwrap()
         .iter()
         .find(|s| {
             s["uses"]
                 .as_str()
                 .is_some_and(|u| u.starts_with("classroom-resources/autograding-grading-reporter@"))
         })
-        .expect("a reporter step");
-    let runners: Vec<String> = yaml_str(&reporter["with"], "runners")
+        .expect("a reporter step")
+}
+
+/// The runners the reporter reads, in its order.
+fn runners_of(reporter: &serde_norway::Value) -> Vec<String> {
+    yaml_str(&reporter["with"], "runners")
         .split(',')
         .map(|r| r.trim().to_string())
-        .collect();
-    assert_eq!(runners, labs);
+        .collect()
+}
 
-    let repo = tempfile::tempdir().unwrap();
-    for (fixture, name) in [
-        (
-            "fixtures/serv_simple/pass/lesson_serv_simple.py",
-            "serv_simple.py",
-        ),
-        ("fixtures/conn_simple/fail/no_newline.py", "conn_simple.py"),
-        ("fixtures/serv_tcp/fail/never_prints.py", "serv_tcp.py"),
-        ("fixtures/udp_serv/fail/never_prints.py", "udp_serv.py"),
-    ] {
-        std::fs::copy(Path::new(ROOT).join(fixture), repo.path().join(name)).unwrap();
-    }
-    let tools = tempfile::tempdir().unwrap();
-    let path_var = format!(
-        "{}:{}",
-        socklab_bin().parent().unwrap().display(),
-        path_without_netcat(tools.path()).display()
-    );
-    let mut env = env_of(&workflow);
+/// What the workflow's lab steps and its reporter did on a student's repository.
+struct Graded {
+    /// Each runner and the result the reporter decoded from its step.
+    results: Vec<(String, Value)>,
+    /// Each runner's step.
+    ran: Vec<StepRun>,
+    /// The reporter's verdict by the rules re-done here, and by the real one under node
+    /// when `SOCKLAB_CLASSROOM_REPORTER_JS` names its bundle.
+    reported: Vec<classroom_reporter::Reported>,
+}
+
+/// Runs every lab step of the workflow on `repo` with `path` as PATH, as the runner would,
+/// then the reporter over their results.
+fn grade_repository(workflow: &serde_norway::Value, repo: &Path, path: String) -> Graded {
+    let job = job(workflow);
+    let steps = job["steps"].as_sequence().unwrap();
+    let reporter = reporter_step(job);
+    let mut env = env_of(workflow);
     env.extend(env_of(job));
-    env.push(("PATH".into(), path_var));
-
+    env.push(("PATH".into(), path));
     // Each lab's step, and the result the reporter gets from it as `<RUNNER>_RESULTS`.
-    let mut ran = Vec::new();
-    let mut results = Vec::new();
-    for runner in &runners {
+    let (mut ran, mut results) = (Vec::new(), Vec::new());
+    for runner in runners_of(reporter) {
         let expression = yaml_str(
             &reporter["env"],
             &format!("{}_RESULTS", runner.to_uppercase()),
@@ -205,47 +198,95 @@ fn classroom_workflow_reports_each_lab() {
             .iter()
             .find(|s| s["id"].as_str() == Some(id))
             .unwrap_or_else(|| panic!("no step with id {id}"));
-        let run = run_step(step, &env, repo.path());
+        let run = run_step(step, &env, repo);
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(&run.result)
             .unwrap();
-        let result: Value = serde_json::from_slice(&decoded).unwrap();
-        results.push((runner.clone(), result));
+        results.push((runner, serde_json::from_slice(&decoded).unwrap()));
         ran.push(run);
     }
-
-    let reported = classroom_reporter::report(&results);
-    let mut by_node = None;
+    let mut reported = vec![classroom_reporter::report(&results)];
     if let Ok(js) = std::env::var("SOCKLAB_CLASSROOM_REPORTER_JS") {
-        let encoded: Vec<(String, String)> = runners
+        let encoded: Vec<(String, String)> = results
             .iter()
-            .cloned()
+            .map(|(runner, _)| runner.clone())
             .zip(ran.iter().map(|r| r.result.clone()))
             .collect();
-        by_node = Some(classroom_reporter::report_with_node(&js, &encoded));
+        reported.push(classroom_reporter::report_with_node(&js, &encoded));
     }
+    Graded {
+        results,
+        ran,
+        reported,
+    }
+}
 
-    let all_max: u32 = labs
+/// PATH with this build's socklab first.
+fn path_with_socklab(rest: &str) -> String {
+    format!("{}:{rest}", socklab_bin().parent().unwrap().display())
+}
+
+/// Every lab's points.
+fn all_labs_max() -> u32 {
+    socklab::labs::all()
         .iter()
-        .flat_map(|lab| lab_checks(lab))
+        .flat_map(|lab| lab_checks(&lab.name))
         .map(|(_, max)| max)
-        .sum();
+        .sum()
+}
+
+/// The workflow is YAML GitHub can read: triggered on push, allowed to write checks, one
+/// step per lab (id = lab) and the reporter reading each step's `result` as `<ID>_RESULTS`.
+///
+/// Its lab steps, run with bash on a student's repository (serv_simple right, conn_simple
+/// without the newline, serv_tcp and udp_serv never printing, the lesson's activity1.sh):
+/// each step's log is socklab's report in colour, with expected and got for a lost check;
+/// the summary gets its Markdown; and the reporter, reading the results, prints no `line
+/// undefined` and no NaN, each lab's total as socklab scored it, and `Points X/Y` with Y
+/// every lab's maximum.
+#[test]
+fn classroom_workflow_reports_each_lab() {
+    let workflow = workflow();
+    assert_eq!(yaml_str(&workflow, "name"), "Autograding Tests");
+    let on: Vec<&str> = workflow["on"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(on.contains(&"push"), "{on:?}");
+    assert_eq!(yaml_str(&workflow["permissions"], "checks"), "write");
+    assert_eq!(yaml_str(job(&workflow), "name"), "Autograding Tests");
+    let labs: Vec<String> = socklab::labs::all()
+        .iter()
+        .map(|l| l.name.to_string())
+        .collect();
+    assert_eq!(runners_of(reporter_step(job(&workflow))), labs);
+
+    let repo = tempfile::tempdir().unwrap();
+    for (fixture, name) in [
+        (
+            "fixtures/serv_simple/pass/lesson_serv_simple.py",
+            "serv_simple.py",
+        ),
+        ("fixtures/conn_simple/fail/no_newline.py", "conn_simple.py"),
+        ("fixtures/serv_tcp/fail/never_prints.py", "serv_tcp.py"),
+        ("fixtures/udp_serv/fail/never_prints.py", "udp_serv.py"),
+        ("fixtures/netcat/pass/lesson.sh", "activity1.sh"),
+    ] {
+        std::fs::copy(Path::new(ROOT).join(fixture), repo.path().join(name)).unwrap();
+    }
+    let path = path_with_socklab(&std::env::var("PATH").unwrap());
+    let Graded {
+        results,
+        ran,
+        reported,
+    } = grade_repository(&workflow, repo.path(), path);
+
     let mut all_score = 0;
     for ((lab, result), run) in results.iter().zip(&ran) {
         let max: u32 = lab_checks(lab).iter().map(|(_, m)| m).sum();
         assert_eq!(result["max_score"], max, "{lab}: {result:#}");
-        if lab == "netcat" {
-            assert_eq!(result["status"], "error", "{result:#}");
-            assert!(run.log.contains("program not found: nc"), "{}", run.log);
-            assert!(run.summary.contains("not graded"), "{}", run.summary);
-            for reported in std::iter::once(&reported).chain(&by_node) {
-                let log = plain(&reported.log);
-                let reason = "Error: socklab could not grade netcat: program not found: nc";
-                assert!(log.contains(reason), "{log}");
-                assert!(log.contains(&format!("Total points for netcat: 0.00/{max}")));
-            }
-            continue;
-        }
         assert!(run.log.contains('\x1b'), "{lab}: no colour in the log");
         let (score, shown_max) = human_score(&run.log);
         assert_eq!(shown_max, max, "{lab}");
@@ -256,14 +297,14 @@ fn classroom_workflow_reports_each_lab() {
             lab.replace('_', "\\_")
         );
         assert!(run.summary.starts_with(&heading), "{lab}: {}", run.summary);
-        for reported in std::iter::once(&reported).chain(&by_node) {
+        for reported in &reported {
             let log = plain(&reported.log);
             let total = format!("Total points for {lab}: {score}.00/{max}");
             assert!(log.contains(&total), "{total} not in\n{log}");
         }
     }
     // The lost check's evidence: in the lab step's log, and under its ❌ in the reporter's.
-    let conn = plain(&ran[runners.iter().position(|r| r == "conn_simple").unwrap()].log);
+    let conn = plain(&ran[labs.iter().position(|r| r == "conn_simple").unwrap()].log);
     for part in [
         "FAIL  sends_hello",
         "expected: ",
@@ -273,7 +314,7 @@ fn classroom_workflow_reports_each_lab() {
     ] {
         assert!(conn.contains(part), "{part} not in\n{conn}");
     }
-    for reported in std::iter::once(&reported).chain(&by_node) {
+    for reported in &reported {
         let log = plain(&reported.log);
         assert!(
             !log.contains("line undefined") && !log.contains(" - line "),
@@ -290,8 +331,141 @@ fn classroom_workflow_reports_each_lab() {
         );
         assert_eq!(
             reported.points.as_deref(),
-            Some(format!("Points {all_score}/{all_max}").as_str()),
+            Some(format!("Points {all_score}/{}", all_labs_max()).as_str()),
             "{log}"
+        );
+        assert!(reported.failed);
+    }
+}
+
+/// On a runner where socklab cannot grade a lab (here, no netcat to run activity1.sh's
+/// commands with: the runner's trouble, not the student's), that lab's step fails with the
+/// reason, as an error annotation, and the job stops there: the reporter never runs, so
+/// Classroom is given no points, never a zero the student did not earn.
+#[test]
+fn a_lab_socklab_cannot_grade_fails_the_workflow_with_no_points() {
+    let workflow = workflow();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(ROOT).join("fixtures/netcat/pass/lesson.sh"),
+        repo.path().join("activity1.sh"),
+    )
+    .unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let path = path_with_socklab(&path_without_netcat(tools.path()).display().to_string());
+    let job = job(&workflow);
+    let mut env = env_of(&workflow);
+    env.extend(env_of(job));
+    env.push(("PATH".into(), path));
+    let steps = job["steps"].as_sequence().unwrap();
+    let netcat = steps
+        .iter()
+        .position(|s| s["id"].as_str() == Some("netcat"))
+        .unwrap();
+    let (log, success) = try_step(&steps[netcat], &env, repo.path());
+    assert!(!success, "{log}");
+    assert!(
+        log.contains("::error title=netcat::socklab could not grade netcat (see above), so no points are given"),
+        "{log}"
+    );
+    assert!(log.contains("program not found: nc"), "{log}");
+    // No `if: always()` or the like: after a failed step, GitHub runs no later step.
+    let reporter = steps
+        .iter()
+        .position(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.contains("grading-reporter"))
+        })
+        .unwrap();
+    assert!(reporter > netcat);
+    assert!(steps[reporter].get("if").is_none(), "{:?}", steps[reporter]);
+}
+
+/// GitHub Classroom on the template repository as handed out, its files empty (nothing, or
+/// comments only), and on one without the files: no lab is graded, and the student reads
+/// why in each step's log, on the summary page and under each lab's ❌ in the reporter's
+/// log; every lab 0 of its points, `Points 0/Y` with Y every lab's maximum.
+#[rstest]
+#[case::empty_files(true)]
+#[case::no_files(false)]
+fn classroom_on_the_template_gives_zero(#[case] files: bool) {
+    let repo = tempfile::tempdir().unwrap();
+    // actions/checkout leaves a checkout: the repository.
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    let template = [
+        ("serv_simple", "serv_simple.py", ""),
+        (
+            "conn_simple",
+            "conn_simple.py",
+            "#!/usr/bin/python3\n# conn_simple.py\n",
+        ),
+        (
+            "serv_tcp",
+            "serv_tcp.py",
+            "# serv_tcp.py: your select() chat server\n\n",
+        ),
+        ("udp_serv", "udp_serv.py", "\n"),
+        (
+            "netcat",
+            "activity1.sh",
+            "#!/bin/sh\n# Activity 1: the four nc commands, one a line\n",
+        ),
+    ];
+    for (_, file, text) in template.iter().filter(|_| files) {
+        std::fs::write(repo.path().join(file), text).unwrap();
+    }
+    let path = path_with_socklab(&std::env::var("PATH").unwrap());
+    let Graded {
+        results,
+        ran,
+        reported,
+    } = grade_repository(&workflow(), repo.path(), path);
+
+    assert_eq!(results.len(), template.len());
+    for (((lab, result), run), (labbed, file, _)) in results.iter().zip(&ran).zip(&template) {
+        assert_eq!(lab, labbed);
+        let reason = if files {
+            format!("{file} is empty")
+        } else {
+            format!("no {file} in the repository")
+        };
+        let max: u32 = lab_checks(lab).iter().map(|(_, m)| m).sum();
+        assert_eq!(
+            (&result["status"], &result["max_score"]),
+            (&"fail".into(), &max.into())
+        );
+        assert!(
+            result["tests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["score"] == 0),
+            "{result:#}"
+        );
+        assert_eq!(human_score(&run.log), (0, max), "{}", run.log);
+        let note = format!("{reason}, so {lab} was not graded");
+        assert!(plain(&run.log).contains(&note), "{}", run.log);
+        assert!(run.summary.contains("not graded"), "{}", run.summary);
+        for reported in &reported {
+            let log = plain(&reported.log);
+            let lab_log = log
+                .split(&format!("🔄 Processing: {lab}"))
+                .nth(1)
+                .unwrap_or_else(|| panic!("{lab} not in\n{log}"));
+            assert!(lab_log.contains(&format!("not reached: {reason}")), "{log}");
+            assert!(
+                lab_log.contains(&format!("Total points for {lab}: 0.00/{max}")),
+                "{log}"
+            );
+        }
+    }
+    for reported in &reported {
+        assert_eq!(
+            reported.points.as_deref(),
+            Some(format!("Points 0/{}", all_labs_max()).as_str()),
+            "{}",
+            reported.log
         );
         assert!(reported.failed);
     }

@@ -4,14 +4,15 @@
 //! a student on their own machine (an ordinary user, with user namespaces allowed, refused,
 //! or left unmapped as Ubuntu's AppArmor does, and with `SOCKLAB_ISOLATION=host`), and must
 //! get the same verdict in all seven places. The example labs of `grading/labs` (lab
-//! files an instructor would write) are graded beside the built-in ones.
+//! files an instructor would write) are graded beside the built-in ones. A `.sh` fixture is
+//! a file of commands (Activity 1's `activity1.sh`), graded as the file a student hands in.
 
 mod common;
 
 use std::path::PathBuf;
 
 use common::student::Userns;
-use common::{Place, expected_failures, grade_json_at, lab_of, not_passed};
+use common::{Place, expected_failures, grade_fixture_at, not_passed};
 use rstest::rstest;
 
 /// A correct program gets full marks and exit status 0, wherever it is graded.
@@ -30,8 +31,7 @@ fn passing_program_gets_full_marks(
     place: Place,
 ) {
     let build = tempfile::tempdir().unwrap();
-    let argv = place.command_for(&fixture, build.path());
-    let (code, report) = grade_json_at(place, &lab_of(&fixture), &argv);
+    let (code, report) = grade_fixture_at(place, &fixture, build.path());
     assert_eq!(
         not_passed(&report),
         Vec::<String>::new(),
@@ -66,9 +66,8 @@ fn failing_program_fails_exactly_the_expected_checks(
     );
 
     let build = tempfile::tempdir().unwrap();
-    let argv = place.command_for(&fixture, build.path());
     let began = std::time::Instant::now();
-    let (code, report) = grade_json_at(place, &lab_of(&fixture), &argv);
+    let (code, report) = grade_fixture_at(place, &fixture, build.path());
     // What a failing program costs (shown with `cargo test -- --nocapture`).
     eprintln!(
         "{} ({place:?}): graded in {:.2} s",

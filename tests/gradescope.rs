@@ -25,7 +25,7 @@ fn run_autograder_in_a_container_as_on_gradescope() {
     autograder_from_zip(root);
     std::fs::write(
         root.join("source/labs.conf"),
-        "serv_simple serv_simple.py rubrics/hides.toml\nserv_tcp serv_tcp.py\nconn_simple conn_simple.py\nudp_serv udp_serv.py\n",
+        "serv_simple serv_simple.py rubrics/hides.toml\nserv_tcp serv_tcp.py\nconn_simple conn_simple.py\nudp_serv udp_serv.py\nnetcat activity1.sh\n",
     )
     .unwrap();
     std::fs::write(
@@ -33,17 +33,19 @@ fn run_autograder_in_a_container_as_on_gradescope() {
         "lab = \"serv_simple\"\n[visibility]\nsends_typed_line = \"hidden\"\n",
     )
     .unwrap();
-    for (lab, fixture) in [
-        ("serv_simple", "fail/echoes_message.py"),
-        ("serv_tcp", "pass/lesson_serv_tcp.py"),
-        ("conn_simple", "pass/lesson_conn_simple.py"),
-        ("udp_serv", "pass/lesson_select.py"),
+    for (lab, fixture, file) in [
+        ("serv_simple", "fail/echoes_message.py", "serv_simple.py"),
+        ("serv_tcp", "pass/lesson_serv_tcp.py", "serv_tcp.py"),
+        (
+            "conn_simple",
+            "pass/lesson_conn_simple.py",
+            "conn_simple.py",
+        ),
+        ("udp_serv", "pass/lesson_select.py", "udp_serv.py"),
+        // Activity 1: its four commands, run with the container's nc.
+        ("netcat", "pass/lesson.sh", "activity1.sh"),
     ] {
-        submit(
-            root,
-            &format!("fixtures/{lab}/{fixture}"),
-            &format!("{lab}.py"),
-        );
+        submit(root, &format!("fixtures/{lab}/{fixture}"), file);
     }
     common::open_to_all(&root.join("submission"));
     let mode_of = |folder: &str| std::fs::metadata(root.join(folder)).unwrap().mode();
@@ -54,7 +56,7 @@ fn run_autograder_in_a_container_as_on_gradescope() {
     let hidden = want.remove(4);
     assert_eq!(hidden.0, "serv_simple: sends_typed_line");
     want.push(hidden);
-    for lab in ["serv_tcp", "conn_simple", "udp_serv"] {
+    for lab in ["serv_tcp", "conn_simple", "udp_serv", "netcat"] {
         want.extend(expected_tests(lab, &[], &[]));
     }
     assert_eq!(tests_of(&results), want, "{results:#}");
@@ -67,7 +69,7 @@ fn run_autograder_in_a_container_as_on_gradescope() {
         .collect();
     assert_eq!(shown, ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"]);
     assert_eq!(tests[6]["visibility"], "hidden");
-    assert_eq!(results["score"], 38);
+    assert_eq!(results["score"], 55);
 
     let read = students_read(&results);
     for hidden in [
@@ -81,7 +83,7 @@ fn run_autograder_in_a_container_as_on_gradescope() {
     assert_no_staff_words(&read, root);
 
     for says in [
-        "socklab: 38/40 in all; the tests students are shown now add up to 38/38\n",
+        "socklab: 55/57 in all; the tests students are shown now add up to 55/55\n",
         "\nserv_simple: 8/10 (the program exited with status 0",
         "\nnot shown to students now: sends_typed_line 0/2 (hidden)\n",
         "note: cannot create a network namespace (EPERM",
@@ -95,7 +97,7 @@ fn run_autograder_in_a_container_as_on_gradescope() {
             "staff should read {says:?}: {stdout}"
         );
     }
-    assert_eq!(stdout.matches("; isolation: uid)").count(), 4, "{stdout}");
+    assert_eq!(stdout.matches("; isolation: uid)").count(), 5, "{stdout}");
     // Closed to other users while the labs ran (said above), and given back after.
     assert_eq!(mode_of("source"), source);
     assert_ne!(

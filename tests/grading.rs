@@ -16,8 +16,8 @@ use common::lab_checks;
 /// The zip holds setup.sh, run_autograder, labs.conf, socklab and the rubrics at its root,
 /// the scripts and binary executable. Its run_autograder, with the shipped labs.conf and a
 /// changed rubric, grades a correct serv_simple.py, a conn_simple.py that forgets the
-/// newline, and a missing serv_tcp.py and udp_serv.py into one results.json whose score is
-/// its tests' sum.
+/// newline, a missing serv_tcp.py, an empty udp_serv.py (not graded, in the student's words)
+/// and the lesson's activity1.sh into one results.json whose score is its tests' sum.
 #[test]
 fn gradescope_zip_grades_a_submission_into_results_json() {
     let dir = tempfile::tempdir().unwrap();
@@ -50,6 +50,9 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
         "fixtures/conn_simple/fail/no_newline.py",
         "conn_simple.py",
     );
+    // As the template hands it out; serv_tcp.py is not there at all.
+    std::fs::write(root.join("submission/udp_serv.py"), "# udp_serv.py\n\n").unwrap();
+    submit(root, "fixtures/netcat/pass/lesson.sh", "activity1.sh");
 
     let (results, stdout) = run_autograder(root, false);
     let keys: Vec<&str> = results
@@ -70,7 +73,8 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
             "tests"
         ]
     );
-    // In labs.conf's order: serv_simple, conn_simple, serv_tcp (missing), udp_serv (missing).
+    // In labs.conf's order: serv_simple, conn_simple, serv_tcp (missing), udp_serv (empty),
+    // netcat (activity1.sh).
     let mut want = expected_tests(
         "serv_simple",
         &[],
@@ -79,6 +83,7 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
     want.extend(expected_tests("conn_simple", &["sends_hello"], &[]));
     want.extend(expected_tests("serv_tcp", &["*"], &[]));
     want.extend(expected_tests("udp_serv", &["*"], &[]));
+    want.extend(expected_tests("netcat", &[], &[]));
     assert_eq!(tests_of(&results), want, "{results:#}");
     let sum: u64 = want.iter().map(|t| t.1).sum();
     assert_eq!(results["score"], sum);
@@ -88,9 +93,25 @@ fn gradescope_zip_grades_a_submission_into_results_json() {
     let output = results["output"].as_str().unwrap();
     assert!(
         output.contains(
-            "\n\nserv_tcp: 0/10\nnote: serv_tcp.py was not found in your submission (it has: conn_simple.py, serv_simple.py)\n\n"
+            "\n\nserv_tcp: 0/10\nnote: serv_tcp.py was not found in your submission (it has: activity1.sh, conn_simple.py, serv_simple.py, udp_serv.py)\n"
         ),
         "{output}"
+    );
+    assert!(
+        output.contains("udp_serv.py is empty, so udp_serv was not graded"),
+        "{output}"
+    );
+    let empty = results["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "udp_serv: is_udp");
+    assert!(
+        empty.is_some_and(|t| t["output"]
+            .as_str()
+            .unwrap()
+            .contains("not reached: udp_serv.py is empty")),
+        "{results:#}"
     );
     let max: u64 = want.iter().map(|t| t.2).sum();
     assert!(
@@ -120,7 +141,7 @@ fn gradescope_compiles_c_and_says_what_did_not_compile() {
     autograder_from_zip(root);
     std::fs::write(
         root.join("source/labs.conf"),
-        "# lab file\nconn_simple conn_simple.c\n\nserv_simple serv_simple.c\nudp_serv udp_serv\n",
+        "# lab file\nconn_simple conn_simple.c\n\nserv_simple serv_simple.c\n",
     )
     .unwrap();
     submit(
@@ -129,29 +150,13 @@ fn gradescope_compiles_c_and_says_what_did_not_compile() {
         "conn_simple.c",
     );
     std::fs::write(root.join("submission/serv_simple.c"), "int main( {\n").unwrap();
-    // A program socklab cannot start: its trouble, not a mark the student lost.
-    std::fs::write(
-        root.join("submission/udp_serv"),
-        "#!/nonexistent/python3\nprint('hi')\n",
-    )
-    .unwrap();
 
-    let (results, stdout) = run_autograder(root, false);
+    let (results, _) = run_autograder(root, false);
     let mut want = expected_tests("conn_simple", &[], &[]);
     want.extend(expected_tests("serv_simple", &["*"], &[]));
-    want.extend(expected_tests("udp_serv", &["*"], &[]));
     assert_eq!(tests_of(&results), want, "{results:#}");
-    // Students read that udp_serv could not be graded; staff read why.
     let read = students_read(&results);
-    assert!(
-        read.contains("udp_serv: 0/10\nnote: the autograder could not grade udp_serv; your instructor can see why in its output"),
-        "{read}"
-    );
     assert_no_staff_words(&read, root);
-    assert!(
-        stdout.contains("note: socklab could not grade it: cannot start ./udp_serv: exec: "),
-        "{stdout}"
-    );
     let output = results["output"].as_str().unwrap();
     assert!(
         output.contains("\nnote: serv_simple.c did not compile: serv_simple.c:1:"),
@@ -163,6 +168,42 @@ fn gradescope_compiles_c_and_says_what_did_not_compile() {
     assert!(
         said.contains("cc said:") && said.contains("int main( {"),
         "the compiler's message: {said}"
+    );
+}
+
+/// A program socklab cannot start (its `#!` names an interpreter the image lacks) is
+/// socklab's trouble, not a mark the student lost: run_autograder fails and leaves no
+/// results.json, so that Gradescope says the autograder failed rather than give a zero,
+/// and its output (staff's) says why.
+#[test]
+fn a_lab_socklab_cannot_start_fails_the_autograder_not_the_student() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    autograder_from_zip(root);
+    std::fs::write(
+        root.join("source/labs.conf"),
+        "conn_simple conn_simple.py\nudp_serv udp_serv\n",
+    )
+    .unwrap();
+    submit(
+        root,
+        "fixtures/conn_simple/pass/lesson_conn_simple.py",
+        "conn_simple.py",
+    );
+    std::fs::write(
+        root.join("submission/udp_serv"),
+        "#!/nonexistent/python3\nprint('hi')\n",
+    )
+    .unwrap();
+    let output = run_autograder_command(root, false).output().unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{said}");
+    assert!(!root.join("results/results.json").exists(), "{said}");
+    assert!(
+        said.contains(
+            "could not grade 1 of 2 labs (first, udp_serv: cannot start ./udp_serv: exec: "
+        ),
+        "{said}"
     );
 }
 

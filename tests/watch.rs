@@ -167,3 +167,46 @@ fn each_save_brings_a_new_verdict(#[values(false, true)] terminal: bool) {
         );
     }
 }
+
+/// Told to stop after its stderr is gone (the terminal hung up, as when `script` or an SSH
+/// session ends), a watching socklab still stops, exit 2: it never lives on deaf to every
+/// later signal (its one word on stderr could not be written, and that must not matter).
+#[test]
+fn a_watch_stops_when_told_even_with_its_stderr_gone() {
+    use nix::sys::signal::{Signal, kill};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("serv_tcp.py"), lesson()).unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("socklab"))
+        .args(["check", "serv_tcp.py", "--watch"])
+        .current_dir(dir.path())
+        .env_remove("PYTHONUNBUFFERED")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let mut lines = Lines::of(&mut child);
+    drop(child.stderr.take());
+    // Waited for on a thread of its own, so that the wait ends at a deadline too.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait().map(|s| s.code()));
+    });
+    let stop = |why: &str| -> ! {
+        let _ = kill(pid, Signal::SIGKILL);
+        panic!("{why}")
+    };
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        lines.until("socklab: watching serv_tcp.py")
+    }))
+    .is_err()
+    {
+        stop("socklab never watched");
+    }
+    kill(pid, Signal::SIGHUP).unwrap();
+    let code = rx
+        .recv_timeout(DEADLINE)
+        .unwrap_or_else(|_| stop("socklab still running after SIGHUP"));
+    assert_eq!(code.unwrap(), Some(2));
+}

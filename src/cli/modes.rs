@@ -15,7 +15,7 @@ use crate::report::{ClassReport, Event, NotGraded, Verdict};
 use crate::reporters;
 use crate::reporters::class::progress::Progress;
 use crate::reporters::class::{self, ClassFormat, ClassReporter};
-use crate::reporters::gradescope::{STAFF_TEST, Visibilities, Visibility};
+use crate::reporters::gradescope::{Visibilities, Visibility};
 use crate::sandbox;
 use crate::script::Lab;
 use crate::watch;
@@ -37,7 +37,12 @@ pub(super) fn stop_cleanly_on_signals() -> Result<()> {
             if let Some(signal) = signals.forever().next() {
                 let name = nix::sys::signal::Signal::try_from(signal)
                     .map_or_else(|_| signal.to_string(), |s| s.as_str().to_string());
-                eprintln!("socklab: stopped by {name} before grading was done");
+                // Not eprintln!, which panics where stderr is gone (a terminal hung up): this
+                // thread would die and socklab live on, deaf to every later signal.
+                let _ = writeln!(
+                    io::stderr(),
+                    "socklab: stopped by {name} before grading was done"
+                );
                 sandbox::stop_every_run();
                 std::process::exit(EXIT_CANNOT_GRADE);
             }
@@ -158,8 +163,8 @@ pub(super) fn check(args: &CheckArgs, lab_files: &[PathBuf]) -> Result<i32> {
     }
 }
 
-/// `socklab gradescope`: results.json written, and 0 at full marks, 1 for lost marks, 2 if
-/// any lab could not be graded (it counts as lost in the results all the same). An
+/// `socklab gradescope`: results.json written, and 0 at full marks, 1 for lost marks; 2 and
+/// no results.json if socklab could not grade any lab (its own failure, not a zero). An
 /// instructor's mistake in labs.conf or a rubric is found before anything is graded, and
 /// leaves no results.json behind. The staff's account goes to stdout where Gradescope keeps
 /// it from students; where a rubric shows stdout to students, it goes into results.json's
@@ -193,6 +198,16 @@ pub(super) fn gradescope(
         if let Some(account) = &results.for_staff {
             print!("{account}");
         }
+        // socklab's own failure is nobody's grade: no results.json, so that Gradescope says
+        // the autograder failed (staff see why in its output) rather than give a zero.
+        if let Some(first) = graded.not_graded.first() {
+            return Err(Error::NotGraded {
+                what: "labs",
+                failed: graded.not_graded.len(),
+                total: lines.len(),
+                first: first.clone(),
+            });
+        }
         let mut write_error = WriteError::default();
         let document = reporters::json::document(&results.json, &mut out);
         write_error.note(document.and_then(|()| out.flush()));
@@ -203,16 +218,6 @@ pub(super) fn gradescope(
         // Never a results.json that is not whole.
         let _ = std::fs::remove_file(output);
     })?;
-    if let Some(first) = graded.not_graded.first() {
-        let count = graded.not_graded.len();
-        let lost = format!("could not grade {count} of {} labs", lines.len());
-        return Err(Error::Internal(if staff_stdout {
-            format!("{lost} (first, {first}); results.json counts them as lost")
-        } else {
-            // stdout is shown to students: why is in the hidden test.
-            format!("{lost}; results.json counts them as lost, and says why in '{STAFF_TEST}'")
-        }));
-    }
     Ok(if graded.full_marks() {
         EXIT_FULL_MARKS
     } else {

@@ -11,6 +11,7 @@
 //! port = 8000                   # the port the lesson's program has written in it
 //! order = 1                     # where `socklab labs` lists it (optional)
 //! default_program = "nc"        # graded when no program is given (optional)
+//! commands = { file = "activity1.sh", options = "lu" }   # see below (optional)
 //! env = { PYTHONIOENCODING = "utf-8" }  # the program's environment besides its own (optional)
 //! setup = [{ "bob listens" = true }]   # what the harness does before the program starts
 //!
@@ -28,7 +29,10 @@
 //! A lab that runs the program several times (the netcat lab), or adds arguments to its
 //! command, has `[[run]]` tables, each with `name`, optional `protocol`, `args` (`{port}`
 //! and `{bob}` filled in), `fallbacks` (`{ args = [...], why = "..." }`, other forms tried
-//! when the first check fails) and `setup`, and its checks as `[[run.check]]`. The steps are in [`steps`]. Every mistake is an error naming the file
+//! when the first check fails) and `setup`, and its checks as `[[run.check]]`. Such a lab may
+//! say that a student hands in a file of command lines, one for each run, rather than a
+//! program: `commands`, with the file's name and the options that tell the runs' lines
+//! apart, which must differ from run to run. The steps are in [`steps`]. Every mistake is an error naming the file
 //! and the line: unknown fields, a `needs` that names no earlier check (with the checks it
 //! could mean), a check name used twice, an unknown placeholder, a step that does not fit
 //! its run's protocol or whose value makes no sense (a typed line holding a newline, an
@@ -46,7 +50,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
-use crate::script::{Check, Fallback, Lab, Proto, Run, Scripted, Step};
+use crate::script::{Check, CommandFile, Fallback, Lab, Proto, Run, Scripted, Step};
 
 use sense::{Placed, PlacedCheck};
 use steps::Fits;
@@ -66,6 +70,8 @@ struct RawLab {
     #[serde(default)]
     order: Option<u32>,
     default_program: Option<String>,
+    /// What a student hands in when it is a command line for each run (activity1.sh).
+    commands: Option<RawCommands>,
     /// What the program's environment has besides PATH, HOME, LANG and TERM.
     env: Option<Spanned<BTreeMap<String, String>>>,
     /// A lab of one run: its setup and checks at the top.
@@ -76,6 +82,13 @@ struct RawLab {
     /// A lab of several runs, or of one with arguments of its own.
     #[serde(default)]
     run: Vec<RawRun>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommands {
+    file: Spanned<String>,
+    options: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -175,6 +188,10 @@ impl Place<'_> {
         if seen.is_empty() {
             return Err(self.at(&raw.name, "the lab has no check: add [[check]] tables"));
         }
+        let commands = raw
+            .commands
+            .map(|commands| self.commands(commands, &runs))
+            .transpose()?;
         Ok(Lab {
             name: name.clone(),
             aliases: raw.aliases,
@@ -183,6 +200,7 @@ impl Place<'_> {
             proto,
             order: raw.order,
             default_program: raw.default_program,
+            commands,
             env,
             runs,
         })
@@ -202,6 +220,38 @@ impl Place<'_> {
             }
         }
         Ok(env.get_ref().clone().into_iter().collect())
+    }
+
+    /// `[commands]`: a file name, and options that give each run a line of its own.
+    fn commands(&self, raw: RawCommands, runs: &[Run]) -> Result<CommandFile> {
+        let file = raw.file.get_ref();
+        if file.is_empty() || file.contains('/') || !file.contains('.') {
+            return Err(self.at(&raw.file, format!("commands' file is a file name with an extension (activity1.sh), not {file:?}")));
+        }
+        let options = raw.options.get_ref();
+        if options.is_empty() || !options.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(self.at(&raw.options, format!("commands' options are the letters of the options that tell the runs' lines apart (\"lu\" for -l and -u), not {options:?}")));
+        }
+        let commands = CommandFile {
+            file: file.clone(),
+            options: options.clone(),
+        };
+        for (index, run) in runs.iter().enumerate() {
+            let own = commands.options_in(&run.args);
+            if let Some(other) = runs[..index]
+                .iter()
+                .find(|other| commands.options_in(&other.args) == own)
+            {
+                return Err(self.at(
+                    &raw.options,
+                    format!(
+                        "runs '{}' and '{}' have the same of the options {options:?} in their args, so a line could not say which of them it is for",
+                        other.name, run.name
+                    ),
+                ));
+            }
+        }
+        Ok(commands)
     }
 
     fn proto(&self, protocol: &Spanned<String>) -> Result<Proto> {

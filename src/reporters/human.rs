@@ -86,6 +86,9 @@ impl Reporter for HumanReporter {
                 )?;
             }
             Event::Notice(text) => writeln!(self.out, "  note: {text}")?,
+            Event::RunStarted { name, program } if program.is_empty() => {
+                writeln!(self.out, "  {name}: not run")?;
+            }
             Event::RunStarted { name, program } => {
                 writeln!(self.out, "  {name}: {}", program.join(" "))?;
             }

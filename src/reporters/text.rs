@@ -87,6 +87,7 @@ pub fn ending(report: &Report) -> String {
     match (report.exit, report.stopped_by_harness) {
         (_, true) => "the harness had to stop the program".to_string(),
         (Some(exit), false) => format!("the program exited with {exit}"),
+        (None, false) if report.isolation.is_none() => "the program did not run".to_string(),
         (None, false) => "the program's exit status is unknown".to_string(),
     }
 }

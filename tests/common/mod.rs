@@ -293,16 +293,48 @@ pub fn example_labs() -> String {
 
 /// Grades `argv` against `lab` with `--format json` at `place` (the example labs known too).
 pub fn grade_json_at(place: Place, lab: &str, argv: &[String]) -> (i32, serde_json::Value) {
-    grade_json_with(place.socklab(), place, lab, argv)
+    let mut args = vec!["--".to_string()];
+    args.extend(argv.iter().cloned());
+    check_json_with(place.socklab(), place, lab, &args)
 }
 
 /// [`grade_json_at`] with `socklab`, a command from [`Place::socklab`] the caller added to
 /// (an environment variable, say).
 pub fn grade_json_with(
-    mut socklab: Command,
+    socklab: Command,
     place: Place,
     lab: &str,
     argv: &[String],
+) -> (i32, serde_json::Value) {
+    let mut args = vec!["--".to_string()];
+    args.extend(argv.iter().cloned());
+    check_json_with(socklab, place, lab, &args)
+}
+
+/// Grades `fixture` at `place` as its lab's: a program by its command, a file of commands
+/// (`.sh`, Activity 1's) as the file a student hands in, from where `place` can read it.
+pub fn grade_fixture_at(place: Place, fixture: &Path, build: &Path) -> (i32, serde_json::Value) {
+    let lab = lab_of(fixture);
+    if fixture.extension().is_some_and(|e| e == "sh") {
+        open_to_all(build);
+        let copy = build.join(fixture.file_name().unwrap());
+        std::fs::copy(fixture, &copy).unwrap();
+        return check_json_at(place, &lab, &[copy.display().to_string()]);
+    }
+    grade_json_at(place, &lab, &place.command_for(fixture, build))
+}
+
+/// `socklab check LAB ARGS --format json` at `place` (the example labs known too).
+pub fn check_json_at(place: Place, lab: &str, args: &[String]) -> (i32, serde_json::Value) {
+    check_json_with(place.socklab(), place, lab, args)
+}
+
+/// [`check_json_at`] with `socklab`, a command from [`Place::socklab`] the caller added to.
+pub fn check_json_with(
+    mut socklab: Command,
+    place: Place,
+    lab: &str,
+    args: &[String],
 ) -> (i32, serde_json::Value) {
     let output = socklab
         .args([
@@ -312,9 +344,8 @@ pub fn grade_json_with(
             &place.labs_dir(),
             "--format",
             "json",
-            "--",
         ])
-        .args(argv)
+        .args(args)
         .output()
         .expect("run socklab");
     let code = exit_code(&output);
@@ -325,7 +356,12 @@ pub fn grade_json_with(
             String::from_utf8_lossy(&output.stderr)
         )
     });
-    assert_eq!(report["isolation"], place.isolation(), "{report:#}");
+    // A file not graded (empty) never ran, wherever it was: no isolation, no points.
+    if report["isolation"].is_null() {
+        assert_eq!(report["score"], 0, "{report:#}");
+    } else {
+        assert_eq!(report["isolation"], place.isolation(), "{report:#}");
+    }
     (code, report)
 }
 
