@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use socklab::stuck::{self, Waiting};
+use socklab::stuck::{self, Multiplexer, Waiting};
 
 /// A Python program started with its stdin a pipe we hold, once it has printed "ready".
 struct Program {
@@ -111,7 +111,7 @@ fn select_without_a_timeout_is_stuck() {
         "import select, sys; print('ready', flush=True); select.select([sys.stdin], [], [])",
     );
     p.settle_in(&[SELECT]);
-    assert_eq!(p.stuck(), Some(Waiting::Select("select")));
+    assert_eq!(p.stuck(), Some(Waiting::Select(Multiplexer::Select)));
 }
 
 #[test]

@@ -150,6 +150,7 @@ impl ProgramIo {
                 Status::Exited(exit) if self.exit.is_none() => self.exit = Some((*exit).into()),
                 Status::Exited(_) => {}
                 Status::Swept(n) => self.swept = Some(*n),
+                Status::Looked(_) => {}
             }
             said.push(status);
         }
@@ -161,6 +162,16 @@ impl ProgramIo {
         if let Some(pid) = self.init_pid() {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
         }
+    }
+
+    /// Asks init what the program's threads are blocked in (answered on the status pipe);
+    /// whether it could be asked.
+    pub(super) fn ask_init_to_look(&self) -> bool {
+        let asked = self.running();
+        if asked {
+            self.signal_init(nix::sys::signal::Signal::SIGUSR2);
+        }
+        asked
     }
 
     /// Waits for init to end; the program's exit, if it was not reported and the harness

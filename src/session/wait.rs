@@ -141,7 +141,10 @@ impl Session {
             program,
             ..
         } = self;
-        stuck.ask(|| super::program_processes(isolation, program))
+        stuck.ask(
+            || super::program_processes(isolation, program),
+            || program.ask_init_to_look(),
+        )
     }
 
     /// Waits for events until `wake` and reads everything that is ready. Returns false when
@@ -215,10 +218,15 @@ impl Session {
         !data.is_empty()
     }
 
-    /// Reads init's status lines. The program's end is activity, not a sign of life.
+    /// Reads init's status lines. The program's end is activity, not a sign of life; what
+    /// init saw of its threads is neither.
     fn read_status(&mut self) -> bool {
         for status in self.program.read_status() {
             match status {
+                Status::Looked(look) => {
+                    self.stuck.answered(look);
+                    continue;
+                }
                 Status::Started => {}
                 Status::CannotStart { stage, error } => {
                     self.note("harness", format!("could not start the program: {stage}: {error}"))
@@ -233,8 +241,8 @@ impl Session {
                     format!("{n} processes of the program were left, and killed"),
                 ),
             }
+            self.stuck.activity();
         }
-        self.stuck.activity();
         false
     }
 

@@ -220,8 +220,7 @@ impl Place {
             }
             Place::Student(state) => student::socklab_as_student(state, &student_dir()),
             Place::StudentHost => {
-                let mut cmd =
-                    student::socklab_as_student(student::Userns::Allowed, &student_dir());
+                let mut cmd = student::socklab_as_student(student::Userns::Allowed, &student_dir());
                 cmd.env("SOCKLAB_ISOLATION", "host");
                 cmd
             }
@@ -292,17 +291,21 @@ pub fn example_labs() -> String {
 
 /// Grades `argv` against `lab` with `--format json` at `place` (the example labs known too).
 pub fn grade_json_at(place: Place, lab: &str, argv: &[String]) -> (i32, serde_json::Value) {
+    grade_json_with(place, lab, &[], argv)
+}
+
+/// As [`grade_json_at`], with more options for `socklab check` (`--timeout 30`).
+pub fn grade_json_with(
+    place: Place,
+    lab: &str,
+    options: &[&str],
+    argv: &[String],
+) -> (i32, serde_json::Value) {
     let output = place
         .socklab()
-        .args([
-            "check",
-            lab,
-            "--labs-dir",
-            &place.labs_dir(),
-            "--format",
-            "json",
-            "--",
-        ])
+        .args(["check", lab, "--labs-dir", &place.labs_dir()])
+        .args(options)
+        .args(["--format", "json", "--"])
         .args(argv)
         .output()
         .expect("run socklab");

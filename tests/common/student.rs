@@ -142,17 +142,19 @@ fn check(ret: libc::c_int) -> std::io::Result<()> {
 fn refuse_user_namespaces() -> Vec<BpfProgram> {
     let newuser = || {
         let flag = libc::CLONE_NEWUSER as u64;
-        let cond =
-            SeccompCondition::new(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(flag), flag)
-                .expect("condition");
+        let cond = SeccompCondition::new(
+            0,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::MaskedEq(flag),
+            flag,
+        )
+        .expect("condition");
         vec![SeccompRule::new(vec![cond]).expect("rule")]
     };
-    let refused: BTreeMap<i64, Vec<SeccompRule>> = [
-        (libc::SYS_unshare, newuser()),
-        (libc::SYS_clone, newuser()),
-    ]
-    .into_iter()
-    .collect();
+    let refused: BTreeMap<i64, Vec<SeccompRule>> =
+        [(libc::SYS_unshare, newuser()), (libc::SYS_clone, newuser())]
+            .into_iter()
+            .collect();
     let clone3 = [(libc::SYS_clone3, Vec::new())].into_iter().collect();
     [(refused, libc::ENOSPC), (clone3, libc::ENOSYS)]
         .into_iter()
