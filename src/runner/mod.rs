@@ -3,6 +3,7 @@
 //! under [`steps`]) against the [`Session`], and sends events to the caller, who hands them
 //! to a reporter.
 
+mod attribution;
 mod steps;
 
 use std::sync::mpsc;
@@ -290,13 +291,18 @@ fn attempt_run(
                 .chain(&results)
                 .any(|r| r.id == **id && r.passed())
         });
+        session.conversation.begin_check();
         let outcome = if let Some(unmet) = unmet {
             Outcome::NotReached {
                 reason: format!("needs '{unmet}', which did not pass"),
             }
         } else {
+            let opened = attribution::open(&mut session, check);
             let gone_before = session.program.exit.is_some();
             let steps = check.steps.iter().try_for_each(|scripted| {
+                if scripted.step.acts() {
+                    session.conversation.acted = true;
+                }
                 run_step(&mut session, &scripted.step).map_err(|mut failure| {
                     // A hint explains a mistake, not a crash.
                     if let Some(hint) = scripted.hint.as_ref().filter(|_| !failure.program_gone) {
@@ -312,14 +318,25 @@ fn attempt_run(
                 }
                 failure
             });
-            match steps {
+            let outcome = match steps {
                 Ok(()) => Outcome::Passed,
                 Err(failure) if failure.program_gone && gone_before => Outcome::NotReached {
                     reason: format!("{} before this check", session.program.how_ended_briefly()),
                 },
                 Err(failure) => Outcome::Failed(failure),
+            };
+            match opened {
+                Some(opened) => attribution::close(&mut session, opened, outcome),
+                None => outcome,
             }
         };
+        let not_reached = match &outcome {
+            Outcome::NotReached { reason } if check.steps.iter().any(|s| s.step.converses()) => {
+                Some(format!("not reached ({reason})"))
+            }
+            _ => None,
+        };
+        session.conversation.end_check(&check.id, not_reached.as_deref());
         let passed = matches!(outcome, Outcome::Passed);
         if index == 0 && !passed {
             let why = if session.program.exit.is_some() {

@@ -6,7 +6,7 @@
 //! TCP or UDP, is known exactly either way.
 
 use std::collections::HashSet;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::report::Proto;
 
@@ -37,50 +37,127 @@ pub fn listening_sockets(owner: Owner) -> Vec<Listening> {
         Owner::Processes(pids) => Some(socket_inodes(pids)),
         Owner::Anyone | Owner::User(_) => None,
     };
-    let user = match owner {
-        Owner::User(uid) => Some(uid.to_string()),
-        _ => None,
-    };
-    let mut found = Vec::new();
-    for (file, proto, state) in [
-        ("tcp", Proto::Tcp, "0A"),
-        ("tcp6", Proto::Tcp, "0A"),
-        ("udp", Proto::Udp, "07"),
-        ("udp6", Proto::Udp, "07"),
-    ] {
-        let Some(table) = read_proc(&format!("/proc/thread-self/net/{file}")) else {
-            continue;
-        };
-        for line in table.lines().skip(1) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() < 4 || fields[3] != state {
-                continue;
-            }
-            if proto == Proto::Udp && !fields[2].ends_with(":0000") {
-                continue; // a connected UDP socket is not waiting for just anyone
-            }
-            // Field 7 is the uid that made the socket.
-            if user
-                .as_deref()
-                .is_some_and(|uid| fields.get(7) != Some(&uid))
-            {
-                continue;
-            }
-            // Field 9 is the socket's inode, what /proc/PID/fd links name.
-            let inode = fields.get(9).and_then(|i| i.parse::<u64>().ok());
-            if let Some(held) = &held
-                && !inode.is_some_and(|i| held.contains(&i))
-            {
-                continue;
-            }
-            if let Some((addr, port)) = parse_proc_addr(fields[1]) {
-                found.push(Listening { proto, addr, port });
-            }
-        }
-    }
+    let mut found: Vec<Listening> = table_entries(&[Proto::Tcp, Proto::Udp])
+        .into_iter()
+        .filter(|e| match e.proto {
+            Proto::Tcp => e.state == TCP_LISTEN,
+            // A connected UDP socket is not waiting for just anyone.
+            Proto::Udp => e.state == UDP_UNCONNECTED && e.remote.port() == 0,
+        })
+        .filter(|e| match owner {
+            Owner::User(uid) => e.uid == uid,
+            _ => true,
+        })
+        .filter(|e| held.as_ref().is_none_or(|held| held.contains(&e.inode)))
+        .map(|e| Listening {
+            proto: e.proto,
+            addr: e.local.ip(),
+            port: e.local.port(),
+        })
+        .collect();
     found.sort();
     found.dedup();
     found
+}
+
+/// A socket as the kernel's tables show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableEntry {
+    pub proto: Proto,
+    /// Addresses with IPv4-mapped IPv6 ones (a dual-stack socket's) as IPv4.
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    /// The kernel's state number (`TCP_ESTABLISHED` is 1, `TCP_LISTEN` 10).
+    pub state: u8,
+    /// Received and not yet read: bytes on a TCP connection (connections waiting to be
+    /// accepted, on a listener); memory the queued datagrams take, on UDP.
+    pub rx_queue: u64,
+    /// The uid that made the socket.
+    pub uid: u32,
+    /// The socket's inode: 0 for a connection no process holds a descriptor for (one
+    /// waiting in a listener's queue to be accepted, or one already closed).
+    pub inode: u64,
+}
+
+const TCP_ESTABLISHED: u8 = 1;
+const TCP_LISTEN: u8 = 10;
+const UDP_UNCONNECTED: u8 = 7;
+
+impl TableEntry {
+    /// A TCP connection still open on this side.
+    pub fn established(&self) -> bool {
+        self.state == TCP_ESTABLISHED
+    }
+}
+
+/// The TCP connection whose own end is `local` and whose peer is `remote`, if the calling
+/// thread's network namespace has it.
+pub fn tcp_connection(local: SocketAddr, remote: SocketAddr) -> Option<TableEntry> {
+    table_entries(&[Proto::Tcp])
+        .into_iter()
+        .find(|e| e.local == local && e.remote == remote && e.state != TCP_LISTEN)
+}
+
+/// The UDP socket bound to `local` (or to all addresses at its port).
+pub fn udp_socket(local: SocketAddr) -> Option<TableEntry> {
+    let entries = table_entries(&[Proto::Udp]);
+    let at_port = |e: &&TableEntry| e.local.port() == local.port();
+    entries
+        .iter()
+        .filter(at_port)
+        .find(|e| e.local.ip() == local.ip())
+        .or_else(|| {
+            entries
+                .iter()
+                .filter(at_port)
+                .find(|e| e.local.ip().is_unspecified())
+        })
+        .cloned()
+}
+
+/// Every socket of `protos` in the calling thread's network namespace.
+fn table_entries(protos: &[Proto]) -> Vec<TableEntry> {
+    let mut found = Vec::new();
+    for &proto in protos {
+        let files: [&str; 2] = match proto {
+            Proto::Tcp => ["tcp", "tcp6"],
+            Proto::Udp => ["udp", "udp6"],
+        };
+        for file in files {
+            let Some(table) = read_proc(&format!("/proc/thread-self/net/{file}")) else {
+                continue;
+            };
+            found.extend(table.lines().skip(1).filter_map(|l| parse_entry(proto, l)));
+        }
+    }
+    found
+}
+
+/// One line of a table: `sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout
+/// inode ...`.
+fn parse_entry(proto: Proto, line: &str) -> Option<TableEntry> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let (local_ip, local_port) = parse_proc_addr(fields.get(1)?)?;
+    let (remote_ip, remote_port) = parse_proc_addr(fields.get(2)?)?;
+    let state = u8::from_str_radix(fields.get(3)?, 16).ok()?;
+    let rx_queue = u64::from_str_radix(fields.get(4)?.split_once(':')?.1, 16).ok()?;
+    Some(TableEntry {
+        proto,
+        local: SocketAddr::new(plain(local_ip), local_port),
+        remote: SocketAddr::new(plain(remote_ip), remote_port),
+        state,
+        rx_queue,
+        uid: fields.get(7)?.parse().ok()?,
+        inode: fields.get(9)?.parse().ok()?,
+    })
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it is.
+fn plain(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
 }
 
 /// The inodes of every socket the processes hold.

@@ -1,7 +1,7 @@
 //! Whether the program can still make a wait's event come, asked while the wait goes on:
-//! a look at its threads (see [`crate::stuck`]) once things have been quiet for a moment,
-//! and a second look a moment later to confirm. Anything the harness gives the program or
-//! sees of it starts over.
+//! a look at its threads (see [`crate::stuck`]), once what the harness last gave it has had
+//! a moment to reach it, and a second look a moment later to confirm. Anything the harness
+//! gives the program or sees of it starts over.
 //!
 //! The harness looks itself where it may (namespaces; a program running as the student);
 //! where it may not (root without CAP_SYS_PTRACE, as in Docker, looking at a sandbox user's
@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use crate::stuck::{self, Look, Waiting};
 
-/// How long after the last thing the harness gave the program, or saw of it, a first look
-/// is taken: what the harness wrote has reached the program by then (a pty passes input on
-/// through a kernel worker, which a busy machine may run a little late).
+/// How long after the last thing the harness gave the program a first look is taken: what
+/// the harness wrote has reached the program by then (a pty passes input on through a
+/// kernel worker, which a busy machine may run a little late). What the program does
+/// needs no such wait: a look sees it running, and the second look any wake-up.
 const QUIET: Duration = Duration::from_millis(50);
 /// How long after a first look the second one is taken.
 const CONFIRM_AFTER: Duration = Duration::from_millis(50);
@@ -49,11 +50,16 @@ pub(super) struct StuckCheck {
     sight: Option<Sight>,
     first: Option<(Look, Instant)>,
     next_look: Instant,
+    /// When the harness last gave the program something.
+    last_input: Instant,
+    /// When the harness last gave the program something or saw something of it.
     last_activity: Instant,
     /// When init was asked to look, while its answer is awaited.
     asked: Option<Instant>,
     /// Init's answer, with when it was asked.
     answer: Option<(Option<Look>, Instant)>,
+    /// Found stuck, and nothing has happened since.
+    settled: bool,
 }
 
 impl StuckCheck {
@@ -62,17 +68,32 @@ impl StuckCheck {
             sight: None,
             first: None,
             next_look: Instant::now(),
+            last_input: Instant::now(),
             last_activity: Instant::now(),
             asked: None,
             answer: None,
+            settled: false,
         }
     }
 
-    /// The harness gave the program something or saw something of it: any look so far
-    /// says nothing about what comes next.
-    pub fn activity(&mut self) {
+    /// Whether the program was last found blocked for good, with nothing happening since.
+    pub fn settled(&self) -> bool {
+        self.settled
+    }
+
+    /// The harness gave the program something: any look so far says nothing about what
+    /// comes next, and the next waits until it has reached the program.
+    pub fn input_given(&mut self) {
+        self.last_input = Instant::now();
+        self.program_acted();
+    }
+
+    /// The harness saw the program do something: any look so far says nothing about what
+    /// comes next.
+    pub fn program_acted(&mut self) {
         self.last_activity = Instant::now();
         self.first = None;
+        self.settled = false;
     }
 
     /// Init's answer to the last question (see [`crate::init::status::Status::Looked`]).
@@ -90,7 +111,7 @@ impl StuckCheck {
         ask_init: impl FnOnce() -> bool,
     ) -> Verdict {
         let now = Instant::now();
-        let quiet_from = self.last_activity + QUIET;
+        let quiet_from = self.last_input + QUIET;
         if now < quiet_from {
             return Verdict::AskAt(quiet_from);
         }
@@ -151,6 +172,7 @@ impl StuckCheck {
     fn judge(&mut self, look: Option<Look>, at: Instant) -> Verdict {
         match (self.first.take(), look) {
             (Some((first, _)), Some(second)) if stuck::confirmed(&first, &second) => {
+                self.settled = true;
                 Verdict::Stuck(second.waiting().clone())
             }
             (_, Some(look)) => {

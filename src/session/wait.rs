@@ -101,12 +101,6 @@ impl Session {
         }
     }
 
-    /// Reads events for at most `window`, or until `done`: for "and nothing else after it"
-    /// checks, which only the absence of an event can settle.
-    pub fn watch_for(&mut self, window: Duration, done: impl FnMut(&Session) -> bool) {
-        self.pump_until(Instant::now() + window, done);
-    }
-
     pub(super) fn pump_until(&mut self, deadline: Instant, mut done: impl FnMut(&Session) -> bool) {
         while !done(self) && Instant::now() < deadline {
             if !self.pump(deadline) {
@@ -199,7 +193,7 @@ impl Session {
             // activity that any look at its threads must come after.
             if from_program {
                 self.clock.saw_life();
-                self.stuck.activity();
+                self.stuck.program_acted();
             }
         }
         true
@@ -241,7 +235,7 @@ impl Session {
                     format!("{n} processes of the program were left, and killed"),
                 ),
             }
-            self.stuck.activity();
+            self.stuck.program_acted();
         }
         false
     }

@@ -6,14 +6,16 @@ use std::time::{Duration, Instant};
 
 use crate::report::Failure;
 use crate::script::Proto;
-use crate::session::{Probe, Reached, Session, Unmet};
+use crate::session::{Accepted, Probe, Reached, Session, Unmet};
 
-use super::{program_gone, seconds};
+use super::{program_gone, seconds, unmet};
 
 /// The longest pause between two connect attempts to a program not listening yet.
 const CONNECT_RETRY_MAX: Duration = Duration::from_millis(4);
 /// How often a connect that keeps being refused looks at what listens instead.
 const LISTENER_SCAN_EVERY: Duration = Duration::from_millis(200);
+/// The longest pause between two looks at whether the program has accepted.
+const ACCEPT_LOOK_MAX: Duration = Duration::from_millis(16);
 
 pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     let hosts = s.hosts;
@@ -24,7 +26,11 @@ pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     );
     let mut backoff = Duration::from_millis(1);
     let mut next_scan = Instant::now();
+    let mut connected = false;
     let result = s.wait_for(|s, last| {
+        if connected {
+            return taken(s, peer, &expected, &mut backoff);
+        }
         if s.program.ended() {
             return Probe::Failed(program_gone(s, expected.clone(), "no listener".into()));
         }
@@ -66,7 +72,11 @@ pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
             }
         }
         match attempt {
-            Ok(true) => Probe::Ready(()),
+            Ok(true) => {
+                connected = true;
+                backoff = Duration::from_millis(1);
+                taken(s, peer, &expected, &mut backoff)
+            }
             Ok(false) => {
                 // Nothing tells us when a program starts listening, and a refused connect
                 // on loopback costs microseconds: retry soon.
@@ -81,7 +91,48 @@ pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
             }),
         }
     });
-    result.map_err(|end| nothing_listens(s, Proto::Tcp, &expected, end))
+    result.map_err(|end| {
+        s.conversation.missing(format!("{peer} could not connect"));
+        if s.peers.connection(peer).is_some() {
+            let missing = format!(
+                "the program never accepted {peer}'s connection (the kernel had completed it, into its listener's queue)"
+            );
+            return unmet(end, &expected, "a connection not accepted".into(), &missing, "");
+        }
+        nothing_listens(s, Proto::Tcp, &expected, end)
+    })
+}
+
+/// Whether the program has taken the connection the peer made: called accept() (it holds a
+/// descriptor for it), not only had the kernel complete it into its listener's queue.
+fn taken(
+    s: &mut Session,
+    peer: &'static str,
+    expected: &str,
+    backoff: &mut Duration,
+) -> Probe<()> {
+    match s.accepted(peer) {
+        Accepted::Yes => Probe::Ready(()),
+        Accepted::NotYet if s.program.ended() => Probe::Failed(program_gone(
+            s,
+            expected.to_string(),
+            "a connection it never accepted".into(),
+        )),
+        Accepted::NotYet => {
+            // Nothing tells us when a program accepts: look again soon (each look reads
+            // the kernel's table, so back off to a few milliseconds).
+            *backoff = (*backoff * 2).min(ACCEPT_LOOK_MAX);
+            Probe::RetryAt(Instant::now() + *backoff)
+        }
+        Accepted::Never => Probe::Failed(Failure {
+            expected: expected.to_string(),
+            got: "the connection reset".into(),
+            message: format!(
+                "{peer}'s connection was reset before the program accepted it"
+            ),
+            ..Failure::default()
+        }),
+    }
 }
 
 /// The failure of a wait for the program to listen (or bind): where it listens instead, if
