@@ -91,11 +91,17 @@ impl TableEntry {
 }
 
 /// The TCP connection whose own end is `local` and whose peer is `remote`, if the calling
-/// thread's network namespace has it.
+/// thread's network namespace has it (an IPv6 socket of a dual-stack program included).
+/// Asked of the kernel by its addresses (sock_diag), which finds it at once, where reading
+/// `/proc/net/tcp` walks the whole table of connections (milliseconds).
 pub fn tcp_connection(local: SocketAddr, remote: SocketAddr) -> Option<TableEntry> {
-    table_entries(&[Proto::Tcp])
-        .into_iter()
-        .find(|e| e.local == local && e.remote == remote && e.state != TCP_LISTEN)
+    let mapped = |a: SocketAddr| match a {
+        SocketAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port()),
+        v6 => v6,
+    };
+    sock_diag::tcp(local, remote)
+        .or_else(|| sock_diag::tcp(mapped(local), mapped(remote)))
+        .filter(|e| e.state != TCP_LISTEN)
 }
 
 /// The UDP socket bound to `local` (or to all addresses at its port).
@@ -235,5 +241,145 @@ mod tests {
             parse_proc_addr("00000000000000000000000001000000:2328"),
             Some((IpAddr::V6(Ipv6Addr::LOCALHOST), 9000))
         );
+    }
+}
+
+/// One socket looked up by its addresses through the kernel's sock_diag netlink interface
+/// (linux/inet_diag.h).
+mod sock_diag {
+    use std::net::{IpAddr, SocketAddr};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    use super::{TableEntry, plain};
+    use crate::report::Proto;
+
+    const SOCK_DIAG_BY_FAMILY: u16 = 20;
+    const INET_DIAG_NOCOOKIE: u32 = !0;
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct SockId {
+        sport: [u8; 2],
+        dport: [u8; 2],
+        src: [u8; 16],
+        dst: [u8; 16],
+        interface: u32,
+        cookie: [u32; 2],
+    }
+
+    #[repr(C)]
+    struct Request {
+        header: libc::nlmsghdr,
+        family: u8,
+        protocol: u8,
+        ext: u8,
+        pad: u8,
+        states: u32,
+        id: SockId,
+    }
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Message {
+        family: u8,
+        state: u8,
+        timer: u8,
+        retrans: u8,
+        id: SockId,
+        expires: u32,
+        rqueue: u32,
+        wqueue: u32,
+        uid: u32,
+        inode: u32,
+    }
+
+    fn bytes(ip: IpAddr) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        match ip {
+            IpAddr::V4(v4) => out[..4].copy_from_slice(&v4.octets()),
+            IpAddr::V6(v6) => out.copy_from_slice(&v6.octets()),
+        }
+        out
+    }
+
+    /// The TCP socket whose own end is `local` and whose peer is `remote`.
+    pub fn tcp(local: SocketAddr, remote: SocketAddr) -> Option<TableEntry> {
+        if local.is_ipv4() != remote.is_ipv4() {
+            return None;
+        }
+        let family = if local.is_ipv4() {
+            libc::AF_INET
+        } else {
+            libc::AF_INET6
+        };
+        let request = Request {
+            header: libc::nlmsghdr {
+                nlmsg_len: std::mem::size_of::<Request>() as u32,
+                nlmsg_type: SOCK_DIAG_BY_FAMILY,
+                nlmsg_flags: libc::NLM_F_REQUEST as u16,
+                nlmsg_seq: 1,
+                nlmsg_pid: 0,
+            },
+            family: family as u8,
+            protocol: libc::IPPROTO_TCP as u8,
+            ext: 0,
+            pad: 0,
+            states: !0,
+            id: SockId {
+                sport: local.port().to_be_bytes(),
+                dport: remote.port().to_be_bytes(),
+                src: bytes(local.ip()),
+                dst: bytes(remote.ip()),
+                interface: 0,
+                cookie: [INET_DIAG_NOCOOKIE; 2],
+            },
+        };
+        // SAFETY: a netlink socket owned at once; the request and the reply are plain C
+        // structs of the kernel's layout, read only within what recv filled.
+        let message = unsafe {
+            let fd = libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+                libc::NETLINK_SOCK_DIAG,
+            );
+            if fd < 0 {
+                return None;
+            }
+            let sock = OwnedFd::from_raw_fd(fd);
+            let size = std::mem::size_of::<Request>();
+            if libc::send(sock.as_raw_fd(), (&request as *const Request).cast(), size, 0)
+                != size as isize
+            {
+                return None;
+            }
+            let mut reply = [0u8; 1024];
+            let got = libc::recv(sock.as_raw_fd(), reply.as_mut_ptr().cast(), reply.len(), 0);
+            let header_len = std::mem::size_of::<libc::nlmsghdr>();
+            if got < (header_len + std::mem::size_of::<Message>()) as isize {
+                return None;
+            }
+            let header: libc::nlmsghdr = std::ptr::read_unaligned(reply.as_ptr().cast());
+            if header.nlmsg_type != SOCK_DIAG_BY_FAMILY {
+                return None; // NLMSG_ERROR: no such socket
+            }
+            std::ptr::read_unaligned::<Message>(reply[header_len..].as_ptr().cast())
+        };
+        let addr = |ip: [u8; 16], port: [u8; 2]| {
+            let ip = if i32::from(message.family) == libc::AF_INET {
+                IpAddr::from(<[u8; 4]>::try_from(&ip[..4]).expect("four bytes"))
+            } else {
+                IpAddr::from(ip)
+            };
+            SocketAddr::new(plain(ip), u16::from_be_bytes(port))
+        };
+        Some(TableEntry {
+            proto: Proto::Tcp,
+            local: addr(message.id.src, message.id.sport),
+            remote: addr(message.id.dst, message.id.dport),
+            state: message.state,
+            rx_queue: u64::from(message.rqueue),
+            uid: message.uid,
+            inode: u64::from(message.inode),
+        })
     }
 }

@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crate::report::Failure;
+use crate::sandbox::Listening;
 use crate::script::Proto;
 use crate::session::{Accepted, Probe, Reached, Session, Unmet};
 
@@ -27,6 +28,7 @@ pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     let mut backoff = Duration::from_millis(1);
     let mut next_scan = Instant::now();
     let mut connected = false;
+    let on_host = s.isolation.on_host();
     let result = s.wait_for(|s, last| {
         if connected {
             return taken(s, peer, &expected, &mut backoff);
@@ -34,9 +36,25 @@ pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
         if s.program.ended() {
             return Probe::Failed(program_gone(s, expected.clone(), "no listener".into()));
         }
+        // On the host, where the program listens (all addresses, or one) is read before
+        // connecting: a program that answers one client and exits closes its listener
+        // the moment it has accepted, before a look after the connection could see it.
+        let mut seen = Vec::new();
+        if on_host {
+            let listening = s.listening_elsewhere();
+            s.note_life_from_listeners(&listening);
+            seen = listening
+                .into_iter()
+                .filter(|l| l.proto == Proto::Tcp && l.port == s.port)
+                .collect();
+            if seen.is_empty() && !last {
+                backoff = (backoff * 2).min(ACCEPT_LOOK_MAX);
+                return Probe::RetryAt(Instant::now() + backoff);
+            }
+        }
         let mut attempt = s.try_connect(peer, hosts.alice.into(), bob);
         if let Ok(true) = attempt {
-            s.reached = Some(reached_at_bob(s));
+            s.reached = Some(reached_at_bob(s, &seen));
         } else if last || Instant::now() >= next_scan {
             // Reading /proc costs milliseconds, so look now and then, not every retry (and
             // once more before giving up).
@@ -196,14 +214,10 @@ pub(super) fn nothing_listens(s: &Session, proto: Proto, expected: &str, end: Un
 
 /// Where a server program was reached at Bob's address: in a namespace, only a program
 /// bound to all addresses answers there, so another host could reach it; on the host,
-/// where Bob is 127.0.0.1 too, its socket says whether it bound all addresses.
-fn reached_at_bob(s: &Session) -> Reached {
+/// where Bob is 127.0.0.1 too, its listening socket (`listening`, seen just before)
+/// says whether it bound all addresses.
+fn reached_at_bob(s: &Session, listening: &[Listening]) -> Reached {
     let bob = IpAddr::V4(s.hosts.bob);
-    let listening = if s.isolation.on_host() {
-        s.listening()
-    } else {
-        Vec::new()
-    };
     let from_other_hosts = !s.isolation.on_host()
         || listening
             .iter()
