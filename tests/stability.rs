@@ -87,7 +87,14 @@ fn grade_class(
     let output = socklab()
         .args(["grade", lab])
         .arg(&class)
-        .args(["--labs-dir", &example_labs(), "--jobs", "3", "--format", "json"])
+        .args([
+            "--labs-dir",
+            &example_labs(),
+            "--jobs",
+            "2",
+            "--format",
+            "json",
+        ])
         .args(["--", "{dir}/run"])
         .output()
         .unwrap();

@@ -282,6 +282,10 @@ fn attempt_run(
 
     let mut results: Vec<CheckResult> = Vec::new();
     let mut first_failure = String::new();
+    // Whether the program's end was known when the last check ended: a check that then
+    // finds it gone was not reached. Taken at the ends of checks, not whenever init's word
+    // happens to arrive, so that it is the same however fast the machine.
+    let mut gone_before = false;
     for (index, check) in run.checks.iter().enumerate() {
         let began = Instant::now();
         let mark = session.transcript().len();
@@ -298,7 +302,6 @@ fn attempt_run(
             }
         } else {
             let opened = attribution::open(&mut session, check);
-            let gone_before = session.program.exit.is_some();
             let steps = check.steps.iter().try_for_each(|scripted| {
                 if scripted.step.acts() {
                     session.conversation.acted = true;
@@ -337,6 +340,8 @@ fn attempt_run(
             _ => None,
         };
         session.conversation.end_check(&check.id, not_reached.as_deref());
+        session.settle_exit();
+        gone_before = session.program.exit.is_some();
         let passed = matches!(outcome, Outcome::Passed);
         if index == 0 && !passed {
             let why = if session.program.exit.is_some() {

@@ -27,12 +27,8 @@ pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     );
     let mut backoff = Duration::from_millis(1);
     let mut next_scan = Instant::now();
-    let mut connected = false;
     let on_host = s.isolation.on_host();
     let result = s.wait_for(|s, last| {
-        if connected {
-            return taken(s, peer, &expected, &mut backoff);
-        }
         if s.program.ended() {
             return Probe::Failed(program_gone(s, expected.clone(), "no listener".into()));
         }
@@ -90,11 +86,7 @@ pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
             }
         }
         match attempt {
-            Ok(true) => {
-                connected = true;
-                backoff = Duration::from_millis(1);
-                taken(s, peer, &expected, &mut backoff)
-            }
+            Ok(true) => Probe::Ready(()),
             Ok(false) => {
                 // Nothing tells us when a program starts listening, and a refused connect
                 // on loopback costs microseconds: retry soon.
@@ -109,15 +101,21 @@ pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
             }),
         }
     });
-    result.map_err(|end| {
+    if let Err(end) = result {
         s.conversation.missing(format!("{peer} could not connect"));
-        if s.peers.connection(peer).is_some() {
-            let missing = format!(
-                "the program never accepted {peer}'s connection (the kernel had completed it, into its listener's queue)"
-            );
-            return unmet(end, &expected, "a connection not accepted".into(), &missing, "");
-        }
-        nothing_listens(s, Proto::Tcp, &expected, end)
+        return Err(nothing_listens(s, Proto::Tcp, &expected, end));
+    }
+    // The kernel completed the connection into the listener's queue; the program has yet
+    // to take it. A new event, with a wait of its own.
+    let mut backoff = Duration::from_millis(1);
+    let taken = s.wait_for(|s, _| taken(s, peer, &expected, &mut backoff));
+    taken.map_err(|end| {
+        s.conversation
+            .missing(format!("the program never accepted {peer}'s connection"));
+        let missing = format!(
+            "the program never accepted {peer}'s connection (the kernel had completed it, into its listener's queue)"
+        );
+        unmet(end, &expected, "a connection not accepted".into(), &missing, "")
     })
 }
 
