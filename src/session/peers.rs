@@ -40,7 +40,7 @@ pub struct DatagramPeer {
 
 impl DatagramPeer {
     /// The next datagram not matched yet, and whether it came before the current epoch.
-    pub fn next(&mut self) -> Option<(SocketAddr, Vec<u8>, bool)> {
+    pub fn take_next(&mut self) -> Option<(SocketAddr, Vec<u8>, bool)> {
         let (from, data) = self.inbox.pop_front()?;
         let earlier = self.from_earlier_epochs > 0;
         self.from_earlier_epochs = self.from_earlier_epochs.saturating_sub(1);

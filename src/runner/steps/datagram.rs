@@ -142,7 +142,7 @@ pub fn receives(s: &mut Session, peer: &'static str, want: &Received) -> Result<
                 ..Failure::default()
             });
         };
-        let Some((from, data, earlier)) = inbox.next() else {
+        let Some((from, data, earlier)) = inbox.take_next() else {
             if s.program.ended() {
                 return Probe::Failed(program_gone(s, expected.clone(), "nothing".into()));
             }
