@@ -6,11 +6,12 @@
 //! - [`labfile`]: lab files: a lab in TOML, in the lesson's words, checked when loaded.
 //! - [`script`]: what a lab is once loaded: runs, checks, steps, and what to expect.
 //! - [`runner`]: runs one lab against one program and turns steps into verdicts; one file
-//!   per kind of step under `runner/steps/`.
+//!   per kind of step under `runner/steps/`; a check answers for what its input caused.
 //! - [`session`]: one run as the engine holds it, in pieces: the program's I/O, the
 //!   harness's peer sockets, the transcript, the deadlines, whether the program can still
-//!   act, and the event loop where every wait ends on an event, on the program blocked for
-//!   good, or on its deadline.
+//!   act, what it did attributed to what caused it (settling, epochs, what it left unread),
+//!   and the event loop where every wait ends on an event, on the program blocked for good,
+//!   or on its deadline.
 //! - [`sandbox`]: where a run happens: its own namespaces, or the host's loopback with a
 //!   sandbox user of its own; the program's sockets, the lesson's fixed ports.
 //! - [`limits`]: processes, memory, CPU time and file size a program may use.
@@ -20,8 +21,8 @@
 //! - [`launch`]: starts the program under [`init`] on that pty.
 //! - [`confine`]: what keeps a program from forging its grade: a read-only filesystem,
 //!   hidden paths, its own /proc, no capabilities.
-//! - [`init`]: the tiny init that runs inside the namespace, reports the exit, and leaves no
-//!   process behind.
+//! - [`init`]: the tiny init that runs inside the namespace, reports the exit, leaves no
+//!   process behind, and looks at the program's threads where socklab may not.
 //! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a class's
 //!   submissions and summary.
 //! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit, GitHub

@@ -9,8 +9,9 @@
 //! Exact rather than clever: anything else counts as "may still act" — a thread running or
 //! runnable, in a timed wait (a sleep, select with a timeout, a socket with SO_RCVTIMEO), a
 //! process holding a timer or catching a timer's signal, a system call this module does not
-//! know, a /proc file it may not read (Docker's root may not look into another user's
-//! processes). And one look is not enough: [`confirmed`] wants two, apart in time, that agree
+//! know, a /proc file it may not read. (Docker's root may not look into another user's
+//! processes: there the program's init looks for it, see [`crate::init::look`].) And one
+//! look is not enough: [`confirmed`] wants two, apart in time, that agree
 //! with no thread switched in or out between them.
 //!
 //! System call numbers are x86_64's (the only architecture socklab is built for).

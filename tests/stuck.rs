@@ -38,23 +38,27 @@ impl Program {
     }
 
     /// Waits (5 s at most) until every thread of the program is in one of `calls`, so that
-    /// what a look says is about the state the test means.
+    /// what a look says is about the state the test means. A futex counts only without a
+    /// timeout: on its way to a lock's untimed wait, a Python thread may pass through the
+    /// interpreter lock's timed one.
     fn settle_in(&self, calls: &[i64]) {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let tasks: Vec<i64> = std::fs::read_dir(format!("/proc/{}/task", self.pid()))
-                .unwrap()
-                .flatten()
-                .filter_map(|t| {
-                    std::fs::read_to_string(t.path().join("syscall"))
-                        .ok()?
-                        .split_whitespace()
-                        .next()?
-                        .parse()
-                        .ok()
-                })
-                .collect();
-            if !tasks.is_empty() && tasks.iter().all(|c| calls.contains(c)) {
+            let tasks: Vec<(i64, Option<String>)> =
+                std::fs::read_dir(format!("/proc/{}/task", self.pid()))
+                    .unwrap()
+                    .flatten()
+                    .filter_map(|t| {
+                        let line = std::fs::read_to_string(t.path().join("syscall")).ok()?;
+                        let mut fields = line.split_whitespace();
+                        let call = fields.next()?.parse().ok()?;
+                        Some((call, fields.nth(3).map(str::to_string)))
+                    })
+                    .collect();
+            let settled = |(call, timeout): &(i64, Option<String>)| {
+                calls.contains(call) && (*call != FUTEX || timeout.as_deref() == Some("0x0"))
+            };
+            if !tasks.is_empty() && tasks.iter().all(settled) {
                 return;
             }
             assert!(

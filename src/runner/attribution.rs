@@ -58,7 +58,9 @@ fn unasked(s: &mut Session) -> Option<Failure> {
     for peer in s.peers.names() {
         let extra = if let Some(conn) = s.peers.connection_mut(peer) {
             let extra = conn.inbox.this_epoch().to_vec();
-            conn.inbox.consume_all();
+            if !extra.is_empty() {
+                conn.inbox.consume_all();
+            }
             (!extra.is_empty()).then(|| {
                 (
                     shown(&extra),
@@ -72,7 +74,8 @@ fn unasked(s: &mut Session) -> Option<Failure> {
                 .skip(datagrams.from_earlier_epochs)
                 .map(|(_, data)| escape::python_bytes(data))
                 .collect();
-            datagrams.consume_all();
+            // Those from earlier epochs stay for the next step that receives here.
+            datagrams.inbox.truncate(datagrams.from_earlier_epochs);
             (!extra.is_empty()).then(|| {
                 let more = match extra.len() {
                     1 => "a datagram".to_string(),

@@ -47,11 +47,6 @@ impl DatagramPeer {
         Some((from, data, earlier))
     }
 
-    /// Marks every datagram received so far as judged.
-    pub fn consume_all(&mut self) {
-        self.inbox.clear();
-        self.from_earlier_epochs = 0;
-    }
 }
 
 /// The program's end of a conversation with a peer, as the kernel's tables can find it.

@@ -64,9 +64,10 @@ pub fn not_passed(report: &serde_json::Value) -> Vec<String> {
 
 /// A serv_simple program that accepts, waits for the client's message, then prints (and
 /// writes on stderr) an escape sequence, NUL, invalid UTF-8, `]]>`, markup and U+FFFF, and
-/// exits 3: it passes `accepts`, `prints_client` and `closes_connection`, fails
-/// `prints_message` and `exits_cleanly`, and never reaches `sends_typed_line`. (It waits so
-/// that it is still running when `prints_message` begins, whatever the machine's load.)
+/// exits 3: it passes `accepts`, `reachable` and `prints_client` (4 points), fails
+/// `prints_message` and `exits_cleanly`, and never reaches `sends_typed_line`, nor
+/// `closes_connection` (the kernel closed the connection as it crashed). (It waits so that
+/// it is still running when `prints_message` begins, whatever the machine's load.)
 pub fn noisy_program(dir: &Path) -> Vec<String> {
     let script = dir.join("noisy.py");
     std::fs::write(
