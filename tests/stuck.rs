@@ -37,10 +37,11 @@ impl Program {
         self.child.id() as i32
     }
 
-    /// Waits (5 s at most) until every thread of the program is in one of `calls`, so that
-    /// what a look says is about the state the test means. A futex counts only without a
-    /// timeout: on its way to a lock's untimed wait, a Python thread may pass through the
-    /// interpreter lock's timed one.
+    /// Waits (5 s at most) until every thread of the program is in one of `calls`, and each
+    /// of `calls` has a thread in it, so that what a look says is about the state the test
+    /// means. A futex counts only without a timeout. (On its way to its `recv`, a Python
+    /// thread passes through the interpreter lock: its timed wait, or its mutex's untimed
+    /// one, while the main thread already waits in `join`.)
     fn settle_in(&self, calls: &[i64]) {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
@@ -58,7 +59,8 @@ impl Program {
             let settled = |(call, timeout): &(i64, Option<String>)| {
                 calls.contains(call) && (*call != FUTEX || timeout.as_deref() == Some("0x0"))
             };
-            if !tasks.is_empty() && tasks.iter().all(settled) {
+            let each_taken = calls.iter().all(|c| tasks.iter().any(|(t, _)| t == c));
+            if each_taken && tasks.iter().all(settled) {
                 return;
             }
             assert!(
