@@ -228,6 +228,14 @@ impl Place {
         }
     }
 
+    /// Whether runs here share the host's loopback (and its fixed ports) with each other.
+    pub fn on_host_loopback(self) -> bool {
+        !matches!(
+            self,
+            Place::Namespaces | Place::Docker | Place::Student(student::Userns::Allowed)
+        )
+    }
+
     /// The isolation a report made here names.
     pub fn isolation(self) -> &'static str {
         match self {
@@ -267,6 +275,16 @@ impl Place {
     }
 }
 
+/// One grading at a time on the host's loopback, for this test process. socklab queues the
+/// runs of one user for the lesson's fixed ports, but root's runs (`Host`) and the
+/// student's (uid 4242) hold locks of their own, so a run of one waits for the other's
+/// port only a bounded time: a stretch of the other's fixtures on the same port could
+/// outlast it.
+fn host_loopback_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Makes `dir` readable and enterable by every user.
 pub fn open_to_all(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
@@ -302,6 +320,7 @@ pub fn grade_json_with(
     options: &[&str],
     argv: &[String],
 ) -> (i32, serde_json::Value) {
+    let _turn = place.on_host_loopback().then(host_loopback_turn);
     let output = place
         .socklab()
         .args(["check", lab, "--labs-dir", &place.labs_dir()])
