@@ -6,11 +6,12 @@
 //! - [`labfile`]: lab files: a lab in TOML, in the lesson's words, checked when loaded.
 //! - [`script`]: what a lab is once loaded: runs, checks, steps, and what to expect.
 //! - [`runner`]: runs one lab against one program and turns steps into verdicts; one file
-//!   per kind of step under `runner/steps/`.
+//!   per kind of step under `runner/steps/`; a check answers for what its input caused.
 //! - [`session`]: one run as the engine holds it, in pieces: the program's I/O, the
 //!   harness's peer sockets, the transcript, the deadlines, whether the program can still
-//!   act, and the event loop where every wait ends on an event, on the program blocked for
-//!   good, or on its deadline.
+//!   act, what it did attributed to what caused it (settling, epochs, what it left unread),
+//!   and the event loop where every wait ends on an event, on the program blocked for good,
+//!   or on its deadline.
 //! - [`sandbox`]: where and as whom a run happens: its own namespaces, or the host's
 //!   loopback; as root, a sandbox user of its own and the way to what it needs; the
 //!   program's sockets, the lesson's fixed ports.
@@ -22,8 +23,8 @@
 //! - [`build`]: compiling a C submission as part of its run, in the run's own place.
 //! - [`confine`]: what keeps a program in its run: a read-only view of the filesystem with
 //!   hidden paths, its own /proc, /tmp, devices and IPC, its own user, no capabilities.
-//! - [`init`]: the tiny init that runs inside the namespace, reports the exit, and leaves no
-//!   process behind.
+//! - [`init`]: the tiny init that runs inside the namespace, reports the exit, leaves no
+//!   process behind, and looks at the program's threads where socklab may not.
 //! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a class's
 //!   submissions and summary.
 //! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit, GitHub

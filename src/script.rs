@@ -232,6 +232,53 @@ pub enum Step {
     ReplyDatagram(Peer, Vec<u8>),
 }
 
+impl Step {
+    /// Whether the step gives the program something to act on: a message, a datagram, a
+    /// typed line, a hang-up, a key. What the program does from then on is that step's
+    /// doing (see [`crate::runner`]).
+    pub fn gives_input(&self) -> bool {
+        matches!(
+            self,
+            Step::Send(..)
+                | Step::TypeLine(_)
+                | Step::HangUp(_)
+                | Step::SendDatagram(..)
+                | Step::ReplyDatagram(..)
+                | Step::StopsAtEndOfInput
+        )
+    }
+
+    /// Whether the step acts rather than only waits: it gives input, or connects.
+    pub fn acts(&self) -> bool {
+        self.gives_input() || matches!(self, Step::Connect(_))
+    }
+
+    /// Whether the step is part of the program's conversation with the peers: it talks to
+    /// one, or waits for the program's socket.
+    pub fn converses(&self) -> bool {
+        match self {
+            Step::Listen(_)
+            | Step::Connect(_)
+            | Step::Accept(_)
+            | Step::Send(..)
+            | Step::HangUp(_)
+            | Step::Receives(..)
+            | Step::SeesEndOfStream(_)
+            | Step::SendDatagram(..)
+            | Step::ReceivesDatagram(..)
+            | Step::BindUdp(_)
+            | Step::ReplyDatagram(..)
+            | Step::BindsUdp => true,
+            Step::TypeLine(_)
+            | Step::Prints(_)
+            | Step::PrintsOnStderr(_)
+            | Step::ExitsWith(_)
+            | Step::Reachable
+            | Step::StopsAtEndOfInput => false,
+        }
+    }
+}
+
 /// What the program should show on its screen.
 #[derive(Debug, Clone)]
 pub enum Text {

@@ -9,16 +9,20 @@
 //! Exact rather than clever: anything else counts as "may still act" — a thread running or
 //! runnable, in a timed wait (a sleep, select with a timeout, a socket with SO_RCVTIMEO), a
 //! process holding a timer or catching a timer's signal, a system call this module does not
-//! know, a /proc file it may not read (Docker's root may not look into another user's
-//! processes). And one look is not enough: [`confirmed`] wants two, apart in time, that agree
+//! know, a /proc file it may not read. (Docker's root may not look into another user's
+//! processes: there the program's init looks for it, see [`crate::init::look`].) And one
+//! look is not enough: [`confirmed`] wants two, apart in time, that agree
 //! with no thread switched in or out between them.
 //!
 //! System call numbers are x86_64's (the only architecture socklab is built for).
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// What a blocked thread waits on, in the student's terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Waiting {
     /// `read` on the terminal: `input()`, `sys.stdin.readline()`, `fgets(stdin)`.
     Keyboard,
@@ -27,7 +31,7 @@ pub enum Waiting {
     /// `accept` on a listening socket.
     Accept,
     /// `select`, `poll` or `epoll` with no timeout.
-    Select(&'static str),
+    Select(Multiplexer),
     /// `read` on a pipe or another file that only its other end can fill.
     Pipe,
     /// A lock, a condition or a thread's join: waiting for another thread.
@@ -55,6 +59,25 @@ impl fmt::Display for Waiting {
     }
 }
 
+/// The call a program waits for several descriptors at once in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Multiplexer {
+    Select,
+    Poll,
+    EpollWait,
+}
+
+impl fmt::Display for Multiplexer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Multiplexer::Select => "select",
+            Multiplexer::Poll => "poll",
+            Multiplexer::EpollWait => "epoll_wait",
+        })
+    }
+}
+
 impl Waiting {
     /// What would end the wait, as the end of a sentence ("can do nothing until ...").
     pub fn until(&self) -> &'static str {
@@ -72,7 +95,7 @@ impl Waiting {
 }
 
 /// One thread as one look saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Thread {
     tid: i32,
     /// The system call line, as the kernel wrote it.
@@ -81,8 +104,9 @@ struct Thread {
     switches: (u64, u64),
 }
 
-/// One look at every thread of a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One look at every thread of a run (plain data: init takes it where socklab may not,
+/// and sends it over its status pipe).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Look {
     threads: Vec<Thread>,
     /// What the main thread of the first process waits on: the one the report names.
@@ -283,13 +307,13 @@ fn blocked_forever(pid: i32, syscall: &str) -> Option<Waiting> {
         // accept, accept4
         43 | 288 => on_socket(args[0], Waiting::Accept),
         // select, pselect6: no timeout when the pointer is NULL
-        23 | 270 if args[4] == 0 => Some(Waiting::Select("select")),
+        23 | 270 if args[4] == 0 => Some(Waiting::Select(Multiplexer::Select)),
         // poll: a negative timeout; ppoll: a NULL one
-        7 if forever(args[2]) => Some(Waiting::Select("poll")),
-        271 if args[2] == 0 => Some(Waiting::Select("poll")),
+        7 if forever(args[2]) => Some(Waiting::Select(Multiplexer::Poll)),
+        271 if args[2] == 0 => Some(Waiting::Select(Multiplexer::Poll)),
         // epoll_wait, epoll_pwait: a negative timeout; epoll_pwait2: a NULL one
-        232 | 281 if forever(args[3]) => Some(Waiting::Select("epoll_wait")),
-        441 if args[3] == 0 => Some(Waiting::Select("epoll_wait")),
+        232 | 281 if forever(args[3]) => Some(Waiting::Select(Multiplexer::EpollWait)),
+        441 if args[3] == 0 => Some(Waiting::Select(Multiplexer::EpollWait)),
         // futex: WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI, LOCK_PI2 without a timeout
         // (flags such as FUTEX_PRIVATE_FLAG masked off)
         202 if matches!(args[1] & 0x7f, 0 | 6 | 9 | 11 | 13) && args[3] == 0 => {

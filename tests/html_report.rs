@@ -432,12 +432,15 @@ fn light_dark_print_and_phone() {
     browser.screenshot(&screenshot_path("socklab-class-report-phone.png"));
 }
 
-/// A serv_simple program that prints `<script>`, an escape sequence and NUL on its screen,
-/// sends them to the client and writes them on stderr, then exits 3.
+/// A serv_simple program that, once the client's message has come, prints `<script>`, an
+/// escape sequence and NUL on its screen, sends them to the client and writes them on
+/// stderr, then exits 3: `prints_message` fails with them. (It waits for the message so
+/// that it is still running when that check begins.)
 const NOISY: &str = r#"import socket, sys
 s = socket.socket(); s.bind(('0.0.0.0', 8000)); s.listen()
 c, a = s.accept()
 print('connection from', a, flush=True)
+c.recv(1024)
 junk = b'<script>alert(1)</script>\x1b[31mred\x00\n'
 sys.stdout.buffer.write(junk); sys.stdout.flush()
 c.sendall(junk)

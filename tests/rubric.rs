@@ -26,7 +26,7 @@ fn rubric_points_reach_every_format() {
     let json = grade("json");
     assert_eq!(
         (&json["score"], &json["max_score"]),
-        (&8.into(), &12.into())
+        (&7.into(), &12.into())
     );
     let exits = named(&json["checks"], "exits_cleanly");
     assert_eq!(
@@ -35,7 +35,7 @@ fn rubric_points_reach_every_format() {
     );
 
     let gradescope = grade("gradescope");
-    assert_eq!(gradescope["score"], 8);
+    assert_eq!(gradescope["score"], 7);
     let client = named(&gradescope["tests"], "prints_client");
     assert_eq!(
         (&client["score"], &client["max_score"]),
@@ -64,7 +64,7 @@ fn rubric_points_reach_every_format() {
             .all(|t| !t["name"].as_str().unwrap().contains("exits_cleanly"))
     );
     let scores: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
-    assert_eq!(scores, 8);
+    assert_eq!(scores, 7);
 }
 
 /// A check a rubric sets to 0 costs no marks: a program failing only that check gets exit
@@ -137,7 +137,7 @@ fn rubric_visibility_reaches_gradescope() {
         (&client["score"], &client["status"]),
         (&2.into(), &"passed".into())
     );
-    assert_eq!(r["score"], 5);
+    assert_eq!(r["score"], 4);
 }
 
 /// A rubric naming a check the lab lacks, in `[points]` or `[visibility]`, or a visibility

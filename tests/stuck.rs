@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use socklab::stuck::{self, Waiting};
+use socklab::stuck::{self, Multiplexer, Waiting};
 
 /// A Python program started with its stdin a pipe we hold, once it has printed "ready".
 struct Program {
@@ -37,24 +37,30 @@ impl Program {
         self.child.id() as i32
     }
 
-    /// Waits (5 s at most) until every thread of the program is in one of `calls`, so that
-    /// what a look says is about the state the test means.
+    /// Waits (5 s at most) until every thread of the program is in one of `calls`, and each
+    /// of `calls` has a thread in it, so that what a look says is about the state the test
+    /// means. A futex counts only without a timeout. (On its way to its `recv`, a Python
+    /// thread passes through the interpreter lock: its timed wait, or its mutex's untimed
+    /// one, while the main thread already waits in `join`.)
     fn settle_in(&self, calls: &[i64]) {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let tasks: Vec<i64> = std::fs::read_dir(format!("/proc/{}/task", self.pid()))
-                .unwrap()
-                .flatten()
-                .filter_map(|t| {
-                    std::fs::read_to_string(t.path().join("syscall"))
-                        .ok()?
-                        .split_whitespace()
-                        .next()?
-                        .parse()
-                        .ok()
-                })
-                .collect();
-            if !tasks.is_empty() && tasks.iter().all(|c| calls.contains(c)) {
+            let tasks: Vec<(i64, Option<String>)> =
+                std::fs::read_dir(format!("/proc/{}/task", self.pid()))
+                    .unwrap()
+                    .flatten()
+                    .filter_map(|t| {
+                        let line = std::fs::read_to_string(t.path().join("syscall")).ok()?;
+                        let mut fields = line.split_whitespace();
+                        let call = fields.next()?.parse().ok()?;
+                        Some((call, fields.nth(3).map(str::to_string)))
+                    })
+                    .collect();
+            let settled = |(call, timeout): &(i64, Option<String>)| {
+                calls.contains(call) && (*call != FUTEX || timeout.as_deref() == Some("0x0"))
+            };
+            let each_taken = calls.iter().all(|c| tasks.iter().any(|(t, _)| t == c));
+            if each_taken && tasks.iter().all(settled) {
                 return;
             }
             assert!(
@@ -124,7 +130,7 @@ fn select_without_a_timeout_is_stuck() {
         "import select, sys; print('ready', flush=True); select.select([sys.stdin], [], [])",
     );
     p.settle_in(&[SELECT]);
-    assert_eq!(p.stuck(), Some(Waiting::Select("select")));
+    assert_eq!(p.stuck(), Some(Waiting::Select(Multiplexer::Select)));
 }
 
 #[test]

@@ -13,8 +13,10 @@
 //! ordinary user on the host, as a child subreaper that hunts down every descendant.
 //!
 //! Signals from the harness: SIGTERM is passed on to every process of the program; SIGUSR1
-//! (also sent by the kernel if the harness dies) kills them all and ends init.
+//! (also sent by the kernel if the harness dies) kills them all and ends init; SIGUSR2 asks
+//! what the program's threads are blocked in, where the harness may not look ([`look`]).
 
+pub mod look;
 pub mod start;
 pub mod status;
 
@@ -82,13 +84,19 @@ pub fn run(init: InitArgs) -> i32 {
         &status_pipe,
         nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
     );
-    let mut status_pipe = std::fs::File::from(status_pipe);
-    let mut say = |status: Status| {
-        let _ = status_pipe.write_all(status.encode().as_bytes());
+    let status_pipe = std::fs::File::from(status_pipe);
+    // Shared: the exit report below and the loop both speak.
+    let say = |status: Status| {
+        let _ = (&status_pipe).write_all(status.encode().as_bytes());
     };
 
     let mut waited = SigSet::empty();
-    for s in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGUSR1] {
+    for s in [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+    ] {
         waited.add(s);
         // As PID 1, signals without a handler are dropped; a handler makes them count.
         // SAFETY: the handler does nothing.
@@ -146,7 +154,7 @@ pub fn run(init: InitArgs) -> i32 {
         let _ = nix::unistd::dup2_stderr(&null);
     }
 
-    let mut report = |status: WaitStatus| {
+    let report = |status: WaitStatus| {
         let exit = match status {
             WaitStatus::Exited(_, code) => Exit::Code(code),
             WaitStatus::Signaled(_, sig, _) => Exit::Signal(sig as i32),
@@ -159,7 +167,7 @@ pub fn run(init: InitArgs) -> i32 {
             Ok(Signal::SIGCHLD) => match sweeper.reap_finding(program) {
                 Some(status) => {
                     report(status);
-                    sweeper.kill_all(Signal::SIGKILL, program, &mut report)
+                    sweeper.kill_all(Signal::SIGKILL, program, &report)
                 }
                 None => continue,
             },
@@ -167,7 +175,11 @@ pub fn run(init: InitArgs) -> i32 {
                 sweeper.signal_all(Signal::SIGTERM);
                 continue;
             }
-            Ok(Signal::SIGUSR1) => sweeper.kill_all(Signal::SIGKILL, program, &mut report),
+            Ok(Signal::SIGUSR1) => sweeper.kill_all(Signal::SIGKILL, program, &report),
+            Ok(Signal::SIGUSR2) => {
+                say(Status::Looked(look::look_at(&sweeper.processes(), init.user)));
+                continue;
+            }
             _ => continue,
         };
         // How many of the program's processes were still there at its end: where no
@@ -188,6 +200,19 @@ enum Sweeper {
 }
 
 impl Sweeper {
+    /// Every process of the program, init left out.
+    fn processes(&self) -> Vec<i32> {
+        let me = std::process::id() as i32;
+        match self {
+            Sweeper::Namespace => crate::sandbox::procs::all()
+                .into_iter()
+                .filter(|&pid| pid != me)
+                .collect(),
+            Sweeper::Descendants => crate::sandbox::procs::descendants(me),
+            Sweeper::User(uid) => crate::sandbox::procs::of_user(*uid),
+        }
+    }
+
     /// Reaps every child that has ended; returns the program's status if it was among them.
     fn reap_finding(&self, program: Pid) -> Option<WaitStatus> {
         let mut found = None;
@@ -228,7 +253,7 @@ impl Sweeper {
     /// Kills every remaining process and reaps them all, reporting the program's status if
     /// it is among them; returns how many others there were. Bounded in time: a process
     /// stuck in the kernel must not hang init.
-    fn kill_all(&self, sig: Signal, program: Pid, report: &mut impl FnMut(WaitStatus)) -> usize {
+    fn kill_all(&self, sig: Signal, program: Pid, report: &impl Fn(WaitStatus)) -> usize {
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut others = 0;
         loop {

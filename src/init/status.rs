@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::report::ProgramExit;
+use crate::stuck::Look;
 
 /// One message from init, in the order they come: `Started` or `CannotStart`, then (after a
-/// start) `Exited`, then `Swept`, then the pipe closes.
+/// start) `Exited`, then `Swept`, then the pipe closes; `Looked` whenever the harness asked
+/// (SIGUSR2) while the program ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -18,6 +20,9 @@ pub enum Status {
     Exited(Exit),
     /// Init is done: this many of the program's other processes were left when it ended.
     Swept(usize),
+    /// What init saw of the program's threads when the harness asked: `None` when one of
+    /// them may still act (see [`crate::stuck::look`]).
+    Looked(Option<Look>),
 }
 
 /// [`ProgramExit`] on the wire.
@@ -98,6 +103,7 @@ mod tests {
             Status::Exited(Exit::Code(3)),
             Status::Exited(Exit::Signal(9)),
             Status::Swept(2),
+            Status::Looked(None),
         ] {
             let line = status.encode();
             assert!(line.ends_with('\n') && !line[..line.len() - 1].contains('\n'));

@@ -3,6 +3,7 @@
 //! under [`steps`]) against the [`Session`], and sends events to the caller, who hands them
 //! to a reporter.
 
+mod attribution;
 mod steps;
 
 use std::sync::mpsc;
@@ -276,6 +277,10 @@ fn attempt_run(
 
     let mut results: Vec<CheckResult> = Vec::new();
     let mut first_failure = String::new();
+    // Whether the program's end was known when the last check ended: a check that then
+    // finds it gone was not reached. Taken at the ends of checks, not whenever init's word
+    // happens to arrive, so that it is the same however fast the machine.
+    let mut gone_before = false;
     for (index, check) in run.checks.iter().enumerate() {
         let began = Instant::now();
         let mark = session.transcript().len();
@@ -285,13 +290,17 @@ fn attempt_run(
                 .chain(&results)
                 .any(|r| r.id == **id && r.passed())
         });
+        session.conversation.begin_check();
         let outcome = if let Some(unmet) = unmet {
             Outcome::NotReached {
                 reason: format!("needs '{unmet}', which did not pass"),
             }
         } else {
-            let gone_before = session.program.exit.is_some();
+            let opened = attribution::open(&mut session, check);
             let steps = check.steps.iter().try_for_each(|scripted| {
+                if scripted.step.acts() {
+                    session.conversation.acted = true;
+                }
                 run_step(&mut session, &scripted.step).map_err(|mut failure| {
                     // A hint explains a mistake, not a crash.
                     if let Some(hint) = scripted.hint.as_ref().filter(|_| !failure.program_gone) {
@@ -307,14 +316,27 @@ fn attempt_run(
                 }
                 failure
             });
-            match steps {
+            let outcome = match steps {
                 Ok(()) => Outcome::Passed,
                 Err(failure) if failure.program_gone && gone_before => Outcome::NotReached {
                     reason: format!("{} before this check", session.program.how_ended_briefly()),
                 },
                 Err(failure) => Outcome::Failed(failure),
+            };
+            match opened {
+                Some(opened) => attribution::close(&mut session, opened, outcome),
+                None => outcome,
             }
         };
+        let not_reached = match &outcome {
+            Outcome::NotReached { reason } if check.steps.iter().any(|s| s.step.converses()) => {
+                Some(format!("not reached ({reason})"))
+            }
+            _ => None,
+        };
+        session.conversation.end_check(&check.id, not_reached.as_deref());
+        session.settle_exit();
+        gone_before = session.program.exit.is_some();
         let passed = matches!(outcome, Outcome::Passed);
         if index == 0 && !passed {
             let why = if session.program.exit.is_some() {

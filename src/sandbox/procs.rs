@@ -27,6 +27,15 @@ pub fn descendants(root: i32) -> Vec<i32> {
 
 /// The processes running as `uid` (by the owner of their /proc entry, the effective uid).
 pub fn of_user(uid: u32) -> Vec<i32> {
+    matching(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+}
+
+/// Every process this /proc shows (in a PID namespace of its own, the namespace's).
+pub fn all() -> Vec<i32> {
+    matching(|_| true)
+}
+
+fn matching(keep: impl Fn(&std::fs::DirEntry) -> bool) -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -34,7 +43,7 @@ pub fn of_user(uid: u32) -> Vec<i32> {
         .flatten()
         .filter_map(|e| {
             let pid: i32 = e.file_name().to_str()?.parse().ok()?;
-            (e.metadata().ok()?.uid() == uid).then_some(pid)
+            keep(&e).then_some(pid)
         })
         .collect()
 }

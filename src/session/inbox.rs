@@ -19,6 +19,8 @@ pub enum StreamEnd {
 pub struct Inbox {
     kept: Vec<u8>,
     matched_to: usize,
+    /// Where the current epoch's bytes begin (see [`super::attribution`]).
+    epoch_from: usize,
     dropped: u64,
     /// The last bytes received, kept or not: what a flood was printing at the end.
     tail: Vec<u8>,
@@ -59,6 +61,22 @@ impl Inbox {
     /// Marks everything received so far as judged: later steps must not blame it again.
     pub fn consume_all(&mut self) {
         self.matched_to = self.kept.len();
+    }
+
+    /// From now on, what comes belongs to a new epoch.
+    pub(super) fn begin_epoch(&mut self) {
+        self.epoch_from = self.kept.len();
+    }
+
+    /// What no step has matched yet and came before the current epoch: never evidence for
+    /// this epoch's steps.
+    pub fn from_earlier_epochs(&self) -> &[u8] {
+        &self.kept[self.matched_to.min(self.epoch_from)..self.epoch_from]
+    }
+
+    /// What no step has matched yet of the current epoch's bytes.
+    pub fn this_epoch(&self) -> &[u8] {
+        &self.kept[self.matched_to.max(self.epoch_from)..]
     }
 
     pub fn all(&self) -> &[u8] {

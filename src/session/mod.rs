@@ -5,9 +5,12 @@
 //! - [`transcript`]: what happened, in order;
 //! - [`clock`]: when a wait ends at the latest, and what counts as a sign of life;
 //! - [`stuck_check`]: whether the program can still act at all;
+//! - [`attribution`]: what the program did, attributed to what caused it: settling, epochs,
+//!   and what it left unread;
 //! - [`wait`]: the event loop that ties them together, where every wait ends on an event,
 //!   on the program becoming unable to act, or on its deadline. Nothing sleeps.
 
+pub mod attribution;
 pub mod clock;
 pub mod inbox;
 pub mod peers;
@@ -27,6 +30,7 @@ use crate::report::Entry;
 use crate::sandbox::sockets::{self, Owner};
 use crate::sandbox::{Hosts, Isolation, Listening, account, procs};
 
+pub use attribution::{Accepted, Channel, Conversation, Unread};
 pub use clock::Timeouts;
 pub use inbox::{Inbox, StreamEnd};
 pub use peers::{Connection, DatagramPeer};
@@ -68,8 +72,10 @@ pub struct Session {
     pub program: ProgramIo,
     pub peers: Peers,
     pub clock: Clock,
+    pub conversation: Conversation,
     transcript: Transcript,
     stuck: StuckCheck,
+    given: attribution::Given,
 }
 
 impl Session {
@@ -83,8 +89,10 @@ impl Session {
             program: ProgramIo::default(),
             peers: Peers::default(),
             clock: Clock::new(timeouts),
+            conversation: Conversation::default(),
             transcript: Transcript::default(),
             stuck: StuckCheck::new(),
+            given: attribution::Given::default(),
         }
     }
 
@@ -148,7 +156,8 @@ impl Session {
     /// Types on the program's keyboard.
     pub fn type_bytes(&mut self, data: &[u8]) -> Result<(), String> {
         self.transcript.bytes("keyboard", data);
-        self.stuck.activity();
+        self.given.record(Channel::Keyboard, data);
+        self.stuck.input_given();
         let deadline = self.clock.deadline_from(Instant::now());
         self.program.type_keys(data, deadline)
     }
@@ -172,13 +181,14 @@ impl Session {
         };
         self.note(name, format!("connects from {local} to {to}"));
         self.clock.saw_life();
-        self.stuck.activity();
+        self.stuck.input_given();
         Ok(true)
     }
 
     pub fn send(&mut self, name: &'static str, data: &[u8]) -> Result<(), String> {
         self.transcript.bytes(format!("{name} → program"), data);
-        self.stuck.activity();
+        self.given.record(Channel::Peer(name), data);
+        self.stuck.input_given();
         let deadline = self.clock.deadline_from(Instant::now());
         self.peers.send(name, data, deadline)
     }
@@ -187,7 +197,7 @@ impl Session {
     pub fn hang_up(&mut self, name: &'static str) {
         if self.peers.hang_up(name) {
             self.note(name, "hangs up");
-            self.stuck.activity();
+            self.stuck.input_given();
         }
     }
 
@@ -214,7 +224,8 @@ impl Session {
         let local = self.peers.send_datagram(name, to, data)?;
         self.transcript
             .datagram(format!("{name} → program"), data, format!("{local} → {to}"));
-        self.stuck.activity();
+        self.given.record(Channel::Peer(name), data);
+        self.stuck.input_given();
         Ok(())
     }
 
@@ -296,7 +307,7 @@ impl Session {
             self.program.stopped_by_harness = true;
             self.note("harness", "stops the program (SIGTERM)");
             self.program.signal_init(Signal::SIGTERM);
-            self.stuck.activity();
+            self.stuck.input_given();
             self.pump_until_or_stuck(Instant::now() + TERM_GRACE, |s| !s.program.running());
         }
         if self.program.running() {

@@ -26,11 +26,39 @@ pub struct Connection {
 pub struct DatagramPeer {
     sock: UdpSocket,
     pub local: SocketAddr,
-    /// Received and not yet matched, with their senders.
+    /// Received and not yet matched, with their senders: each datagram one message.
     pub inbox: VecDeque<(SocketAddr, Vec<u8>)>,
+    /// How many at the front of `inbox` came before the current epoch (see
+    /// [`super::attribution`]).
+    pub from_earlier_epochs: usize,
     /// Who sent the last datagram: where an answer goes.
     pub last_sender: Option<SocketAddr>,
+    /// The program's socket, once the peer has sent to it or heard from it.
+    pub program: Option<SocketAddr>,
     pub dropped: u64,
+}
+
+impl DatagramPeer {
+    /// The next datagram not matched yet, and whether it came before the current epoch.
+    pub fn take_next(&mut self) -> Option<(SocketAddr, Vec<u8>, bool)> {
+        let (from, data) = self.inbox.pop_front()?;
+        let earlier = self.from_earlier_epochs > 0;
+        self.from_earlier_epochs = self.from_earlier_epochs.saturating_sub(1);
+        Some((from, data, earlier))
+    }
+
+}
+
+/// The program's end of a conversation with a peer, as the kernel's tables can find it.
+pub enum ProgramEnd {
+    /// A TCP connection: the program's address and the peer's, and how the peer saw it end.
+    Stream {
+        program: SocketAddr,
+        peer: SocketAddr,
+        end: Option<StreamEnd>,
+    },
+    /// The program's UDP socket.
+    Datagrams(SocketAddr),
 }
 
 enum PeerState {
@@ -41,6 +69,8 @@ enum PeerState {
     HungUp {
         stream: TcpStream,
         local: SocketAddr,
+        remote: SocketAddr,
+        end: Option<StreamEnd>,
     },
     /// Closed at the end of the run; the address stays known for reports.
     Closed {
@@ -114,6 +144,11 @@ impl Peers {
             PeerState::Datagrams(d) => Some(d),
             _ => None,
         })
+    }
+
+    /// Every peer's name.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.list.iter().map(|p| p.name).collect()
     }
 
     pub fn exists(&self, name: &str) -> bool {
@@ -240,8 +275,47 @@ impl Peers {
         peer.state = PeerState::HungUp {
             stream: conn.stream,
             local: conn.local,
+            remote: conn.remote,
+            end: conn.inbox.end,
         };
         true
+    }
+
+    /// Every peer's conversation as the program holds it, by peer.
+    pub fn program_ends(&self) -> Vec<(&'static str, ProgramEnd)> {
+        self.list
+            .iter()
+            .filter_map(|p| {
+                let end = match &p.state {
+                    PeerState::Connected(c) => ProgramEnd::Stream {
+                        program: c.remote,
+                        peer: c.local,
+                        end: c.inbox.end,
+                    },
+                    PeerState::HungUp {
+                        local, remote, end, ..
+                    } => ProgramEnd::Stream {
+                        program: *remote,
+                        peer: *local,
+                        end: *end,
+                    },
+                    PeerState::Datagrams(d) => ProgramEnd::Datagrams(d.program?),
+                    PeerState::Listening(_) | PeerState::Closed { .. } => return None,
+                };
+                Some((p.name, end))
+            })
+            .collect()
+    }
+
+    /// From now on, what the peers receive belongs to a new epoch.
+    pub(super) fn begin_epoch(&mut self) {
+        for peer in &mut self.list {
+            match &mut peer.state {
+                PeerState::Connected(c) => c.inbox.begin_epoch(),
+                PeerState::Datagrams(d) => d.from_earlier_epochs = d.inbox.len(),
+                _ => {}
+            }
+        }
     }
 
     /// Closes every connection of the harness with a reset rather than end of stream. A
@@ -252,7 +326,7 @@ impl Peers {
         for peer in &mut self.list {
             let (stream, local) = match &peer.state {
                 PeerState::Connected(c) => (&c.stream, c.local),
-                PeerState::HungUp { stream, local } => (stream, *local),
+                PeerState::HungUp { stream, local, .. } => (stream, *local),
                 _ => continue,
             };
             let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
@@ -275,7 +349,9 @@ impl Peers {
                 sock,
                 local,
                 inbox: VecDeque::new(),
+                from_earlier_epochs: 0,
                 last_sender: None,
+                program: None,
                 dropped: 0,
             }),
         });
@@ -293,6 +369,7 @@ impl Peers {
             return Err(io::Error::other(format!("{name} is not a UDP peer")));
         };
         peer.sock.send_to(data, to)?;
+        peer.program = Some(to);
         Ok(peer.local)
     }
 
@@ -339,6 +416,7 @@ impl Peers {
                 let mut got = Vec::new();
                 while let Ok((n, from)) = peer.sock.recv_from(&mut buf) {
                     peer.last_sender = Some(from);
+                    peer.program = Some(from);
                     if peer.inbox.len() < DATAGRAMS_KEPT {
                         peer.inbox.push_back((from, buf[..n].to_vec()));
                         got.push((from, buf[..n].to_vec()));

@@ -92,6 +92,30 @@ impl ProgramIo {
             .map_err(|e| format!("the keyboard could not be written ({e})"))
     }
 
+    /// How many typed bytes (whole lines) the program has not read yet; `None` once its
+    /// terminal cannot be asked.
+    pub(super) fn keyboard_unread(&self) -> Option<u64> {
+        let running = self.running.as_ref()?;
+        // A descriptor for the terminal's other end, just long enough to ask it: holding
+        // one would keep the screen from closing when the program ends.
+        // SAFETY: TIOCGPTPEER on the pty master makes a new descriptor, owned at once;
+        // FIONREAD writes one int.
+        unsafe {
+            let fd = libc::ioctl(
+                running.launched.screen.as_raw_fd(),
+                libc::TIOCGPTPEER,
+                libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC,
+            );
+            if fd < 0 {
+                return None;
+            }
+            let peer = <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd);
+            let mut queued: libc::c_int = 0;
+            (libc::ioctl(peer.as_raw_fd(), libc::FIONREAD, &mut queued) == 0)
+                .then_some(queued.max(0) as u64)
+        }
+    }
+
     /// The descriptors to wait on, with what each is.
     pub(super) fn pollable(&self) -> Vec<(RawFd, Source)> {
         let mut fds = Vec::new();
@@ -150,6 +174,7 @@ impl ProgramIo {
                 Status::Exited(exit) if self.exit.is_none() => self.exit = Some((*exit).into()),
                 Status::Exited(_) => {}
                 Status::Swept(n) => self.swept = Some(*n),
+                Status::Looked(_) => {}
             }
             said.push(status);
         }
@@ -161,6 +186,16 @@ impl ProgramIo {
         if let Some(pid) = self.init_pid() {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
         }
+    }
+
+    /// Asks init what the program's threads are blocked in (answered on the status pipe);
+    /// whether it could be asked.
+    pub(super) fn ask_init_to_look(&self) -> bool {
+        let asked = self.running();
+        if asked {
+            self.signal_init(nix::sys::signal::Signal::SIGUSR2);
+        }
+        asked
     }
 
     /// Waits for init to end; the program's exit, if it was not reported and the harness

@@ -101,8 +101,8 @@ impl Session {
         }
     }
 
-    /// Reads events for at most `window`, or until `done`: for "and nothing else after it"
-    /// checks, which only the absence of an event can settle.
+    /// Reads events for at most `window`, or until `done` (the compiler's run: until it
+    /// ends, or its deadline).
     pub fn watch_for(&mut self, window: Duration, done: impl FnMut(&Session) -> bool) {
         self.pump_until(Instant::now() + window, done);
     }
@@ -141,7 +141,10 @@ impl Session {
             program,
             ..
         } = self;
-        stuck.ask(|| super::program_processes(isolation, program))
+        stuck.ask(
+            || super::program_processes(isolation, program),
+            || program.ask_init_to_look(),
+        )
     }
 
     /// Waits for events until `wake` and reads everything that is ready. Returns false when
@@ -196,7 +199,7 @@ impl Session {
             // activity that any look at its threads must come after.
             if from_program {
                 self.clock.saw_life();
-                self.stuck.activity();
+                self.stuck.program_acted();
             }
         }
         true
@@ -215,10 +218,15 @@ impl Session {
         !data.is_empty()
     }
 
-    /// Reads init's status lines. The program's end is activity, not a sign of life.
+    /// Reads init's status lines. The program's end is activity, not a sign of life; what
+    /// init saw of its threads is neither.
     fn read_status(&mut self) -> bool {
         for status in self.program.read_status() {
             match status {
+                Status::Looked(look) => {
+                    self.stuck.answered(look);
+                    continue;
+                }
                 Status::Started => {}
                 Status::CannotStart { stage, error } => {
                     self.note("harness", format!("could not start the program: {stage}: {error}"))
@@ -233,8 +241,8 @@ impl Session {
                     format!("{n} processes of the program were left, and killed"),
                 ),
             }
+            self.stuck.program_acted();
         }
-        self.stuck.activity();
         false
     }
 

@@ -66,9 +66,10 @@ pub fn not_passed(report: &serde_json::Value) -> Vec<String> {
 
 /// A serv_simple program that accepts, waits for the client's message, then prints (and
 /// writes on stderr) an escape sequence, NUL, invalid UTF-8, `]]>`, markup and U+FFFF, and
-/// exits 3: it passes `accepts`, `prints_client` and `closes_connection`, fails
-/// `prints_message` and `exits_cleanly`, and never reaches `sends_typed_line`. (It waits so
-/// that it is still running when `prints_message` begins, whatever the machine's load.)
+/// exits 3: it passes `accepts`, `reachable` and `prints_client` (4 points), fails
+/// `prints_message` and `exits_cleanly`, and never reaches `sends_typed_line`, nor
+/// `closes_connection` (the kernel closed the connection as it crashed). (It waits so that
+/// it is still running when `prints_message` begins, whatever the machine's load.)
 pub fn noisy_program(dir: &Path) -> Vec<String> {
     let script = dir.join("noisy.py");
     std::fs::write(
@@ -229,6 +230,14 @@ impl Place {
         }
     }
 
+    /// Whether runs here share the host's loopback (and its fixed ports) with each other.
+    pub fn on_host_loopback(self) -> bool {
+        !matches!(
+            self,
+            Place::Namespaces | Place::Docker | Place::Student(student::Userns::Allowed)
+        )
+    }
+
     /// The isolation a report made here names.
     pub fn isolation(self) -> &'static str {
         match self {
@@ -268,6 +277,16 @@ impl Place {
     }
 }
 
+/// One grading at a time on the host's loopback, for this test process. socklab queues the
+/// runs of one user for the lesson's fixed ports, but root's runs (`Host`) and the
+/// student's (uid 4242) hold locks of their own, so a run of one waits for the other's
+/// port only a bounded time: a stretch of the other's fixtures on the same port could
+/// outlast it.
+fn host_loopback_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Makes `dir` readable and enterable by every user.
 pub fn open_to_all(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
@@ -293,22 +312,20 @@ pub fn example_labs() -> String {
 
 /// Grades `argv` against `lab` with `--format json` at `place` (the example labs known too).
 pub fn grade_json_at(place: Place, lab: &str, argv: &[String]) -> (i32, serde_json::Value) {
-    let mut args = vec!["--".to_string()];
-    args.extend(argv.iter().cloned());
-    check_json_with(place.socklab(), place, lab, &args)
+    grade_json_with(place, lab, &[], argv)
 }
 
-/// [`grade_json_at`] with `socklab`, a command from [`Place::socklab`] the caller added to
-/// (an environment variable, say).
+/// As [`grade_json_at`], with more options for `socklab check` (`--timeout 30`).
 pub fn grade_json_with(
-    socklab: Command,
     place: Place,
     lab: &str,
+    options: &[&str],
     argv: &[String],
 ) -> (i32, serde_json::Value) {
-    let mut args = vec!["--".to_string()];
+    let mut args: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+    args.push("--".to_string());
     args.extend(argv.iter().cloned());
-    check_json_with(socklab, place, lab, &args)
+    check_json_with(place.socklab(), place, lab, &args)
 }
 
 /// Grades `fixture` at `place` as its lab's: a program by its command, a file of commands
@@ -336,6 +353,7 @@ pub fn check_json_with(
     lab: &str,
     args: &[String],
 ) -> (i32, serde_json::Value) {
+    let _turn = place.on_host_loopback().then(host_loopback_turn);
     let output = socklab
         .args([
             "check",

@@ -5,15 +5,18 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crate::report::Failure;
+use crate::sandbox::Listening;
 use crate::script::Proto;
-use crate::session::{Probe, Reached, Session, Unmet};
+use crate::session::{Accepted, Probe, Reached, Session, Unmet};
 
-use super::{program_gone, seconds};
+use super::{program_gone, seconds, unmet};
 
 /// The longest pause between two connect attempts to a program not listening yet.
 const CONNECT_RETRY_MAX: Duration = Duration::from_millis(4);
 /// How often a connect that keeps being refused looks at what listens instead.
 const LISTENER_SCAN_EVERY: Duration = Duration::from_millis(200);
+/// The longest pause between two looks at whether the program has accepted.
+const ACCEPT_LOOK_MAX: Duration = Duration::from_millis(16);
 
 pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     let hosts = s.hosts;
@@ -24,13 +27,30 @@ pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     );
     let mut backoff = Duration::from_millis(1);
     let mut next_scan = Instant::now();
+    let on_host = s.isolation.on_host();
     let result = s.wait_for(|s, last| {
         if s.program.ended() {
             return Probe::Failed(program_gone(s, expected.clone(), "no listener".into()));
         }
+        // On the host, where the program listens (all addresses, or one) is read before
+        // connecting: a program that answers one client and exits closes its listener
+        // the moment it has accepted, before a look after the connection could see it.
+        let mut seen = Vec::new();
+        if on_host {
+            let listening = s.listening_elsewhere();
+            s.note_life_from_listeners(&listening);
+            seen = listening
+                .into_iter()
+                .filter(|l| l.proto == Proto::Tcp && l.port == s.port)
+                .collect();
+            if seen.is_empty() && !last {
+                backoff = (backoff * 2).min(ACCEPT_LOOK_MAX);
+                return Probe::RetryAt(Instant::now() + backoff);
+            }
+        }
         let mut attempt = s.try_connect(peer, hosts.alice.into(), bob);
         if let Ok(true) = attempt {
-            s.reached = Some(reached_at_bob(s));
+            s.reached = Some(reached_at_bob(s, &seen));
         } else if last || Instant::now() >= next_scan {
             // Reading /proc costs milliseconds, so look now and then, not every retry (and
             // once more before giving up).
@@ -81,7 +101,54 @@ pub fn connect(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
             }),
         }
     });
-    result.map_err(|end| nothing_listens(s, Proto::Tcp, &expected, end))
+    if let Err(end) = result {
+        s.conversation.missing(format!("{peer} could not connect"));
+        return Err(nothing_listens(s, Proto::Tcp, &expected, end));
+    }
+    // The kernel completed the connection into the listener's queue; the program has yet
+    // to take it. A new event, with a wait of its own.
+    let mut backoff = Duration::from_millis(1);
+    let taken = s.wait_for(|s, _| taken(s, peer, &expected, &mut backoff));
+    taken.map_err(|end| {
+        s.conversation
+            .missing(format!("the program never accepted {peer}'s connection"));
+        let missing = format!(
+            "the program never accepted {peer}'s connection (the kernel had completed it, into its listener's queue)"
+        );
+        unmet(end, &expected, "a connection not accepted".into(), &missing, "")
+    })
+}
+
+/// Whether the program has taken the connection the peer made: called accept() (it holds a
+/// descriptor for it), not only had the kernel complete it into its listener's queue.
+fn taken(
+    s: &mut Session,
+    peer: &'static str,
+    expected: &str,
+    backoff: &mut Duration,
+) -> Probe<()> {
+    match s.accepted(peer) {
+        Accepted::Yes => Probe::Ready(()),
+        Accepted::NotYet if s.program.ended() => Probe::Failed(program_gone(
+            s,
+            expected.to_string(),
+            "a connection it never accepted".into(),
+        )),
+        Accepted::NotYet => {
+            // Nothing tells us when a program accepts: look again soon (each look reads
+            // the kernel's table, so back off to a few milliseconds).
+            *backoff = (*backoff * 2).min(ACCEPT_LOOK_MAX);
+            Probe::RetryAt(Instant::now() + *backoff)
+        }
+        Accepted::Never => Probe::Failed(Failure {
+            expected: expected.to_string(),
+            got: "the connection reset".into(),
+            message: format!(
+                "{peer}'s connection was reset before the program accepted it"
+            ),
+            ..Failure::default()
+        }),
+    }
 }
 
 /// The failure of a wait for the program to listen (or bind): where it listens instead, if
@@ -145,14 +212,10 @@ pub(super) fn nothing_listens(s: &Session, proto: Proto, expected: &str, end: Un
 
 /// Where a server program was reached at Bob's address: in a namespace, only a program
 /// bound to all addresses answers there, so another host could reach it; on the host,
-/// where Bob is 127.0.0.1 too, its socket says whether it bound all addresses.
-fn reached_at_bob(s: &Session) -> Reached {
+/// where Bob is 127.0.0.1 too, its listening socket (`listening`, seen just before)
+/// says whether it bound all addresses.
+fn reached_at_bob(s: &Session, listening: &[Listening]) -> Reached {
     let bob = IpAddr::V4(s.hosts.bob);
-    let listening = if s.isolation.on_host() {
-        s.listening()
-    } else {
-        Vec::new()
-    };
     let from_other_hosts = !s.isolation.on_host()
         || listening
             .iter()

@@ -7,11 +7,24 @@ use crate::session::{Probe, Session, Unmet};
 
 use super::{program_gone, seconds, unmet};
 
+/// The program exits with `status`. Judged right after the check's own action (a hang-up),
+/// it is that action's doing; otherwise it ends the conversation before it, and counts only
+/// if that conversation took place.
 pub fn exits_with(s: &mut Session, status: i32) -> Result<(), Failure> {
     let expected = format!("the program to exit with status {status}");
     let screen_before = s.program.screen.total();
     let result = s.wait_for(|s, _| match s.program.exit {
-        Some(exit) if exit == ProgramExit::Exited(status) => Probe::Ready(()),
+        Some(exit) if exit == ProgramExit::Exited(status) => match s.conversation.unfinished() {
+            Some(gap) => Probe::Failed(Failure {
+                expected: format!("{expected}, once its conversation is over"),
+                got: format!("exited with {exit}"),
+                message: format!(
+                    "the program exited, but the conversation it ends did not take place ({gap})"
+                ),
+                ..Failure::default()
+            }),
+            None => Probe::Ready(()),
+        },
         Some(exit) => Probe::Failed(Failure {
             expected: expected.clone(),
             got: format!("exited with {exit}"),

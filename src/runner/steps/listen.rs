@@ -28,6 +28,8 @@ pub fn accept(s: &mut Session, peer: &'static str) -> Result<(), Failure> {
     });
     let port = s.port;
     result.map_err(|end| {
+        s.conversation
+            .missing(format!("the program never connected to {peer}"));
         unmet(
             end,
             &expected,

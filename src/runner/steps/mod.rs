@@ -111,7 +111,7 @@ fn placeholder(session: &Session, name: &str) -> Option<String> {
 }
 
 /// The end of `data`, escaped, for a failure's "got".
-fn shown(data: &[u8]) -> String {
+pub(super) fn shown(data: &[u8]) -> String {
     if data.is_empty() {
         return "nothing".into();
     }
