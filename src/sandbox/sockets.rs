@@ -294,6 +294,15 @@ mod sock_diag {
         inode: u32,
     }
 
+    /// The loopback device's index in the calling thread's network namespace.
+    fn loopback_index() -> u32 {
+        // SAFETY: a NUL-terminated name; if_nametoindex only reads it.
+        match unsafe { libc::if_nametoindex(c"lo".as_ptr()) } {
+            0 => 1,
+            index => index,
+        }
+    }
+
     fn bytes(ip: IpAddr) -> [u8; 16] {
         let mut out = [0u8; 16];
         match ip {
@@ -331,7 +340,9 @@ mod sock_diag {
                 dport: remote.port().to_be_bytes(),
                 src: bytes(local.ip()),
                 dst: bytes(remote.ip()),
-                interface: 0,
+                // Every connection socklab looks up runs over the loopback; a socket bound to
+                // it (as the guard binds the program's) is found only when asked with it.
+                interface: loopback_index(),
                 cookie: [INET_DIAG_NOCOOKIE; 2],
             },
         };
