@@ -216,6 +216,7 @@ fn attempt_run(
             .any(|s| matches!(s, crate::script::Step::Listen(_) | crate::script::Step::BindUdp(_))),
         patience: config.timeouts.step * 2,
         confinement: &config.confinement,
+        others_ports: crate::labs::all().iter().map(|l| l.lesson_port).collect(),
     };
     let (place, placed) = Place::set_up(&wanted, program)?;
     let isolation = place.isolation.clone();
