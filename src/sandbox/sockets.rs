@@ -105,10 +105,14 @@ pub fn tcp_connection(local: SocketAddr, remote: SocketAddr) -> Option<TableEntr
         .filter(|e| e.state != TCP_LISTEN)
 }
 
-/// The UDP socket bound to `local` (or to all addresses at its port).
+/// The UDP socket bound to `local` (or to all addresses at its port). Never a placeholder
+/// holding the port (the uid level's): once the program's socket is gone, the placeholder's
+/// empty queue would say the program read what it left unread.
 pub fn udp_socket(local: SocketAddr) -> Option<TableEntry> {
     let entries = table_entries(&[Proto::Udp]);
-    let at_port = |e: &&TableEntry| e.local.port() == local.port();
+    let at_port = |e: &&TableEntry| {
+        e.local.port() == local.port() && !super::ports::is_placeholder(e.inode)
+    };
     entries
         .iter()
         .filter(at_port)
