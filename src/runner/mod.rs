@@ -278,9 +278,10 @@ fn attempt_run(
 
     let mut results: Vec<CheckResult> = Vec::new();
     let mut first_failure = String::new();
-    // Whether the program's end was known when the last check ended: a check that then
-    // finds it gone was not reached. Taken at the ends of checks, not whenever init's word
-    // happens to arrive, so that it is the same however fast the machine.
+    // Whether an earlier check already told the program's end: a check that then finds it
+    // gone was not reached. The first check to meet the end tells it in full, whether the
+    // program died just before that check began or during it (which of the two depends on
+    // how fast init's word comes), so that the reason is the same however loaded the machine.
     let mut gone_before = false;
     for (index, check) in run.checks.iter().enumerate() {
         let began = Instant::now();
@@ -337,7 +338,7 @@ fn attempt_run(
         };
         session.conversation.end_check(&check.id, not_reached.as_deref());
         session.settle_exit();
-        gone_before = session.program.exit.is_some();
+        gone_before |= matches!(&outcome, Outcome::Failed(f) if f.program_gone);
         let passed = matches!(outcome, Outcome::Passed);
         if index == 0 && !passed {
             let why = if session.program.exit.is_some() {
