@@ -9,11 +9,12 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use crate::error::{EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
 use crate::escape;
+use crate::poll;
 use crate::script::Proto;
 
 /// What the partner does.
@@ -51,10 +52,10 @@ enum Link {
 }
 
 impl Link {
-    fn fd(&self) -> RawFd {
+    fn fd(&self) -> BorrowedFd<'_> {
         match self {
-            Link::Tcp(s) => s.as_raw_fd(),
-            Link::Udp(s, _) => s.as_raw_fd(),
+            Link::Tcp(s) => s.as_fd(),
+            Link::Udp(s, _) => s.as_fd(),
         }
     }
 
@@ -142,7 +143,7 @@ fn establish(partner: &Partner, out: &mut impl Write) -> Result<Option<Link>> {
             let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, *port))
                 .map_err(|e| Error::Usage(format!("cannot listen on TCP port {port}: {e}")))?;
             say(out, &format!("Waiting up to {secs} s for a connection…\n"));
-            if !wait_readable(listener.as_raw_fd(), deadline) {
+            if !wait_readable(listener.as_fd(), deadline) {
                 say(
                     out,
                     &format!(
@@ -162,7 +163,7 @@ fn establish(partner: &Partner, out: &mut impl Write) -> Result<Option<Link>> {
                 out,
                 &format!("Waiting up to {secs} s for the first datagram…\n"),
             );
-            if !wait_readable(sock.as_raw_fd(), deadline) {
+            if !wait_readable(sock.as_fd(), deadline) {
                 say(
                     out,
                     &format!(
@@ -228,22 +229,12 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
         .ok_or_else(|| Error::Usage(format!("cannot resolve host '{host}'")))
 }
 
-fn wait_readable(fd: RawFd, deadline: Instant) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
+fn wait_readable(fd: BorrowedFd<'_>, deadline: Instant) -> bool {
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let millis = left.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: one valid pollfd.
-        let n = unsafe { libc::poll(&mut pfd, 1, millis) };
-        if n > 0 {
-            return true;
-        }
-        if n == 0 || Instant::now() >= deadline {
-            return false;
+        match poll::wait(&[fd], poll::Ready::Read, Some(deadline)) {
+            Ok(ready) if ready[0] => return true,
+            Ok(_) if Instant::now() < deadline => {}
+            _ => return false,
         }
     }
 }
@@ -279,24 +270,17 @@ fn chat(partner: &Partner, link: &mut Link, out: &mut impl Write, tally: &mut Ta
                 seconds(partner.idle)
             );
         }
-        let mut fds = [
-            libc::pollfd {
-                fd: link.fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: if keyboard_open { 0 } else { -1 },
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        let millis = left.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: two valid pollfds; a negative fd is skipped.
-        if unsafe { libc::poll(fds.as_mut_ptr(), 2, millis) } <= 0 {
-            continue;
+        let stdin = io::stdin();
+        let mut fds = vec![link.fd()];
+        if keyboard_open {
+            fds.push(stdin.as_fd());
         }
-        if fds[0].revents != 0 {
+        let Ok(ready) = poll::wait(&fds, poll::Ready::Read, Some(idle_deadline)) else {
+            continue;
+        };
+        let (socket_ready, keyboard_ready) = (ready[0], ready.get(1).copied().unwrap_or(false));
+        drop(fds);
+        if socket_ready {
             last_activity = Instant::now();
             let received = match link {
                 Link::Tcp(s) => match s.read(&mut buf) {
@@ -335,7 +319,7 @@ fn chat(partner: &Partner, link: &mut Link, out: &mut impl Write, tally: &mut Ta
                 send_line(link, answer, out, tally, false);
             }
         }
-        if fds[1].revents != 0 {
+        if keyboard_ready {
             last_activity = Instant::now();
             let n = io::stdin().lock().read(&mut buf).unwrap_or(0);
             if n == 0 {

@@ -47,19 +47,104 @@ pub struct Entry {
     pub text: String,
 }
 
-/// Why a check failed, in the student's terms.
-#[derive(Debug, Clone, Default)]
+/// Why a check failed, in the student's terms: each part a field of its own, built by the
+/// constructors below and put into words by the reporters ([`Failure::explanation`]), never
+/// glued into one text to be split apart again. A part a later reporter may want (what had
+/// just happened, the program's last line) is a new field here, filled where the failure is
+/// built.
+#[derive(Debug, Clone)]
 pub struct Failure {
     /// What the check waited for.
     pub expected: String,
     /// What came instead (bytes escaped), or the state things were in.
     pub got: String,
-    /// A plain explanation: what happened and what it usually means.
-    pub message: String,
+    /// What happened, in plain words; a traceback or a compiler's message runs over lines.
+    pub why: String,
+    /// What a failure of this step usually means: the lab's hint for it. Never given when
+    /// the program was gone, since a hint explains a mistake, not a crash.
+    pub hint: Option<String>,
+    /// The limit the program ran into, which is the reason before any other.
+    pub limit: Option<String>,
     /// How long the step waited before giving up, if it timed out.
     pub waited: Option<Duration>,
     /// The step failed because the program was gone, not because of what it did.
     pub program_gone: bool,
+}
+
+impl Failure {
+    /// What was expected, what came, and why it is wrong.
+    pub fn new(expected: impl Into<String>, got: impl Into<String>, why: impl Into<String>) -> Failure {
+        Failure {
+            expected: expected.into(),
+            got: got.into(),
+            why: why.into(),
+            hint: None,
+            limit: None,
+            waited: None,
+            program_gone: false,
+        }
+    }
+
+    /// A step that could not go on because the program is gone; `how_it_ended` says why.
+    pub fn program_gone(
+        expected: impl Into<String>,
+        got: impl Into<String>,
+        how_it_ended: impl Into<String>,
+    ) -> Failure {
+        Failure {
+            program_gone: true,
+            ..Failure::new(expected, got, how_it_ended)
+        }
+    }
+
+    /// The same failure, after a wait of `waited` that ended without the event.
+    pub fn after(self, waited: Duration) -> Failure {
+        Failure {
+            waited: Some(waited),
+            ..self
+        }
+    }
+
+    /// The same failure with the lab's hint for its step, unless the program was gone.
+    pub fn with_hint(self, hint: Option<&str>) -> Failure {
+        Failure {
+            hint: hint.filter(|_| !self.program_gone).map(str::to_string),
+            ..self
+        }
+    }
+
+    /// The same failure, the program having run into `limit` (if any).
+    pub fn with_limit(self, limit: Option<String>) -> Failure {
+        Failure {
+            limit: limit.or(self.limit),
+            ..self
+        }
+    }
+
+    /// The first line of the explanation: the limit, if any, then the first line of why.
+    pub fn headline(&self) -> String {
+        self.explanation().next().unwrap_or_default()
+    }
+
+    /// The explanation, line by line: the limit and why (`LIMIT; WHY`), then the hint.
+    pub fn explanation(&self) -> impl Iterator<Item = String> + '_ {
+        let mut why = self.why.lines();
+        let first = why.next().unwrap_or_default();
+        let headline = match &self.limit {
+            Some(limit) => format!("{limit}; {first}"),
+            None => first.to_string(),
+        };
+        std::iter::once(headline)
+            .chain(why.map(str::to_string))
+            .chain(self.hint.iter().flat_map(|h| h.lines()).map(str::to_string))
+    }
+
+    /// The explanation as one text, the hint on a line of its own (JSON's `message`).
+    pub fn message(&self) -> String {
+        let limit = self.limit.as_ref().map(|l| format!("{l}; ")).unwrap_or_default();
+        let hint = self.hint.as_ref().map(|h| format!("\n{h}")).unwrap_or_default();
+        format!("{limit}{}{hint}", self.why)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -101,9 +186,6 @@ pub struct Report {
     /// Things the reader should know that are not checks (fallbacks, isolation, limits).
     pub notices: Vec<Notice>,
     pub checks: Vec<CheckResult>,
-    pub exit: Option<ProgramExit>,
-    pub stopped_by_harness: bool,
-    pub stderr_tail: String,
     pub transcript: Vec<Entry>,
     /// Transcript bytes not shown (a flood of output).
     pub transcript_omitted: u64,
@@ -122,9 +204,33 @@ pub struct RunSummary {
     pub exit: Option<ProgramExit>,
     pub stopped_by_harness: bool,
     pub stderr_tail: String,
+    /// Whether the program ran in this run (a line of Activity 1's file that could not run
+    /// did not).
+    pub ran: bool,
 }
 
 impl Report {
+    /// The last run of the program that ran: how it ended is how the report says the
+    /// program ended.
+    fn last_ran(&self) -> Option<&RunSummary> {
+        self.runs.iter().rev().find(|run| run.ran)
+    }
+
+    /// How the program ended, in its last run that ran.
+    pub fn exit(&self) -> Option<ProgramExit> {
+        self.last_ran().and_then(|run| run.exit)
+    }
+
+    /// Whether the harness had to stop the program, in its last run that ran.
+    pub fn stopped_by_harness(&self) -> bool {
+        self.last_ran().is_some_and(|run| run.stopped_by_harness)
+    }
+
+    /// The end of what the program wrote on stderr, in its last run that ran.
+    pub fn stderr_tail(&self) -> &str {
+        self.last_ran().map_or("", |run| &run.stderr_tail)
+    }
+
     pub fn score(&self) -> u32 {
         self.checks.iter().map(|c| c.points).sum()
     }
@@ -339,16 +445,6 @@ pub enum ProgramExit {
 }
 
 impl ProgramExit {
-    pub fn parse(line: &str) -> Option<ProgramExit> {
-        let (kind, value) = line.trim().split_once(' ')?;
-        let value = value.parse().ok()?;
-        match kind {
-            "exit" => Some(ProgramExit::Exited(value)),
-            "signal" => Some(ProgramExit::Signaled(value)),
-            _ => None,
-        }
-    }
-
     pub fn from_status(status: std::process::ExitStatus) -> Option<ProgramExit> {
         use std::os::unix::process::ExitStatusExt;
         status

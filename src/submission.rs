@@ -157,12 +157,11 @@ impl CompileError {
     pub fn report(&self, lab: &Lab) -> Report {
         let mut report = LabInfo::of(lab).not_run(vec![self.file.clone()], Duration::ZERO, |index| {
             if index == 0 {
-                Outcome::Failed(Failure {
-                    expected: format!("{} to compile with cc", self.file),
-                    got: self.first_error().to_string(),
-                    message: format!("it did not compile, so it could not run; cc said:\n{}", self.message),
-                    ..Failure::default()
-                })
+                Outcome::Failed(Failure::new(
+                    format!("{} to compile with cc", self.file),
+                    self.first_error(),
+                    format!("it did not compile, so it could not run; cc said:\n{}", self.message),
+                ))
             } else {
                 Outcome::NotReached {
                     reason: format!("{} did not compile", self.file),
@@ -246,9 +245,6 @@ impl LabInfo {
                     duration: Duration::ZERO,
                 })
                 .collect(),
-            exit: None,
-            stopped_by_harness: false,
-            stderr_tail: String::new(),
             transcript: Vec::new(),
             transcript_omitted: 0,
             duration: took,

@@ -1,4 +1,6 @@
-//! One run of the program as the engine holds it, in pieces that each own one thing:
+//! One run of the program as the engine holds it. A step sees only [`Session`]'s methods:
+//! what to give the program, what it did, and waits that end on an event. Inside, it is
+//! pieces that each own one thing:
 //!
 //! - [`program`]: the program's I/O and lifecycle (screen, keyboard, stderr, its end);
 //! - [`peers`]: the harness's sockets (Alice, Bob) and what they received;
@@ -10,19 +12,20 @@
 //! - [`wait`]: the event loop that ties them together, where every wait ends on an event,
 //!   on the program becoming unable to act, or on its deadline. Nothing sleeps.
 
-pub mod attribution;
-pub mod clock;
-pub mod inbox;
-pub mod peers;
-pub mod program;
+mod attribution;
+mod clock;
+mod inbox;
+mod peers;
+mod program;
 mod stuck_check;
-pub mod transcript;
-pub mod wait;
+mod transcript;
+mod wait;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use crate::init::protocol::Request;
 use crate::launch::{self, Enclosure};
 use crate::program::Program;
 use crate::limits::{Enforced, RunLimits};
@@ -30,15 +33,17 @@ use crate::report::Entry;
 use crate::sandbox::sockets::{self, Owner};
 use crate::sandbox::{Hosts, Isolation, Listening, account, procs};
 
-pub use attribution::{Accepted, Channel, Conversation, Unread};
+pub use attribution::{Accepted, Channel, Unread};
 pub use clock::Timeouts;
 pub use inbox::{Inbox, StreamEnd};
 pub use peers::{Connection, DatagramPeer};
-pub use program::{ProgramIo, Start};
+pub use program::Output;
 pub use wait::{Probe, Unmet, Wait};
 
+use attribution::Conversation;
 use clock::Clock;
 use peers::Peers;
+use program::{ProgramIo, Start};
 use stuck_check::StuckCheck;
 use transcript::Transcript;
 
@@ -59,20 +64,21 @@ pub struct Reached {
     pub from_other_hosts: bool,
 }
 
+/// One run of the program: what steps need of it, as methods; its parts its own.
 pub struct Session {
-    pub isolation: Isolation,
+    isolation: Isolation,
     /// The port the program serves on or connects to.
-    pub port: u16,
+    port: u16,
     /// Where the lesson's Alice and Bob are in this run.
-    pub hosts: Hosts,
+    hosts: Hosts,
     /// Where the harness reached the server program. `None` until it was reached.
-    pub reached: Option<Reached>,
+    reached: Option<Reached>,
     /// What the program may use, and whether it ran into a limit.
-    pub limits: RunLimits,
-    pub program: ProgramIo,
-    pub peers: Peers,
-    pub clock: Clock,
-    pub conversation: Conversation,
+    limits: RunLimits,
+    program: ProgramIo,
+    peers: Peers,
+    clock: Clock,
+    conversation: Conversation,
     transcript: Transcript,
     stuck: StuckCheck,
     given: attribution::Given,
@@ -98,6 +104,32 @@ impl Session {
 
     pub fn timeouts(&self) -> Timeouts {
         self.clock.timeouts
+    }
+
+    // ----- where the run happens --------------------------------------------------------
+
+    /// The port the program serves on or connects to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Where the lesson's Alice and Bob are in this run.
+    pub fn hosts(&self) -> Hosts {
+        self.hosts
+    }
+
+    /// On the host's shared loopback rather than in a namespace of the run's own.
+    pub fn on_host(&self) -> bool {
+        self.isolation.on_host()
+    }
+
+    /// Where the harness reached the server program, once it did.
+    pub fn reached(&self) -> Option<Reached> {
+        self.reached
+    }
+
+    pub fn set_reached(&mut self, reached: Reached) {
+        self.reached = Some(reached);
     }
 
     /// Starts the program and waits until init says it runs. One that never ran (exec
@@ -135,6 +167,117 @@ impl Session {
                 START_PATIENCE.as_secs()
             ))),
         }
+    }
+
+    // ----- what the program did ---------------------------------------------------------
+
+    /// Whether the program has ended (its exit is known, or its init is gone).
+    pub fn program_ended(&self) -> bool {
+        self.program.ended()
+    }
+
+    /// Everything of the program is gone: its init has ended.
+    pub fn init_gone(&self) -> bool {
+        self.program.init_gone()
+    }
+
+    /// How the program ended, once known.
+    pub fn exit(&self) -> Option<crate::report::ProgramExit> {
+        self.program.exit
+    }
+
+    /// Whether the program can no longer show anything: its terminal is closed.
+    pub fn screen_closed(&self) -> bool {
+        self.program.screen_closed()
+    }
+
+    /// Whether the harness had to stop the program at the end.
+    pub fn stopped_by_harness(&self) -> bool {
+        self.program.stopped_by_harness
+    }
+
+    /// What the program showed on its screen or stderr.
+    pub fn output(&self, output: Output) -> &Inbox {
+        self.program.output(output)
+    }
+
+    /// What the program showed, for a step that matches it.
+    pub fn output_mut(&mut self, output: Output) -> &mut Inbox {
+        self.program.output_mut(output)
+    }
+
+    /// A sentence saying how the program ended, with its traceback if it crashed.
+    pub fn how_ended(&self) -> String {
+        self.program.how_ended()
+    }
+
+    /// How the program ended, in a few words, with the line of stderr that says why.
+    pub fn how_ended_briefly(&self) -> String {
+        self.program.how_ended_briefly()
+    }
+
+    /// The last lines the program wrote on stderr (a traceback, usually), for reports.
+    pub fn stderr_tail(&self, lines: usize) -> String {
+        self.program.stderr_tail(lines)
+    }
+
+    // ----- the peers --------------------------------------------------------------------
+
+    /// The peer's connection with the program, while it is open.
+    pub fn connection(&self, peer: &str) -> Option<&Connection> {
+        self.peers.connection(peer)
+    }
+
+    pub fn connection_mut(&mut self, peer: &str) -> Option<&mut Connection> {
+        self.peers.connection_mut(peer)
+    }
+
+    /// The peer's UDP socket, once it has one.
+    pub fn datagrams(&self, peer: &str) -> Option<&DatagramPeer> {
+        self.peers.datagrams(peer)
+    }
+
+    pub fn datagrams_mut(&mut self, peer: &str) -> Option<&mut DatagramPeer> {
+        self.peers.datagrams_mut(peer)
+    }
+
+    /// The peer's own address (its port is what the program should print).
+    pub fn peer_addr(&self, peer: &str) -> Option<SocketAddr> {
+        self.peers.local_addr(peer)
+    }
+
+    /// Every peer the run has made.
+    pub fn peer_names(&self) -> Vec<&'static str> {
+        self.peers.names()
+    }
+
+    // ----- the conversation -------------------------------------------------------------
+
+    /// A check begins: it has not acted yet, and nothing of its part is missing.
+    pub fn begin_check(&mut self) {
+        self.conversation.begin_check();
+    }
+
+    /// The current check acts (see [`Session::unfinished_conversation`]).
+    pub fn check_acts(&mut self) {
+        self.conversation.acted = true;
+    }
+
+    /// A step found its part of the conversation missing: `what` did not happen.
+    pub fn missing(&mut self, what: impl Into<String>) {
+        self.conversation.missing(what);
+    }
+
+    /// The current check has ended; `not_reached` says why, if it never ran although it is
+    /// part of the conversation.
+    pub fn end_check(&mut self, check: &str, not_reached: Option<&str>) {
+        self.conversation.end_check(check, not_reached);
+    }
+
+    /// Why an ending judged now (the program closing a connection, or exiting) would not
+    /// end a conversation that took place, if so.
+    pub fn unfinished_conversation(&self) -> Option<&str> {
+        self.conversation.unfinished()
     }
 
     // ----- transcript -------------------------------------------------------------------
@@ -234,7 +377,7 @@ impl Session {
     /// What the program listens on: everything in the run's namespace but the harness's
     /// own listeners (see [`Session::listening_elsewhere`]), or on the host, what the
     /// program's own sockets are.
-    pub fn listening(&self) -> Vec<Listening> {
+    fn listening(&self) -> Vec<Listening> {
         match &self.isolation {
             Isolation::Namespaces => sockets::listening_sockets(Owner::Anyone),
             Isolation::Uid { uid, .. } => sockets::listening_sockets(Owner::User(*uid)),
@@ -261,7 +404,7 @@ impl Session {
     }
 
     /// Every process of the program, while it runs.
-    pub fn program_processes(&self) -> Vec<i32> {
+    fn program_processes(&self) -> Vec<i32> {
         program_processes(&self.isolation, &self.program)
     }
 
@@ -299,20 +442,19 @@ impl Session {
     /// is still read, cut short if it is blocked for good; then SIGKILL to all of it) and
     /// reads what is left.
     pub fn finish(&mut self) {
-        use nix::sys::signal::Signal;
         if !self.program.was_started() {
             return;
         }
         if self.program.running() {
             self.program.stopped_by_harness = true;
             self.note("harness", "stops the program (SIGTERM)");
-            self.program.signal_init(Signal::SIGTERM);
+            self.program.ask_init(Request::Stop);
             self.stuck.input_given();
             self.pump_until_or_stuck(Instant::now() + TERM_GRACE, |s| !s.program.running());
         }
         if self.program.running() {
             self.note("harness", "kills the program (SIGKILL)");
-            self.program.signal_init(Signal::SIGUSR1);
+            self.program.ask_init(Request::KillAll);
         }
         // Init ends once every process of the program is gone and reaped (it gives up after
         // 5 s on one stuck in the kernel). Killed sooner, it would leave orphans to the

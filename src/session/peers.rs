@@ -4,13 +4,14 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use super::inbox::{Inbox, StreamEnd};
-use super::program::{drain, write_all_by};
+use super::program::{READ_AT_ONCE, drain, write_all_by};
 
-/// Most datagrams a peer keeps unread; more are counted, not kept.
+/// Most datagrams a peer keeps unmatched; more go to the transcript only (which shows what it
+/// has room for, and counts the rest).
 const DATAGRAMS_KEPT: usize = 1024;
 
 /// The harness's end of a TCP connection with the program.
@@ -35,7 +36,6 @@ pub struct DatagramPeer {
     pub last_sender: Option<SocketAddr>,
     /// The program's socket, once the peer has sent to it or heard from it.
     pub program: Option<SocketAddr>,
-    pub dropped: u64,
 }
 
 impl DatagramPeer {
@@ -352,7 +352,6 @@ impl Peers {
                 from_earlier_epochs: 0,
                 last_sender: None,
                 program: None,
-                dropped: 0,
             }),
         });
         Ok(local)
@@ -374,14 +373,14 @@ impl Peers {
     }
 
     /// The descriptors to wait on, by peer index.
-    pub(super) fn pollable(&self) -> Vec<(RawFd, usize)> {
+    pub(super) fn pollable(&self) -> Vec<(BorrowedFd<'_>, usize)> {
         self.list
             .iter()
             .enumerate()
             .filter_map(|(i, peer)| match &peer.state {
-                PeerState::Listening(l) => Some((l.as_raw_fd(), i)),
-                PeerState::Connected(c) if !c.inbox.ended() => Some((c.stream.as_raw_fd(), i)),
-                PeerState::Datagrams(d) => Some((d.sock.as_raw_fd(), i)),
+                PeerState::Listening(l) => Some((l.as_fd(), i)),
+                PeerState::Connected(c) if !c.inbox.ended() => Some((c.stream.as_fd(), i)),
+                PeerState::Datagrams(d) => Some((d.sock.as_fd(), i)),
                 _ => None,
             })
             .collect()
@@ -414,15 +413,18 @@ impl Peers {
             PeerState::Datagrams(peer) => {
                 let mut buf = vec![0u8; 65536];
                 let mut got = Vec::new();
-                while let Ok((n, from)) = peer.sock.recv_from(&mut buf) {
+                let mut read = 0;
+                // Bounded as a stream's read is, so that a flood cannot starve the deadlines.
+                while read < READ_AT_ONCE
+                    && let Ok((n, from)) = peer.sock.recv_from(&mut buf)
+                {
+                    read += n.max(1);
                     peer.last_sender = Some(from);
                     peer.program = Some(from);
                     if peer.inbox.len() < DATAGRAMS_KEPT {
                         peer.inbox.push_back((from, buf[..n].to_vec()));
-                        got.push((from, buf[..n].to_vec()));
-                    } else {
-                        peer.dropped += 1;
                     }
+                    got.push((from, buf[..n].to_vec()));
                 }
                 PeerEvent::Datagrams { name, got }
             }

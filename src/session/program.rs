@@ -2,14 +2,14 @@
 //! its stderr, and its init's status pipe, which says how it ended.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::Instant;
 
 use nix::errno::Errno;
 
 use crate::escape;
 use crate::launch::Launched;
-use crate::init::status::Status;
+use crate::init::protocol::{Decoder, Request, Status};
 use crate::report::ProgramExit;
 
 use super::inbox::{Inbox, StreamEnd};
@@ -17,8 +17,16 @@ use super::inbox::{Inbox, StreamEnd};
 /// The program while it runs: the harness's ends of its pty, stderr and status pipe.
 struct Running {
     launched: Launched,
-    status_line: Vec<u8>,
+    status: Decoder,
     status_closed: bool,
+}
+
+/// Where a program shows text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Its terminal.
+    Screen,
+    Stderr,
 }
 
 /// Whether the program got started: what init said first.
@@ -48,7 +56,7 @@ impl ProgramIo {
     pub(super) fn started(&mut self, launched: Launched) {
         self.running = Some(Running {
             launched,
-            status_line: Vec::new(),
+            status: Decoder::default(),
             status_closed: false,
         });
     }
@@ -76,6 +84,20 @@ impl ProgramIo {
     /// Whether the program can no longer show anything: its terminal is closed.
     pub fn screen_closed(&self) -> bool {
         self.screen.ended()
+    }
+
+    pub fn output(&self, output: Output) -> &Inbox {
+        match output {
+            Output::Screen => &self.screen,
+            Output::Stderr => &self.stderr,
+        }
+    }
+
+    pub fn output_mut(&mut self, output: Output) -> &mut Inbox {
+        match output {
+            Output::Screen => &mut self.screen,
+            Output::Stderr => &mut self.stderr,
+        }
     }
 
     /// The pid of the program's init, while it runs.
@@ -117,17 +139,17 @@ impl ProgramIo {
     }
 
     /// The descriptors to wait on, with what each is.
-    pub(super) fn pollable(&self) -> Vec<(RawFd, Source)> {
+    pub(super) fn pollable(&self) -> Vec<(BorrowedFd<'_>, Source)> {
         let mut fds = Vec::new();
         if let Some(running) = &self.running {
             if !self.screen.ended() {
-                fds.push((running.launched.screen.as_raw_fd(), Source::Screen));
+                fds.push((running.launched.screen.as_fd(), Source::Screen));
             }
             if !self.stderr.ended() {
-                fds.push((running.launched.stderr.as_raw_fd(), Source::Stderr));
+                fds.push((running.launched.stderr.as_fd(), Source::Stderr));
             }
             if !running.status_closed {
-                fds.push((running.launched.status.as_raw_fd(), Source::Status));
+                fds.push((running.launched.status.as_fd(), Source::Status));
             }
         }
         fds
@@ -150,23 +172,18 @@ impl ProgramIo {
         data
     }
 
-    /// Reads init's messages (see [`crate::init::status`]).
+    /// Reads init's messages (see [`crate::init::protocol`]).
     pub(super) fn read_status(&mut self) -> Vec<Status> {
         let Some(running) = &mut self.running else {
             return Vec::new();
         };
         let (data, end) = drain(&running.launched.status);
-        running.status_line.extend_from_slice(&data);
         if end.is_some() {
             running.status_closed = true;
         }
-        let mut said = Vec::new();
-        while let Some(nl) = running.status_line.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = running.status_line.drain(..=nl).collect();
-            let Some(status) = Status::decode(&line[..nl]) else {
-                continue;
-            };
-            match &status {
+        let said = running.status.feed(&data);
+        for status in &said {
+            match status {
                 Status::Started => self.start = Some(Start::Running),
                 Status::CannotStart { stage, error } => {
                     self.start = Some(Start::Failed(format!("{stage}: {error}")))
@@ -176,15 +193,14 @@ impl ProgramIo {
                 Status::Swept(n) => self.swept = Some(*n),
                 Status::Looked(_) => {}
             }
-            said.push(status);
         }
         said
     }
 
-    /// Sends `signal` to init (SIGTERM: passed on to the program; SIGUSR1: kill it all).
-    pub(super) fn signal_init(&self, signal: nix::sys::signal::Signal) {
+    /// Asks init for `request` (see [`crate::init::protocol::Request`]).
+    pub(super) fn ask_init(&self, request: Request) {
         if let Some(pid) = self.init_pid() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), request.signal());
         }
     }
 
@@ -193,7 +209,7 @@ impl ProgramIo {
     pub(super) fn ask_init_to_look(&self) -> bool {
         let asked = self.running();
         if asked {
-            self.signal_init(nix::sys::signal::Signal::SIGUSR2);
+            self.ask_init(Request::Look);
         }
         asked
     }
@@ -287,8 +303,12 @@ pub enum Source {
     Status,
 }
 
-/// Reads all that is ready without blocking. A pty master reports the other end's close as
-/// EIO; sockets report a reset as ECONNRESET.
+/// The most one read of a descriptor takes at once: a flood must not starve the deadline
+/// checks of the loop that reads it.
+pub(super) const READ_AT_ONCE: usize = 4 * 65536;
+
+/// Reads all that is ready without blocking (up to [`READ_AT_ONCE`]). A pty master reports
+/// the other end's close as EIO; sockets report a reset as ECONNRESET.
 pub(super) fn drain(fd: &impl AsFd) -> (Vec<u8>, Option<StreamEnd>) {
     let mut data = Vec::new();
     let mut buf = [0u8; 65536];
@@ -297,8 +317,7 @@ pub(super) fn drain(fd: &impl AsFd) -> (Vec<u8>, Option<StreamEnd>) {
             Ok(0) => return (data, Some(StreamEnd::Closed)),
             Ok(n) => {
                 data.extend_from_slice(&buf[..n]);
-                // Bound one pump's work so a flood cannot starve the deadline checks.
-                if data.len() >= 4 * buf.len() {
+                if data.len() >= READ_AT_ONCE {
                     return (data, None);
                 }
             }
@@ -324,14 +343,7 @@ pub(super) fn write_all_by(fd: &impl AsFd, mut data: &[u8], deadline: Instant) -
                         "the program is not reading",
                     ));
                 }
-                let mut pfd = libc::pollfd {
-                    fd: fd.as_fd().as_raw_fd(),
-                    events: libc::POLLOUT,
-                    revents: 0,
-                };
-                let millis = left.as_millis().min(i32::MAX as u128) as i32;
-                // SAFETY: one valid pollfd.
-                unsafe { libc::poll(&mut pfd, 1, millis.max(1)) };
+                let _ = crate::poll::wait(&[fd.as_fd()], crate::poll::Ready::Write, Some(deadline));
             }
             Err(Errno::EINTR) => {}
             Err(e) => return Err(e.into()),

@@ -107,11 +107,11 @@ fn submission(s: &Submission, html: &mut String) {
         check(c, html);
     }
     html.push_str("</tbody>\n</table>\n");
-    if !r.stderr_tail.is_empty() {
+    if !r.stderr_tail().is_empty() {
         let _ = writeln!(
             html,
             "<details class=\"more\"><summary>the end of its stderr</summary><pre>{}</pre></details>",
-            escape_html(&r.stderr_tail)
+            escape_html(r.stderr_tail())
         );
     }
     if !r.transcript.is_empty() {
@@ -167,7 +167,7 @@ fn check(c: &CheckResult, html: &mut String) {
                 "<dl class=\"evidence\"><dt>expected</dt><dd class=\"mono\">{}</dd><dt>got</dt><dd class=\"mono\">{}</dd><dt>why</dt><dd>{}</dd>{transcript}</dl>",
                 escape_html(&f.expected),
                 escape_html(&f.got),
-                escape_html(&f.message)
+                escape_html(&f.message())
             )
         }
     };
