@@ -12,7 +12,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpS
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
-use crate::error::{EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
+use crate::error::{EXIT_LOST_MARKS, Error, Result, exit_for};
 use crate::escape;
 use crate::poll;
 use crate::script::Proto;
@@ -96,13 +96,9 @@ pub fn run(partner: &Partner) -> Result<i32> {
     let ended = chat(partner, &mut link, &mut out, &mut tally);
     say(&mut out, &format!("{ended}\n"));
     say(&mut out, &verdict(partner.proto, &tally));
-    Ok(
-        if tally.received > 0 && tally.sent > 0 && tally.partial == 0 {
-            EXIT_FULL_MARKS
-        } else {
-            EXIT_LOST_MARKS
-        },
-    )
+    Ok(exit_for(
+        tally.received > 0 && tally.sent > 0 && tally.partial == 0,
+    ))
 }
 
 fn say(out: &mut impl Write, text: &str) {
