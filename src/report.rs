@@ -48,10 +48,8 @@ pub struct Entry {
 }
 
 /// Why a check failed, in the student's terms: each part a field of its own, built by the
-/// constructors below and put into words by the reporters ([`Failure::explanation`]), never
-/// glued into one text to be split apart again. A part a later reporter may want (what had
-/// just happened, the program's last line) is a new field here, filled where the failure is
-/// built.
+/// constructors below and put into words in one place ([`Failure::explanation`], which
+/// every reporter shows), never glued into one text to be split apart again.
 #[derive(Debug, Clone)]
 pub struct Failure {
     /// What the check waited for.
@@ -65,6 +63,11 @@ pub struct Failure {
     pub hint: Option<String>,
     /// The limit the program ran into, which is the reason before any other.
     pub limit: Option<String>,
+    /// What had just happened when the step gave up (the harness's last input, the
+    /// program's last act): a place for it, not filled or shown yet.
+    pub moment: Option<String>,
+    /// The last line the program printed: a place for it, not filled or shown yet.
+    pub last_line: Option<String>,
     /// How long the step waited before giving up, if it timed out.
     pub waited: Option<Duration>,
     /// The step failed because the program was gone, not because of what it did.
@@ -80,6 +83,8 @@ impl Failure {
             why: why.into(),
             hint: None,
             limit: None,
+            moment: None,
+            last_line: None,
             waited: None,
             program_gone: false,
         }

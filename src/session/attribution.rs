@@ -87,7 +87,7 @@ impl Session {
 
     /// Whether the program has ended, or has been blocked waiting for the harness since
     /// anything last happened.
-    pub fn is_settled(&self) -> bool {
+    pub(super) fn is_settled(&self) -> bool {
         !self.program.was_started() || self.program.ended() || self.stuck.settled()
     }
 

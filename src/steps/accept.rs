@@ -5,7 +5,7 @@ use crate::report::{Failure, Proto};
 use crate::session::{Probe, Session};
 
 use super::failures::{program_gone, unmet};
-use super::{Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["PEER accepts"],
@@ -19,8 +19,7 @@ struct Accepts {
 }
 
 fn parse(said: &Said) -> Result<Step, String> {
-    said.flag()?;
-    Ok(Step::new(Accepts { peer: said.peer() }))
+    said.flag_for(|peer| Accepts { peer })
 }
 
 impl StepKind for Accepts {
@@ -29,14 +28,7 @@ impl StepKind for Accepts {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: false,
-            connects: false,
-            converses: true,
-            waits_for_program: true,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::Converses, Does::WaitsForProgram])
     }
 
     fn take(&self, so_far: &mut SoFar, _: Proto) -> Result<(), String> {

@@ -5,7 +5,7 @@
 use crate::report::{Failure, Proto};
 use crate::session::Session;
 
-use super::{Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind, only_in_setup};
+use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind, only_in_setup};
 
 pub const KIND: Kind = Kind {
     phrases: &["PEER binds udp"],
@@ -19,8 +19,7 @@ struct BindUdp {
 }
 
 fn parse(said: &Said) -> Result<Step, String> {
-    said.flag()?;
-    Ok(Step::new(BindUdp { peer: said.peer() }))
+    said.flag_for(|peer| BindUdp { peer })
 }
 
 impl StepKind for BindUdp {
@@ -29,14 +28,7 @@ impl StepKind for BindUdp {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: false,
-            connects: false,
-            converses: true,
-            waits_for_program: false,
-            serves: false,
-            takes_port: Some(self.peer),
-        }
+        Role::of(&[Does::Converses]).taking_port(self.peer)
     }
 
     fn take(&self, _: &mut SoFar, _: Proto) -> Result<(), String> {

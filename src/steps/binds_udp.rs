@@ -8,7 +8,7 @@ use crate::report::{Failure, Proto};
 use crate::session::{Probe, Reached, Session};
 
 use super::failures::{nothing_listens, program_gone};
-use super::{Fits, Kind, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["program binds udp"],
@@ -30,14 +30,7 @@ impl StepKind for BindsUdp {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: false,
-            connects: false,
-            converses: true,
-            waits_for_program: true,
-            serves: true,
-            takes_port: None,
-        }
+        Role::of(&[Does::Converses, Does::WaitsForProgram, Does::Serves])
     }
 
     fn take(&self, so_far: &mut SoFar, _: Proto) -> Result<(), String> {

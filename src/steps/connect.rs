@@ -11,7 +11,7 @@ use crate::sandbox::Listening;
 use crate::session::{Accepted, Probe, Reached, Session};
 
 use super::failures::{nothing_listens, program_gone, unmet};
-use super::{Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 /// The longest pause between two connect attempts to a program not listening yet.
 const CONNECT_RETRY_MAX: Duration = Duration::from_millis(4);
@@ -32,8 +32,7 @@ struct Connects {
 }
 
 fn parse(said: &Said) -> Result<Step, String> {
-    said.flag()?;
-    Ok(Step::new(Connects { peer: said.peer() }))
+    said.flag_for(|peer| Connects { peer })
 }
 
 impl StepKind for Connects {
@@ -42,14 +41,7 @@ impl StepKind for Connects {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: false,
-            connects: true,
-            converses: true,
-            waits_for_program: true,
-            serves: true,
-            takes_port: None,
-        }
+        Role::of(&[Does::Connects, Does::Converses, Does::WaitsForProgram, Does::Serves])
     }
 
     fn take(&self, so_far: &mut SoFar, _: Proto) -> Result<(), String> {

@@ -7,7 +7,7 @@ use crate::report::{Failure, ProgramExit, Proto};
 use crate::session::{Output, Probe, Session};
 
 use super::failures::unmet;
-use super::{Fits, Kind, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["program exits with"],
@@ -42,14 +42,7 @@ impl StepKind for ExitsWith {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: false,
-            connects: false,
-            converses: false,
-            waits_for_program: true,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::WaitsForProgram])
     }
 
     fn take(&self, _: &mut SoFar, _: Proto) -> Result<(), String> {

@@ -4,7 +4,7 @@
 use crate::report::{Failure, Proto};
 use crate::session::Session;
 
-use super::{Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["PEER hangs up"],
@@ -18,8 +18,7 @@ struct HangsUp {
 }
 
 fn parse(said: &Said) -> Result<Step, String> {
-    said.flag()?;
-    Ok(Step::new(HangsUp { peer: said.peer() }))
+    said.flag_for(|peer| HangsUp { peer })
 }
 
 impl StepKind for HangsUp {
@@ -28,14 +27,7 @@ impl StepKind for HangsUp {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: true,
-            connects: false,
-            converses: true,
-            waits_for_program: false,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::GivesInput, Does::Converses])
     }
 
     fn take(&self, so_far: &mut SoFar, _: Proto) -> Result<(), String> {

@@ -94,7 +94,7 @@ pub trait StepKind: fmt::Debug + Send + Sync {
     fn run(&self, s: &mut Session) -> Result<(), Failure>;
 }
 
-/// What a step is to its run, said by each kind in full.
+/// What a step is to its run (each kind says it with [`Role::of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Role {
     /// It gives the program something to act on (a message, a datagram, a typed line, a
@@ -112,6 +112,38 @@ pub struct Role {
     pub serves: bool,
     /// The peer takes the lab's port before the program starts: a setup step.
     pub takes_port: Option<Peer>,
+}
+
+/// What a step may do in its run: the parts of a [`Role`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Does {
+    GivesInput,
+    Connects,
+    Converses,
+    WaitsForProgram,
+    Serves,
+}
+
+impl Role {
+    /// The role of a step that does these, and no other.
+    pub fn of(does: &[Does]) -> Role {
+        Role {
+            gives_input: does.contains(&Does::GivesInput),
+            connects: does.contains(&Does::Connects),
+            converses: does.contains(&Does::Converses),
+            waits_for_program: does.contains(&Does::WaitsForProgram),
+            serves: does.contains(&Does::Serves),
+            takes_port: None,
+        }
+    }
+
+    /// The same role, the peer taking the lab's port in setup.
+    pub fn taking_port(self, peer: Peer) -> Role {
+        Role {
+            takes_port: Some(peer),
+            ..self
+        }
+    }
 }
 
 /// One step of a lab, of any kind.

@@ -8,7 +8,7 @@ use crate::session::{Output, Probe, Session};
 
 use super::expect::Text;
 use super::failures::{program_gone, shown, unmet};
-use super::{Fits, Kind, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &[
@@ -57,14 +57,7 @@ impl StepKind for Prints {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: false,
-            connects: false,
-            converses: false,
-            waits_for_program: true,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::WaitsForProgram])
     }
 
     fn take(&self, _: &mut SoFar, _: Proto) -> Result<(), String> {

@@ -5,7 +5,7 @@
 use crate::report::{Failure, Proto};
 use crate::session::{Reached, Session};
 
-use super::{Fits, Kind, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["program is reachable at bob"],
@@ -27,14 +27,7 @@ impl StepKind for Reachable {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: false,
-            connects: false,
-            converses: false,
-            waits_for_program: true,
-            serves: true,
-            takes_port: None,
-        }
+        Role::of(&[Does::WaitsForProgram, Does::Serves])
     }
 
     fn take(&self, so_far: &mut SoFar, proto: Proto) -> Result<(), String> {

@@ -7,7 +7,7 @@ use crate::session::{Probe, Session, StreamEnd, Unmet};
 
 use super::expect::{Received, Verdict, find_bytes};
 use super::failures::{shown, unmet};
-use super::{Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["PEER receives", "PEER receives line"],
@@ -46,14 +46,7 @@ impl StepKind for Receives {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: false,
-            connects: false,
-            converses: true,
-            waits_for_program: true,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::Converses, Does::WaitsForProgram])
     }
 
     fn take(&self, so_far: &mut SoFar, _: Proto) -> Result<(), String> {

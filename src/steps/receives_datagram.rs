@@ -7,7 +7,7 @@ use crate::session::{Probe, Session, Unmet};
 
 use super::expect::{Received, Verdict};
 use super::failures::{program_gone, unmet};
-use super::{Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["PEER receives datagram", "PEER receives datagram line"],
@@ -38,14 +38,7 @@ impl StepKind for ReceivesDatagram {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: false,
-            connects: false,
-            converses: true,
-            waits_for_program: true,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::Converses, Does::WaitsForProgram])
     }
 
     fn take(&self, so_far: &mut SoFar, _: Proto) -> Result<(), String> {

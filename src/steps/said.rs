@@ -10,7 +10,7 @@
 
 use crate::placeholders::{self, IN_LINES};
 
-use super::Peer;
+use super::{Peer, Step, StepKind};
 
 /// A step as written: its phrase, the kind's phrase it matched (`PEER sends line`), its
 /// peer, and its value.
@@ -35,6 +35,12 @@ impl Said<'_> {
             toml::Value::Boolean(true) => Ok(()),
             _ => Err("this step takes no value: write `true`".into()),
         }
+    }
+
+    /// The step of a `PEER ...` phrase that needs nothing more, its value `true`.
+    pub fn flag_for<K: StepKind + 'static>(&self, step: impl FnOnce(Peer) -> K) -> Result<Step, String> {
+        self.flag()?;
+        Ok(Step::new(step(self.peer())))
     }
 
     /// A string, its `{{` and `}}` made single braces; a lone brace is refused, as

@@ -5,7 +5,7 @@ use crate::report::{Failure, ProgramExit, Proto};
 use crate::session::{Probe, Session, StreamEnd};
 
 use super::failures::unmet;
-use super::{Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["PEER sees end of stream"],
@@ -19,8 +19,7 @@ struct SeesEndOfStream {
 }
 
 fn parse(said: &Said) -> Result<Step, String> {
-    said.flag()?;
-    Ok(Step::new(SeesEndOfStream { peer: said.peer() }))
+    said.flag_for(|peer| SeesEndOfStream { peer })
 }
 
 impl StepKind for SeesEndOfStream {
@@ -29,14 +28,7 @@ impl StepKind for SeesEndOfStream {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: false,
-            connects: false,
-            converses: true,
-            waits_for_program: true,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::Converses, Does::WaitsForProgram])
     }
 
     fn take(&self, so_far: &mut SoFar, _: Proto) -> Result<(), String> {

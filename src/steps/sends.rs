@@ -5,7 +5,7 @@ use crate::escape;
 use crate::report::{Failure, Proto};
 use crate::session::Session;
 
-use super::{Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["PEER sends", "PEER sends line"],
@@ -36,14 +36,7 @@ impl StepKind for Sends {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: true,
-            connects: false,
-            converses: true,
-            waits_for_program: false,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::GivesInput, Does::Converses])
     }
 
     fn take(&self, so_far: &mut SoFar, _: Proto) -> Result<(), String> {

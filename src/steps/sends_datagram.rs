@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use crate::report::{Failure, Proto};
 use crate::session::Session;
 
-use super::{Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["PEER sends datagram", "PEER sends datagram line"],
@@ -38,14 +38,7 @@ impl StepKind for SendsDatagram {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: true,
-            connects: false,
-            converses: true,
-            waits_for_program: false,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::GivesInput, Does::Converses])
     }
 
     fn take(&self, so_far: &mut SoFar, _: Proto) -> Result<(), String> {

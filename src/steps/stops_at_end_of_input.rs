@@ -5,7 +5,7 @@ use crate::report::{Failure, Proto};
 use crate::session::{Probe, Session, Unmet};
 
 use super::failures::{program_gone, seconds};
-use super::{Fits, Kind, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
     phrases: &["program stops at end of input"],
@@ -27,14 +27,7 @@ impl StepKind for StopsAtEndOfInput {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: true,
-            connects: false,
-            converses: false,
-            waits_for_program: true,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::GivesInput, Does::WaitsForProgram])
     }
 
     fn take(&self, _: &mut SoFar, _: Proto) -> Result<(), String> {

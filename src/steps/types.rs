@@ -4,7 +4,7 @@ use crate::report::{Failure, Proto};
 use crate::session::Session;
 
 use super::failures::program_gone;
-use super::{Fits, Kind, Role, Said, SoFar, Step, StepKind};
+use super::{Does, Fits, Kind, Role, Said, SoFar, Step, StepKind};
 
 /// The longest line a terminal takes in canonical mode, without its newline (Linux's
 /// N_TTY_BUF_SIZE is 4096, the newline included).
@@ -49,14 +49,7 @@ impl StepKind for Types {
     }
 
     fn role(&self) -> Role {
-        Role {
-            gives_input: true,
-            connects: false,
-            converses: false,
-            waits_for_program: false,
-            serves: false,
-            takes_port: None,
-        }
+        Role::of(&[Does::GivesInput])
     }
 
     fn take(&self, _: &mut SoFar, _: Proto) -> Result<(), String> {
