@@ -220,6 +220,12 @@ pub fn run(init: InitArgs) -> i32 {
         return 127;
     }
 
+    // Under the guard, whether the program ever sets a receive timeout is witnessed on a
+    // page shared with init (mapped before the program's process is forked).
+    let guarded = init.guard.is_some();
+    if guarded {
+        crate::sandbox::guard::receive_timeouts::prepare();
+    }
     let started = start::Prepared::new(&init.program, &init.args, init.user, init.rlimits, init.guard)
         .map_err(|e| (Stage::Exec, e.to_string()))
         .and_then(|p| {
@@ -271,6 +277,8 @@ pub fn run(init: InitArgs) -> i32 {
             }
             (_, Some(Request::KillAll)) => sweeper.kill_all(Signal::SIGKILL, program, &report),
             (_, Some(Request::Look)) => {
+                let known = guarded && crate::sandbox::guard::receive_timeouts::none_set();
+                crate::stuck::know_no_receive_timeouts(known);
                 say(Status::Looked(look::look_at(&sweeper.processes(), init.user)));
                 continue;
             }

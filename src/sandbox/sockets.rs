@@ -105,10 +105,14 @@ pub fn tcp_connection(local: SocketAddr, remote: SocketAddr) -> Option<TableEntr
         .filter(|e| e.state != TCP_LISTEN)
 }
 
-/// The UDP socket bound to `local` (or to all addresses at its port).
+/// The UDP socket bound to `local` (or to all addresses at its port). Never a placeholder
+/// holding the port (the uid level's): once the program's socket is gone, the placeholder's
+/// empty queue would say the program read what it left unread.
 pub fn udp_socket(local: SocketAddr) -> Option<TableEntry> {
     let entries = table_entries(&[Proto::Udp]);
-    let at_port = |e: &&TableEntry| e.local.port() == local.port();
+    let at_port = |e: &&TableEntry| {
+        e.local.port() == local.port() && !super::ports::is_placeholder(e.inode)
+    };
     entries
         .iter()
         .filter(at_port)
@@ -294,6 +298,15 @@ mod sock_diag {
         inode: u32,
     }
 
+    /// The loopback device's index in the calling thread's network namespace.
+    fn loopback_index() -> u32 {
+        // SAFETY: a NUL-terminated name; if_nametoindex only reads it.
+        match unsafe { libc::if_nametoindex(c"lo".as_ptr()) } {
+            0 => 1,
+            index => index,
+        }
+    }
+
     fn bytes(ip: IpAddr) -> [u8; 16] {
         let mut out = [0u8; 16];
         match ip {
@@ -331,7 +344,9 @@ mod sock_diag {
                 dport: remote.port().to_be_bytes(),
                 src: bytes(local.ip()),
                 dst: bytes(remote.ip()),
-                interface: 0,
+                // Every connection socklab looks up runs over the loopback; a socket bound to
+                // it (as the guard binds the program's) is found only when asked with it.
+                interface: loopback_index(),
                 cookie: [INET_DIAG_NOCOOKIE; 2],
             },
         };
