@@ -89,11 +89,11 @@ fn compile(
 ) -> Result<Compiled> {
     let mut session = Session::new(place.isolation.clone(), 0, Timeouts::default(), limits);
     session.launch(cc, enclosure)?;
-    session.watch_for(COMPILE_DEADLINE, |s| s.init_gone());
-    let finished = session.exit().is_some();
+    session.watch_for(COMPILE_DEADLINE, |s| s.program().init_gone());
+    let finished = session.program().exit().is_some();
     session.finish();
-    let succeeded = finished && session.exit().is_some_and(|e| e.is_success());
-    let mut message = compiler_message(session.output(Output::Stderr).all());
+    let succeeded = finished && session.program().exit().is_some_and(|e| e.is_success());
+    let mut message = compiler_message(session.program().output(Output::Stderr).all());
     if let Some(limit) = session.limit_hit() {
         message = format!("{}\n{message}", limit.replace("the program", "the compiler"));
     } else if !finished {

@@ -192,8 +192,8 @@ impl Attempt<'_> {
     ) -> CheckResult {
         let began = Instant::now();
         let s = &mut running.session;
-        let mark = s.transcript().len();
-        s.begin_check();
+        let mark = s.transcript().entries().len();
+        s.conversation_mut().begin_check();
         let outcome = match self.unmet_need(check, &running.results) {
             Some(unmet) => Outcome::NotReached {
                 reason: format!("needs '{unmet}', which did not pass"),
@@ -206,9 +206,9 @@ impl Attempt<'_> {
             }
             _ => None,
         };
-        s.end_check(&check.id, not_reached.as_deref());
+        s.conversation_mut().end_check(&check.id, not_reached.as_deref());
         s.settle_exit();
-        running.gone_before = s.exit().is_some();
+        running.gone_before = s.program().exit().is_some();
         let passed = matches!(outcome, Outcome::Passed);
         if index == 0 && !passed {
             self.first_failed(running, &outcome, out);
@@ -219,7 +219,7 @@ impl Attempt<'_> {
             points: if passed { check.points } else { 0 },
             max: check.points,
             transcript: match outcome {
-                Outcome::Failed(_) => running.session.transcript()[mark..].to_vec(),
+                Outcome::Failed(_) => running.session.transcript().entries()[mark..].to_vec(),
                 _ => Vec::new(),
             },
             outcome,
@@ -242,9 +242,9 @@ impl Attempt<'_> {
     /// said at once when the program ended at once in a run of a lab of several.
     fn first_failed(&self, running: &mut Running, outcome: &Outcome, out: &mut Outbox) {
         let s = &running.session;
-        let ended = s.exit().is_some();
+        let ended = s.program().exit().is_some();
         let why = if ended {
-            s.how_ended_briefly()
+            s.program().how_ended_briefly()
         } else {
             match outcome {
                 Outcome::Failed(f) => f.headline(),
@@ -276,7 +276,7 @@ impl Attempt<'_> {
             ..
         } = running;
         session.finish();
-        let mut transcript = session.transcript().to_vec();
+        let mut transcript = session.transcript().entries().to_vec();
         if !self.run.name.is_empty() {
             transcript.insert(
                 0,
@@ -295,16 +295,16 @@ impl Attempt<'_> {
                 summary: RunSummary {
                     name: self.run.name.to_string(),
                     program: argv,
-                    exit: session.exit(),
-                    stopped_by_harness: session.stopped_by_harness(),
-                    stderr_tail: session.stderr_tail(20),
+                    exit: session.program().exit(),
+                    stopped_by_harness: session.program().stopped_by_harness(),
+                    stderr_tail: session.program().stderr_tail(20),
                     ran: true,
                 },
                 port,
                 isolation,
                 notices,
                 transcript,
-                transcript_omitted: session.transcript_omitted(),
+                transcript_omitted: session.transcript().omitted(),
             },
         };
         // The place goes once the program is gone: its user's processes are killed then.
@@ -322,7 +322,7 @@ fn carry_out(s: &mut Session, check: &Check, gone_before: bool) -> Outcome {
     let opened = attribution::open(s, check);
     let steps = check.steps.iter().try_for_each(|scripted| {
         if scripted.step.acts() {
-            s.check_acts();
+            s.conversation_mut().acts();
         }
         scripted
             .step
@@ -335,7 +335,7 @@ fn carry_out(s: &mut Session, check: &Check, gone_before: bool) -> Outcome {
             let failure = failure.with_limit(s.limit_hit());
             if failure.program_gone && gone_before {
                 Outcome::NotReached {
-                    reason: format!("{} before this check", s.how_ended_briefly()),
+                    reason: format!("{} before this check", s.program().how_ended_briefly()),
                 }
             } else {
                 Outcome::Failed(failure)

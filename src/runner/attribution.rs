@@ -28,10 +28,10 @@ pub fn open(s: &mut Session, check: &Check) -> Option<Opened> {
     }
     s.settle();
     s.begin_epoch();
-    let unread = s.unread();
+    let unread = s.attribution().unread();
     let given = unread
         .iter()
-        .map(|u| s.given().on(u.channel).len())
+        .map(|u| s.attribution().given().on(u.channel).len())
         .collect();
     Some(Opened { unread, given })
 }
@@ -55,8 +55,8 @@ pub fn close(s: &mut Session, opened: Opened, outcome: Outcome) -> Outcome {
 /// doing, judged here so that no later check meets it again.
 fn unasked(s: &mut Session) -> Option<Failure> {
     let mut failure = None;
-    for peer in s.peer_names() {
-        let extra = if let Some(conn) = s.connection_mut(peer) {
+    for peer in s.peers().names() {
+        let extra = if let Some(conn) = s.peers_mut().connection_mut(peer) {
             let extra = conn.inbox.this_epoch().to_vec();
             if !extra.is_empty() {
                 conn.inbox.consume_all();
@@ -67,7 +67,7 @@ fn unasked(s: &mut Session) -> Option<Failure> {
                     format!("{peer} received bytes that no step of this check asked for"),
                 )
             })
-        } else if let Some(datagrams) = s.datagrams_mut(peer) {
+        } else if let Some(datagrams) = s.peers_mut().datagrams_mut(peer) {
             let extra: Vec<String> = datagrams
                 .inbox
                 .iter()
@@ -101,17 +101,17 @@ fn unasked(s: &mut Session) -> Option<Failure> {
 /// The failure of a check during which the program read input it had left unread before
 /// the check began: what it did here may be its answer to that.
 fn read_late(s: &Session, opened: &Opened) -> Option<Failure> {
-    let now = s.unread();
+    let now = s.attribution().unread();
     opened
         .unread
         .iter()
         .zip(&opened.given)
         .find(|(before, given)| {
-            let since = s.given().on(before.channel).len().saturating_sub(**given);
+            let since = s.attribution().given().on(before.channel).len().saturating_sub(**given);
             before.read_since(&now, since)
         })
         .map(|(before, given)| {
-            let all = s.given().on(before.channel);
+            let all = s.attribution().given().on(before.channel);
             let left = if before.exact {
                 let from = given.saturating_sub(before.amount as usize);
                 escape::python_bytes(&all[from..*given])

@@ -41,15 +41,15 @@ pub enum Start {
 #[derive(Default)]
 pub struct ProgramIo {
     running: Option<Running>,
-    pub screen: Inbox,
-    pub stderr: Inbox,
-    pub exit: Option<ProgramExit>,
+    pub(super) screen: Inbox,
+    pub(super) stderr: Inbox,
+    pub(super) exit: Option<ProgramExit>,
     /// Whether the harness had to stop the program at the end.
-    pub stopped_by_harness: bool,
+    pub(super) stopped_by_harness: bool,
     /// Whether init started it, once init has said.
-    pub start: Option<Start>,
+    pub(super) start: Option<Start>,
     /// How many of the program's processes init swept away at its end.
-    pub swept: Option<usize>,
+    pub(super) swept: Option<usize>,
 }
 
 impl ProgramIo {
@@ -61,12 +61,12 @@ impl ProgramIo {
         });
     }
 
-    pub fn was_started(&self) -> bool {
+    pub(super) fn was_started(&self) -> bool {
         self.running.is_some()
     }
 
     /// Still running: started, and its end not known.
-    pub fn running(&self) -> bool {
+    pub(super) fn running(&self) -> bool {
         self.running.is_some() && !self.ended()
     }
 
@@ -101,7 +101,17 @@ impl ProgramIo {
     }
 
     /// The pid of the program's init, while it runs.
-    pub fn init_pid(&self) -> Option<i32> {
+    /// How the program ended, once known.
+    pub fn exit(&self) -> Option<ProgramExit> {
+        self.exit
+    }
+
+    /// Whether the harness had to stop the program at the end.
+    pub fn stopped_by_harness(&self) -> bool {
+        self.stopped_by_harness
+    }
+
+    pub(super) fn init_pid(&self) -> Option<i32> {
         self.running.as_ref().map(|r| r.launched.init.id() as i32)
     }
 
@@ -253,7 +263,7 @@ impl ProgramIo {
 
     /// The line of stderr that says what went wrong: the last that reads like an error
     /// (a traceback ends with it, a usage message starts with it), else the last.
-    pub fn stderr_gist(&self) -> Option<String> {
+    pub(super) fn stderr_gist(&self) -> Option<String> {
         // Stronger words first: a usage message follows the line that says what was wrong.
         const TELLING: [&[&str]; 2] = [
             &[

@@ -136,12 +136,12 @@ impl Session {
     fn ask_stuck(&mut self) -> Verdict {
         let Session {
             stuck,
-            isolation,
+            place,
             program,
             ..
         } = self;
         stuck.ask(
-            || super::program_processes(isolation, program),
+            || super::program_processes(&place.isolation, program),
             || program.ask_init_to_look(),
         )
     }
@@ -152,11 +152,11 @@ impl Session {
         if self.program.running() {
             let Session {
                 limits,
-                isolation,
+                place,
                 program,
                 ..
             } = self;
-            limits.sample(|| super::program_processes(isolation, program).len());
+            limits.sample(|| super::program_processes(&place.isolation, program).len());
         }
         let mut watched = Vec::new();
         let mut fds = Vec::new();

@@ -44,19 +44,19 @@ impl StepKind for Accepts {
 
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
         let peer = self.peer.name();
-        let port = s.port();
+        let port = s.place().port();
         let expected = format!("the program to connect to port {port}");
         let result = s.wait_for(|s, _| {
-            if s.connection(peer).is_some() {
+            if s.peers().connection(peer).is_some() {
                 Probe::Ready(())
-            } else if s.program_ended() {
+            } else if s.program().ended() {
                 Probe::Failed(program_gone(s, expected.clone(), "no connection"))
             } else {
                 Probe::Pending
             }
         });
         result.map_err(|end| {
-            s.missing(format!("the program never connected to {peer}"));
+            s.conversation_mut().missing(format!("the program never connected to {peer}"));
             unmet(
                 end,
                 &expected,

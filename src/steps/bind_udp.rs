@@ -36,8 +36,8 @@ impl StepKind for BindUdp {
     }
 
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
-        let port = s.port();
-        s.bind_datagrams(self.peer.name()).map_err(|e| {
+        let port = s.place().port();
+        s.give().bind_datagrams(self.peer.name()).map_err(|e| {
             Failure::new(
                 format!("to bind UDP port {port}"),
                 e.to_string(),

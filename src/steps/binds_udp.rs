@@ -39,11 +39,11 @@ impl StepKind for BindsUdp {
     }
 
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
-        let port = s.port();
+        let port = s.place().port();
         let expected = format!("a UDP socket bound to port {port}");
         let mut backoff = Duration::from_millis(1);
         let result = s.wait_for(|s, _| {
-            if s.program_ended() {
+            if s.program().ended() {
                 return Probe::Failed(program_gone(s, expected.clone(), "no UDP socket"));
             }
             let listening = s.listening_elsewhere();
@@ -54,14 +54,14 @@ impl StepKind for BindsUdp {
             match bound {
                 Some(l) => {
                     let at: IpAddr = if l.addr.is_unspecified() {
-                        s.hosts().bob.into()
+                        s.place().hosts().bob.into()
                     } else {
                         l.addr
                     };
                     // In a namespace Bob's address is not loopback; on the host, one bound to
                     // 127.0.0.1 only is what another host could not reach.
                     let from_other_hosts = l.addr.is_unspecified() || !l.addr.is_loopback();
-                    s.set_reached(Reached {
+                    s.place_mut().set_reached(Reached {
                         at,
                         from_other_hosts,
                     });
@@ -76,7 +76,7 @@ impl StepKind for BindsUdp {
             }
         });
         result.map_err(|end| {
-            s.missing(format!("the program bound no UDP socket to port {port}"));
+            s.conversation_mut().missing(format!("the program bound no UDP socket to port {port}"));
             let mut failure = nothing_listens(s, Proto::Udp, &expected, end);
             if s
                 .listening_elsewhere()

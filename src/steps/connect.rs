@@ -53,10 +53,10 @@ impl StepKind for Connects {
         let peer = self.peer.name();
         let expected = format!(
             "a TCP listener on port {} that {peer} can connect to",
-            s.port()
+            s.place().port()
         );
         if let Err(end) = connected(s, peer, &expected) {
-            s.missing(format!("{peer} could not connect"));
+            s.conversation_mut().missing(format!("{peer} could not connect"));
             return Err(nothing_listens(s, Proto::Tcp, &expected, end));
         }
         // The kernel completed the connection into the listener's queue; the program has
@@ -64,7 +64,7 @@ impl StepKind for Connects {
         let mut backoff = Duration::from_millis(1);
         let taken = s.wait_for(|s, _| taken(s, peer, &expected, &mut backoff));
         taken.map_err(|end| {
-            s.missing(format!("the program never accepted {peer}'s connection"));
+            s.conversation_mut().missing(format!("the program never accepted {peer}'s connection"));
             let missing = format!(
                 "the program never accepted {peer}'s connection (the kernel had completed it, into its listener's queue)"
             );
@@ -76,14 +76,14 @@ impl StepKind for Connects {
 /// Connects `peer` to the program, retrying until it listens, and notes where it was
 /// reached.
 fn connected(s: &mut Session, peer: &'static str, expected: &str) -> crate::session::Wait<()> {
-    let hosts = s.hosts();
-    let port = s.port();
+    let hosts = s.place().hosts();
+    let port = s.place().port();
     let bob = SocketAddr::from((hosts.bob, port));
     let mut backoff = Duration::from_millis(1);
     let mut next_scan = Instant::now();
-    let on_host = s.on_host();
+    let on_host = s.place().on_host();
     s.wait_for(|s, last| {
-        if s.program_ended() {
+        if s.program().ended() {
             return Probe::Failed(program_gone(s, expected, "no listener"));
         }
         // On the host, where the program listens (all addresses, or one) is read before
@@ -102,10 +102,10 @@ fn connected(s: &mut Session, peer: &'static str, expected: &str) -> crate::sess
                 return Probe::RetryAt(Instant::now() + backoff);
             }
         }
-        let mut attempt = s.try_connect(peer, hosts.alice.into(), bob);
+        let mut attempt = s.give().try_connect(peer, hosts.alice.into(), bob);
         if let Ok(true) = attempt {
             let reached = reached_at_bob(s, &seen);
-            s.set_reached(reached);
+            s.place_mut().set_reached(reached);
         } else if last || Instant::now() >= next_scan {
             // Reading /proc costs milliseconds, so look now and then, not every retry (and
             // once more before giving up).
@@ -124,9 +124,9 @@ fn connected(s: &mut Session, peer: &'static str, expected: &str) -> crate::sess
                 } else {
                     hosts.alice.into()
                 };
-                attempt = s.try_connect(peer, from, SocketAddr::new(only.addr, port));
+                attempt = s.give().try_connect(peer, from, SocketAddr::new(only.addr, port));
                 if let Ok(true) = attempt {
-                    s.set_reached(Reached {
+                    s.place_mut().set_reached(Reached {
                         at: only.addr,
                         from_other_hosts: false,
                     });
@@ -165,9 +165,9 @@ fn taken(
     expected: &str,
     backoff: &mut Duration,
 ) -> Probe<()> {
-    match s.accepted(peer) {
+    match s.attribution().accepted(peer) {
         Accepted::Yes => Probe::Ready(()),
-        Accepted::NotYet if s.program_ended() => Probe::Failed(program_gone(
+        Accepted::NotYet if s.program().ended() => Probe::Failed(program_gone(
             s,
             expected,
             "a connection it never accepted",
@@ -191,9 +191,9 @@ fn taken(
 /// where Bob is 127.0.0.1 too, its listening socket (`listening`, seen just before)
 /// says whether it bound all addresses.
 fn reached_at_bob(s: &Session, listening: &[Listening]) -> Reached {
-    let bob = IpAddr::V4(s.hosts().bob);
-    let port = s.port();
-    let from_other_hosts = !s.on_host()
+    let bob = IpAddr::V4(s.place().hosts().bob);
+    let port = s.place().port();
+    let from_other_hosts = !s.place().on_host()
         || listening
             .iter()
             .filter(|l| l.port == port)

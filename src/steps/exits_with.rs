@@ -52,10 +52,10 @@ impl StepKind for ExitsWith {
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
         let status = self.status;
         let expected = format!("the program to exit with status {status}");
-        let screen_before = s.output(Output::Screen).total();
-        let result = s.wait_for(|s, _| match s.exit() {
+        let screen_before = s.program().output(Output::Screen).total();
+        let result = s.wait_for(|s, _| match s.program().exit() {
             Some(exit) if exit == ProgramExit::Exited(status) => {
-                match s.unfinished_conversation() {
+                match s.conversation().unfinished() {
                     Some(gap) => Probe::Failed(Failure::new(
                         format!("{expected}, once its conversation is over"),
                         format!("exited with {exit}"),
@@ -69,12 +69,12 @@ impl StepKind for ExitsWith {
             Some(exit) => Probe::Failed(Failure::new(
                 expected.clone(),
                 format!("exited with {exit}"),
-                s.how_ended(),
+                s.program().how_ended(),
             )),
             None => Probe::Pending,
         });
         result.map_err(|end| {
-            let screen = s.output(Output::Screen);
+            let screen = s.program().output(Output::Screen);
             let printed_bytes = screen.total() - screen_before;
             let mut meanwhile = String::new();
             if printed_bytes > 0 {

@@ -34,7 +34,7 @@ pub fn unmet(unmet: Unmet, expected: &str, got: String, missing: &str, more: &st
 /// The failure of a step that could not go on because the program is gone.
 pub fn program_gone(s: &mut Session, expected: impl Into<String>, got: impl Into<String>) -> Failure {
     s.settle_exit();
-    Failure::program_gone(expected, got, s.how_ended())
+    Failure::program_gone(expected, got, s.program().how_ended())
 }
 
 /// The failure of a wait for the program to listen (or bind): where it listens instead, if
@@ -66,7 +66,7 @@ pub fn nothing_listens(s: &Session, proto: Proto, expected: &str, end: Unmet) ->
         ),
         None => String::new(),
     };
-    let port = s.port();
+    let port = s.place().port();
     let explanation = if listens.is_empty() {
         let after = match waiting {
             Some(_) => String::new(),

@@ -35,7 +35,7 @@ impl StepKind for HangsUp {
     }
 
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
-        s.hang_up(self.peer.name());
+        s.give().hang_up(self.peer.name());
         Ok(())
     }
 }

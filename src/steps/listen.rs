@@ -36,8 +36,8 @@ impl StepKind for Listens {
     }
 
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
-        let port = s.port();
-        s.listen(self.peer.name()).map_err(|e| {
+        let port = s.place().port();
+        s.give().listen(self.peer.name()).map_err(|e| {
             Failure::new(
                 format!("to listen on port {port}"),
                 e.to_string(),

@@ -72,7 +72,7 @@ impl StepKind for Prints {
         };
         let expected = text.describe(&parts);
         let result = s.wait_for(|s, _| {
-            let inbox = s.output_mut(output);
+            let inbox = s.program_mut().output_mut(output);
             if let Some(end) = text.find(inbox.unmatched(), &parts) {
                 inbox.consume(end);
                 Probe::Ready(())
@@ -84,7 +84,7 @@ impl StepKind for Prints {
             }
         });
         result.map_err(|end| {
-            let unmatched = s.output(output).unmatched();
+            let unmatched = s.program().output(output).unmatched();
             let what = if unmatched.is_empty() {
                 "anything"
             } else {
@@ -104,9 +104,9 @@ impl StepKind for Prints {
 /// no address yet leaves its placeholder as written.
 fn filled(s: &Session, part: &str) -> String {
     placeholders::fill(part, IN_LINES, |placeholder| match placeholder {
-        Placeholder::Port => Some(s.port().to_string()),
-        Placeholder::PeerIp(peer) => s.peer_addr(peer).map(|a| a.ip().to_string()),
-        Placeholder::PeerPort(peer) => s.peer_addr(peer).map(|a| a.port().to_string()),
+        Placeholder::Port => Some(s.place().port().to_string()),
+        Placeholder::PeerIp(peer) => s.peers().local_addr(peer).map(|a| a.ip().to_string()),
+        Placeholder::PeerPort(peer) => s.peers().local_addr(peer).map(|a| a.port().to_string()),
         Placeholder::Bob => None,
     })
 }

@@ -49,9 +49,9 @@ impl StepKind for Reachable {
     }
 
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
-        let bob = s.hosts().bob;
-        let port = s.port();
-        match s.reached() {
+        let bob = s.place().hosts().bob;
+        let port = s.place().port();
+        match s.place().reached() {
             Some(Reached {
                 from_other_hosts: true,
                 ..

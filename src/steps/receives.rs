@@ -56,7 +56,7 @@ impl StepKind for Receives {
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
         let (peer, want) = (self.peer.name(), &self.want);
         let expected = want.describe();
-        if let Some(conn) = s.connection_mut(peer) {
+        if let Some(conn) = s.peers_mut().connection_mut(peer) {
             // Bytes from before this check's epoch are never evidence for it.
             let earlier = conn.inbox.from_earlier_epochs().to_vec();
             if !earlier.is_empty() {
@@ -69,7 +69,7 @@ impl StepKind for Receives {
             }
         }
         let result = s.wait_for(|s, last| {
-            let Some(conn) = s.connection_mut(peer) else {
+            let Some(conn) = s.peers_mut().connection_mut(peer) else {
                 return Probe::Failed(Failure::new(
                     expected.clone(),
                     "no connection",
@@ -138,13 +138,13 @@ fn ended_early(
         _ => "ended",
     };
     if got.is_empty() {
-        s.missing(format!("nothing reached {peer}"));
+        s.conversation_mut().missing(format!("nothing reached {peer}"));
     }
-    match s.exit() {
+    match s.program().exit() {
         // The program's end is the reason: nothing came, or it crashed.
-        Some(_) if got.is_empty() => Failure::program_gone(expected, shown(got), s.how_ended()),
+        Some(_) if got.is_empty() => Failure::program_gone(expected, shown(got), s.program().how_ended()),
         Some(exit) if !exit.is_success() => {
-            Failure::program_gone(expected, shown(got), s.how_ended())
+            Failure::program_gone(expected, shown(got), s.program().how_ended())
         }
         _ if got.is_empty() => Failure::new(
             expected,
@@ -170,10 +170,10 @@ fn not_received(
     if let Unmet::Failed(failure) = end {
         return failure;
     }
-    let wrong = s.connection(peer).is_some_and(|c| {
+    let wrong = s.peers().connection(peer).is_some_and(|c| {
         !c.inbox.unmatched().is_empty() && want.judge(c.inbox.unmatched(), false) == Verdict::Wrong
     });
-    let got = match s.connection_mut(peer) {
+    let got = match s.peers_mut().connection_mut(peer) {
         Some(conn) => {
             let got = shown(conn.inbox.unmatched());
             conn.inbox.consume_all();
@@ -182,7 +182,7 @@ fn not_received(
         None => "no connection".into(),
     };
     let missing = if got == "nothing" {
-        s.missing(format!("nothing reached {peer}"));
+        s.conversation_mut().missing(format!("nothing reached {peer}"));
         format!("nothing reached {peer}")
     } else if wrong {
         format!("{peer} received other bytes")

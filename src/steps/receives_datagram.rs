@@ -57,8 +57,8 @@ impl StepKind for ReceivesDatagram {
         let (peer, want) = (self.peer.name(), &self.want);
         let expected = format!("one datagram holding {}", want.describe());
         let result = s.wait_for(|s, _| {
-            let server_port = s.port();
-            let Some(inbox) = s.datagrams_mut(peer) else {
+            let server_port = s.place().port();
+            let Some(inbox) = s.peers_mut().datagrams_mut(peer) else {
                 return Probe::Failed(Failure::new(
                     expected.clone(),
                     "nothing",
@@ -66,7 +66,7 @@ impl StepKind for ReceivesDatagram {
                 ));
             };
             let Some((from, data, earlier)) = inbox.take_next() else {
-                if s.program_ended() {
+                if s.program().ended() {
                     return Probe::Failed(program_gone(s, expected.clone(), "nothing"));
                 }
                 return Probe::Pending;
@@ -117,8 +117,8 @@ impl StepKind for ReceivesDatagram {
             {
                 return failure.clone();
             }
-            s.missing(format!("no datagram reached {peer}"));
-            let at = s.peer_addr(peer);
+            s.conversation_mut().missing(format!("no datagram reached {peer}"));
+            let at = s.peers().local_addr(peer);
             let missing = format!(
                 "no datagram reached {peer}{}",
                 at.map(|a| format!(" at {a}")).unwrap_or_default()

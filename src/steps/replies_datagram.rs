@@ -49,9 +49,9 @@ impl StepKind for RepliesDatagram {
 
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
         let peer = self.peer.name();
-        let to = s.datagrams(peer).and_then(|d| d.last_sender);
+        let to = s.peers().datagrams(peer).and_then(|d| d.last_sender);
         let Some(to) = to else {
-            s.missing(format!("the program sent {peer} nothing to answer"));
+            s.conversation_mut().missing(format!("the program sent {peer} nothing to answer"));
             return Err(Failure::new(
                 format!("a datagram from the program for {peer} to answer"),
                 "none",
@@ -59,10 +59,10 @@ impl StepKind for RepliesDatagram {
             ));
         };
         let from = s
-            .peer_addr(peer)
+            .peers().local_addr(peer)
             .map(|a| a.ip())
             .unwrap_or(Ipv4Addr::UNSPECIFIED.into());
-        s.send_datagram(peer, from, to, &self.data).map_err(|e| {
+        s.give().send_datagram(peer, from, to, &self.data).map_err(|e| {
             Failure::new(
                 format!("{peer} to answer {to}"),
                 e.to_string(),

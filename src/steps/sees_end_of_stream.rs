@@ -39,7 +39,7 @@ impl StepKind for SeesEndOfStream {
         let peer = self.peer.name();
         let expected = "end of stream (the program closes the connection)";
         let result = s.wait_for(|s, _| {
-            let Some(conn) = s.connection(peer) else {
+            let Some(conn) = s.peers().connection(peer) else {
                 return Probe::Failed(Failure::new(
                     expected,
                     "no connection",
@@ -62,10 +62,10 @@ impl StepKind for SeesEndOfStream {
         })?;
         // The program goes on, or ends, after the close: which one says whose close it was.
         s.settle();
-        let crashed = s.exit().filter(|exit| crashed(*exit, s)).is_some();
+        let crashed = s.program().exit().filter(|exit| crashed(*exit, s)).is_some();
         if end == StreamEnd::Reset {
-            let why = if s.program_ended() {
-                format!(": {}", s.how_ended_briefly())
+            let why = if s.program().ended() {
+                format!(": {}", s.program().how_ended_briefly())
             } else {
                 String::new()
             };
@@ -82,10 +82,10 @@ impl StepKind for SeesEndOfStream {
                 "end of stream when the program crashed",
                 format!(
                     "the connection ended because the program did: {}",
-                    s.how_ended()
+                    s.program().how_ended()
                 ),
             ))
-        } else if let Some(gap) = s.unfinished_conversation() {
+        } else if let Some(gap) = s.conversation().unfinished() {
             Err(Failure::new(
                 expected,
                 "end of stream",
@@ -105,6 +105,6 @@ fn crashed(exit: ProgramExit, s: &Session) -> bool {
     match exit {
         ProgramExit::Signaled(_) => true,
         ProgramExit::Exited(0) => false,
-        ProgramExit::Exited(_) => !s.output(crate::session::Output::Stderr).all().is_empty(),
+        ProgramExit::Exited(_) => !s.program().output(crate::session::Output::Stderr).all().is_empty(),
     }
 }

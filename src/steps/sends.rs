@@ -45,8 +45,8 @@ impl StepKind for Sends {
 
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
         let peer = self.peer.name();
-        s.send(peer, &self.data).map_err(|why| {
-            s.missing(format!("{peer} could not send"));
+        s.give().send(peer, &self.data).map_err(|why| {
+            s.conversation_mut().missing(format!("{peer} could not send"));
             Failure::new(
                 format!("{peer} to send {}", escape::python_bytes(&self.data)),
                 "the connection was closed",

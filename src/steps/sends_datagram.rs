@@ -60,8 +60,8 @@ impl StepKind for SendsDatagram {
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
         let peer = self.peer.name();
         let (from, to) = route(s);
-        s.send_datagram(peer, from, to, &self.data).map_err(|e| {
-            s.missing(format!("{peer} could not send"));
+        s.give().send_datagram(peer, from, to, &self.data).map_err(|e| {
+            s.conversation_mut().missing(format!("{peer} could not send"));
             Failure::new(
                 format!("{peer} to send a datagram to {to}"),
                 e.to_string(),
@@ -73,11 +73,11 @@ impl StepKind for SendsDatagram {
 
 /// Where datagrams for the program go, and from which of the harness's addresses.
 fn route(s: &Session) -> (IpAddr, SocketAddr) {
-    let at = s.reached().map_or(s.hosts().bob.into(), |r| r.at);
+    let at = s.place().reached().map_or(s.place().hosts().bob.into(), |r| r.at);
     let from = if at.is_loopback() {
         at
     } else {
-        s.hosts().alice.into()
+        s.place().hosts().alice.into()
     };
-    (from, SocketAddr::new(at, s.port()))
+    (from, SocketAddr::new(at, s.place().port()))
 }

@@ -36,18 +36,18 @@ impl StepKind for StopsAtEndOfInput {
 
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
         let expected = "the program to end on end of input (^D) or Ctrl-C";
-        if s.program_ended() {
+        if s.program().ended() {
             return Err(program_gone(s, expected, "it had ended already"));
         }
         let mut last_end = None;
         for (key, name) in [(b"\x04", "^D (end of input)"), (b"\x03", "Ctrl-C")] {
-            if s.program_ended() {
+            if s.program().ended() {
                 break;
             }
             s.note("harness", format!("presses {name}"));
-            let _ = s.type_bytes(key);
+            let _ = s.give().type_bytes(key);
             let ended = s.wait_for(|s, _| {
-                if s.exit().is_some() {
+                if s.program().exit().is_some() {
                     Probe::Ready(())
                 } else {
                     Probe::Pending
@@ -59,7 +59,7 @@ impl StepKind for StopsAtEndOfInput {
             }
         }
         s.settle_exit();
-        if s.program_ended() {
+        if s.program().ended() {
             return Ok(());
         }
         let how = match last_end {

@@ -59,10 +59,10 @@ impl StepKind for Types {
     fn run(&self, s: &mut Session) -> Result<(), Failure> {
         let line = &self.line;
         let expected = format!("to type {line:?} on the program's keyboard");
-        if s.screen_closed() {
+        if s.program().screen_closed() {
             return Err(program_gone(s, expected, "the terminal is closed"));
         }
-        let typed = s.type_bytes(format!("{line}\n").as_bytes());
+        let typed = s.give().type_bytes(format!("{line}\n").as_bytes());
         typed.map_err(|why| Failure::new(expected, "the keyboard was not read", why))
     }
 }
