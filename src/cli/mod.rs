@@ -277,6 +277,7 @@ impl GradingArgs {
                 cpu: Duration::from_secs(self.max_cpu),
                 file_size: self.max_file_size << 20,
             },
+            lab_ports: labs::all().iter().map(|l| l.lesson_port).collect(),
             ..Config::default()
         };
         // Absolute, since the program's init may start elsewhere in the tree.

@@ -111,7 +111,7 @@ impl Attempt<'_> {
             harness_binds: run.setup.iter().any(|s| s.role().takes_port.is_some()),
             patience: config.timeouts.step * 2,
             confinement: &config.confinement,
-            others_ports: crate::labs::all().iter().map(|l| l.lesson_port).collect(),
+            others_ports: config.lab_ports.clone(),
         };
         let (place, placed) = Place::set_up(&wanted, self.program)?;
         let isolation = place.isolation.clone();

@@ -33,6 +33,9 @@ pub struct Config {
     /// The least isolation a run may have; below it socklab refuses to grade.
     pub isolation_floor: IsolationFloor,
     pub limits: Limits,
+    /// The ports of every lab, which a guarded program may not bind unless its own (the
+    /// engine knows no lab: whoever grades says).
+    pub lab_ports: Vec<u16>,
 }
 
 /// Grades `program` against `lab`, calling `on_event` with each event as it happens.
