@@ -173,41 +173,15 @@ fn close_inherited() {
 /// Runs the program to its end and cleans up; returns init's own exit code.
 pub fn run(init: InitArgs) -> i32 {
     close_inherited();
-    // SAFETY: fd 3 was set up by the harness for us alone.
-    let status_pipe = unsafe { OwnedFd::from_raw_fd(STATUS_FD) };
-    let _ = nix::fcntl::fcntl(
-        &status_pipe,
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-    );
-    let status_pipe = std::fs::File::from(status_pipe);
+    let status_pipe = status_pipe();
     // Shared: the exit report below and the loop both speak.
     let say = |status: Status| {
         let _ = (&status_pipe).write_all(status.encode().as_bytes());
     };
-
-    let mut waited = SigSet::empty();
-    let requests = Request::ALL.map(Request::signal);
-    for s in std::iter::once(Signal::SIGCHLD).chain(requests) {
-        waited.add(s);
-        // As PID 1, signals without a handler are dropped; a handler makes them count.
-        // SAFETY: the handler does nothing.
-        unsafe {
-            let _ = signal(s, SigHandler::Handler(ignore));
-        }
-    }
-    let _ = waited.thread_block();
+    let waited = take_signals();
     // `ps` shows the binary's name as "exe" (it was started as /proc/self/exe).
     let _ = nix::sys::prctl::set_name(c"socklab-init");
-    // kill(-1) is only safe where -1 means "everyone in our namespace": as its PID 1.
-    let subreaper = init.subreaper || std::process::id() != 1;
-    let sweeper = match init.user {
-        _ if !subreaper => Sweeper::Namespace,
-        Some((uid, _)) => Sweeper::User(uid),
-        None => Sweeper::Descendants,
-    };
-    if subreaper {
-        let _ = nix::sys::prctl::set_child_subreaper(true);
-    }
+    let sweeper = Sweeper::for_init(&init);
 
     // A program that cannot be confined as asked must not run at all.
     if let Some(confinement) = &init.confinement
@@ -239,8 +213,45 @@ pub fn run(init: InitArgs) -> i32 {
         }
     };
     say(Status::Started);
-    // From now on only the program holds the terminal: when it is gone the harness sees the
-    // screen close.
+    leave_terminal();
+    let swept = serve(&waited, &sweeper, program, guarded, init.user, &say);
+    // How many of the program's processes were still there at its end: where no
+    // control group counts them, the evidence that it ran into its process limit.
+    say(Status::Swept(swept));
+    0
+}
+
+/// The pipe init reports on (fd 3, set up by the harness for init alone), closed on exec.
+fn status_pipe() -> std::fs::File {
+    // SAFETY: fd 3 was set up by the harness for us alone.
+    let status_pipe = unsafe { OwnedFd::from_raw_fd(STATUS_FD) };
+    let _ = nix::fcntl::fcntl(
+        &status_pipe,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    );
+    std::fs::File::from(status_pipe)
+}
+
+/// Blocks the signals init waits for (a child's end, the harness's requests) and returns
+/// them, to be taken one at a time.
+fn take_signals() -> SigSet {
+    let mut waited = SigSet::empty();
+    let requests = Request::ALL.map(Request::signal);
+    for s in std::iter::once(Signal::SIGCHLD).chain(requests) {
+        waited.add(s);
+        // As PID 1, signals without a handler are dropped; a handler makes them count.
+        // SAFETY: the handler does nothing.
+        unsafe {
+            let _ = signal(s, SigHandler::Handler(ignore));
+        }
+    }
+    let _ = waited.thread_block();
+    waited
+}
+
+/// From now on only the program holds the terminal: when it is gone the harness sees the
+/// screen close.
+fn leave_terminal() {
     if let Ok(null) = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -250,7 +261,19 @@ pub fn run(init: InitArgs) -> i32 {
         let _ = nix::unistd::dup2_stdout(&null);
         let _ = nix::unistd::dup2_stderr(&null);
     }
+}
 
+/// Init's life while the program runs: reports its end, answers the harness's requests,
+/// and once the program has ended, sweeps what is left of it; returns how many processes
+/// it swept.
+fn serve(
+    waited: &SigSet,
+    sweeper: &Sweeper,
+    program: Pid,
+    guarded: bool,
+    user: Option<(u32, u32)>,
+    say: &impl Fn(Status),
+) -> usize {
     let report = |status: WaitStatus| {
         let exit = match status {
             WaitStatus::Exited(_, code) => Exit::Code(code),
@@ -263,31 +286,22 @@ pub fn run(init: InitArgs) -> i32 {
         let Ok(signal) = waited.wait() else {
             continue;
         };
-        let swept = match (signal, Request::carried_by(signal)) {
-            (Signal::SIGCHLD, _) => match sweeper.reap_finding(program) {
-                Some(status) => {
+        match (signal, Request::carried_by(signal)) {
+            (Signal::SIGCHLD, _) => {
+                if let Some(status) = sweeper.reap_finding(program) {
                     report(status);
-                    sweeper.kill_all(Signal::SIGKILL, program, &report)
+                    return sweeper.kill_all(Signal::SIGKILL, program, &report);
                 }
-                None => continue,
-            },
-            (_, Some(Request::Stop)) => {
-                sweeper.signal_all(Signal::SIGTERM);
-                continue;
             }
-            (_, Some(Request::KillAll)) => sweeper.kill_all(Signal::SIGKILL, program, &report),
+            (_, Some(Request::Stop)) => sweeper.signal_all(Signal::SIGTERM),
+            (_, Some(Request::KillAll)) => return sweeper.kill_all(Signal::SIGKILL, program, &report),
             (_, Some(Request::Look)) => {
                 let known = guarded && crate::sandbox::guard::receive_timeouts::none_set();
                 crate::stuck::know_no_receive_timeouts(known);
-                say(Status::Looked(look::look_at(&sweeper.processes(), init.user)));
-                continue;
+                say(Status::Looked(look::look_at(&sweeper.processes(), user)));
             }
-            (_, None) => continue,
-        };
-        // How many of the program's processes were still there at its end: where no
-        // control group counts them, the evidence that it ran into its process limit.
-        say(Status::Swept(swept));
-        return 0;
+            (_, None) => {}
+        }
     }
 }
 
@@ -302,6 +316,21 @@ enum Sweeper {
 }
 
 impl Sweeper {
+    /// How this init finds the program's processes: as PID 1 of the run's namespace,
+    /// everyone; elsewhere, as a subreaper, the sandbox user's or its own descendants.
+    fn for_init(init: &InitArgs) -> Sweeper {
+        // kill(-1) is only safe where -1 means "everyone in our namespace": as its PID 1.
+        let subreaper = init.subreaper || std::process::id() != 1;
+        if subreaper {
+            let _ = nix::sys::prctl::set_child_subreaper(true);
+        }
+        match init.user {
+            _ if !subreaper => Sweeper::Namespace,
+            Some((uid, _)) => Sweeper::User(uid),
+            None => Sweeper::Descendants,
+        }
+    }
+
     /// Every process of the program, init left out.
     fn processes(&self) -> Vec<i32> {
         let me = std::process::id() as i32;
