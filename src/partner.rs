@@ -278,42 +278,11 @@ fn chat(partner: &Partner, link: &mut Link, out: &mut impl Write, tally: &mut Ta
         drop(fds);
         if socket_ready {
             last_activity = Instant::now();
-            let received = match link {
-                Link::Tcp(s) => match s.read(&mut buf) {
-                    Ok(0) | Err(_) => return "Alice's side closed the connection.".to_string(),
-                    Ok(n) => (buf[..n].to_vec(), s.peer_addr().ok()),
-                },
-                Link::Udp(s, peer) => match s.recv_from(&mut buf) {
-                    Ok((n, from)) => {
-                        let first = peer.is_none();
-                        *peer = Some(from);
-                        if first {
-                            say(
-                                out,
-                                &format!("First datagram from {from}; answering there.\n"),
-                            );
-                        }
-                        (buf[..n].to_vec(), Some(from))
-                    }
-                    Err(e) => return format!("The socket failed: {e}"),
-                },
+            let (data, from) = match receive(link, &mut buf, out) {
+                Ok(received) => received,
+                Err(end) => return end,
             };
-            let (data, from) = received;
-            tally.received += 1;
-            if !data.ends_with(b"\n") {
-                tally.partial += 1;
-            }
-            let from = from.map(|a| format!("  (from {a})")).unwrap_or_default();
-            say(
-                out,
-                &format!("  received {}{from}\n", escape::python_bytes(&data)),
-            );
-            if tally.received == 1 && matches!(link, Link::Udp(..)) && tally.sent == 0 {
-                send_line(link, GREETING, out, tally, false);
-            }
-            if let Some(answer) = ANSWERS.get(tally.received - 1) {
-                send_line(link, answer, out, tally, false);
-            }
+            take(link, &data, from, out, tally);
         }
         if keyboard_ready {
             last_activity = Instant::now();
@@ -337,6 +306,60 @@ fn chat(partner: &Partner, link: &mut Link, out: &mut impl Write, tally: &mut Ta
                 send_line(link, &String::from_utf8_lossy(&line), out, tally, true);
             }
         }
+    }
+}
+
+/// What came on the link, and from where; `Err` says how the chat ended. The first
+/// datagram says where to answer.
+fn receive(
+    link: &mut Link,
+    buf: &mut [u8],
+    out: &mut impl Write,
+) -> Result<(Vec<u8>, Option<std::net::SocketAddr>), String> {
+    match link {
+        Link::Tcp(s) => match s.read(buf) {
+            Ok(0) | Err(_) => Err("Alice's side closed the connection.".to_string()),
+            Ok(n) => Ok((buf[..n].to_vec(), s.peer_addr().ok())),
+        },
+        Link::Udp(s, peer) => match s.recv_from(buf) {
+            Ok((n, from)) => {
+                let first = peer.is_none();
+                *peer = Some(from);
+                if first {
+                    say(
+                        out,
+                        &format!("First datagram from {from}; answering there.\n"),
+                    );
+                }
+                Ok((buf[..n].to_vec(), Some(from)))
+            }
+            Err(e) => Err(format!("The socket failed: {e}")),
+        },
+    }
+}
+
+/// Shows what came, counts it, and answers as the lesson's partner does.
+fn take(
+    link: &mut Link,
+    data: &[u8],
+    from: Option<std::net::SocketAddr>,
+    out: &mut impl Write,
+    tally: &mut Tally,
+) {
+    tally.received += 1;
+    if !data.ends_with(b"\n") {
+        tally.partial += 1;
+    }
+    let from = from.map(|a| format!("  (from {a})")).unwrap_or_default();
+    say(
+        out,
+        &format!("  received {}{from}\n", escape::python_bytes(data)),
+    );
+    if tally.received == 1 && matches!(link, Link::Udp(..)) && tally.sent == 0 {
+        send_line(link, GREETING, out, tally, false);
+    }
+    if let Some(answer) = ANSWERS.get(tally.received - 1) {
+        send_line(link, answer, out, tally, false);
     }
 }
 
