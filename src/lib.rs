@@ -13,10 +13,12 @@
 //! - [`runner`]: runs one lab against one program: each run an attempt (its place, its
 //!   checks, its end) whose events wait in an outbox until it is kept; a check answers for
 //!   what its input caused.
-//! - [`session`]: one run as the engine holds it, what steps need as its methods; inside,
-//!   the program's I/O, the harness's peer sockets, the transcript, the deadlines, whether
-//!   the program can still act, what it did attributed to what caused it (settling, epochs,
-//!   what it left unread), and the event loop where every wait ends on an event, on the
+//! - [`session`]: one run as the engine holds it: a few methods of its own (start, end,
+//!   waits, epochs) and small accessors to its parts, each with what steps need: where the
+//!   run happens, the program's I/O, the harness's peer sockets, what the harness gives,
+//!   the conversation and what the program did attributed to what caused it (settling,
+//!   epochs, what it left unread), the transcript; inside, the deadlines, whether the
+//!   program can still act, and the event loop where every wait ends on an event, on the
 //!   program blocked for good, or on its deadline.
 //! - [`poll`]: the one wait on descriptors (poll(2)), for the session and the tools.
 //! - [`sandbox`]: where and as whom a run happens: its own namespaces, or the host's
@@ -33,8 +35,8 @@
 //! - [`init`]: the tiny init that runs inside the namespace, reports the exit, leaves no
 //!   process behind, and looks at the program's threads where socklab may not; its
 //!   protocol with the harness, both ways, typed in one module ([`init::protocol`]).
-//! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a class's
-//!   submissions and summary.
+//! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a
+//!   failure's parts as fields; a class's submissions and summary.
 //! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit, GitHub
 //!   Classroom and Markdown for one run; human, JSON and CSV, and a progress bar, for a class.
 //! - [`check`]: `socklab check`: what it was asked to grade (a file, a lab and a file, a
