@@ -193,11 +193,12 @@ pub fn grade(lines: &[LabLine], submission: &Path, config: &Config) -> Graded {
             runnable(&submission.join(&line.file));
             let target = CheckTarget {
                 lab: lab.name.clone(),
-                subject: Subject::File(line.file.clone()),
+                subject: Subject::Submitted {
+                    folder: submission.to_path_buf(),
+                    file: line.file.clone(),
+                },
             };
-            let graded = in_folder(submission, || {
-                check::grade(&target, lab.clone(), config.clone(), &mut |_| {})
-            });
+            let graded = check::grade(&target, lab.clone(), config.clone(), &mut |_| {});
             match graded {
                 Ok(report) => report,
                 Err(e) => {
@@ -246,15 +247,4 @@ fn runnable(file: &Path) {
         let mode = meta.permissions().mode() | 0o111;
         let _ = std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode));
     }
-}
-
-/// Runs `work` with `folder` as the working folder, then goes back.
-fn in_folder<T>(folder: &Path, work: impl FnOnce() -> Result<T>) -> Result<T> {
-    let back = std::env::current_dir().map_err(Error::io("finding the working folder"))?;
-    std::env::set_current_dir(folder)
-        .map_err(Error::io(format!("entering {}", folder.display())))?;
-    let result = work();
-    std::env::set_current_dir(&back)
-        .map_err(Error::io(format!("going back to {}", back.display())))?;
-    result
 }

@@ -11,13 +11,18 @@ use crate::program::Program;
 use crate::report::{Event, Notice, Report};
 use crate::runner::{self, Config};
 use crate::script::Lab;
-use crate::submission::{CompileError, Prepared, RunBy, lab_named_by, prepare, replay};
+use crate::submission::{
+    CompileError, Prepared, RunBy, lab_named_by, prepare, prepare_in, replay,
+};
 
 /// What `socklab check` was asked to grade.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
     /// The student's file, run by [`crate::submission`]'s rules.
     File(PathBuf),
+    /// The student's file `file` in their submission's `folder` (Gradescope's), run by the
+    /// same rules and named as they name it.
+    Submitted { folder: PathBuf, file: PathBuf },
     /// A command line, given after `--`.
     Command(Vec<String>),
     /// Nothing: the lab's own default (the netcat lab grades the `nc` on PATH).
@@ -76,6 +81,7 @@ impl CheckTarget {
         let ready = |program| Ok(Prepared::Ready(program));
         match &self.subject {
             Subject::File(file) => prepare(file, lab),
+            Subject::Submitted { folder, file } => prepare_in(folder, file, lab),
             Subject::Command(argv) => ready(self.resolve(argv)?),
             Subject::LabDefault => match &lab.default_program {
                 Some(program) => ready(Program::resolve(&[program.to_string()])?),

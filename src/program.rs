@@ -56,17 +56,25 @@ impl Program {
         })
     }
 
-    /// The program built from the C file `file` (named as the user named it) by `compiler`.
-    pub fn from_source(file: &Path, compiler: PathBuf) -> Program {
+    /// The program built from the C file `file` (`named` as the user named it) by `compiler`.
+    pub fn from_source(file: &Path, named: &str, compiler: PathBuf) -> Program {
         Program {
             argv: vec![file.display().to_string()],
             path: file.to_path_buf(),
             source: Some(Source {
                 file: file.to_path_buf(),
-                named: file.display().to_string(),
+                named: named.to_string(),
                 compiler,
             }),
         }
+    }
+
+    /// The same program, its command named `name` in what is said about it (a student's
+    /// file as they name it, not the folder socklab found it in).
+    pub fn named(self, name: &str) -> Program {
+        let mut argv = self.argv;
+        argv[0] = name.to_string();
+        Program { argv, ..self }
     }
 
     /// The program once built into `binary`: that is what runs, with the same arguments.

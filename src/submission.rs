@@ -101,39 +101,54 @@ pub struct CompileError {
 /// is an error (socklab could not grade); a file that is missing or empty is not; a `.c`
 /// is compiled in its run.
 pub fn prepare(file: &Path, lab: &Lab) -> Result<Prepared> {
-    if let Some(absent) = Unsubmitted::of(file) {
+    prepare_named(file, &file.display().to_string(), lab)
+}
+
+/// [`prepare`] for the file `file` of a student's submission `folder` (Gradescope's), which
+/// every message names as the student does (`serv_simple.py`, not the folder it lies in).
+pub fn prepare_in(folder: &Path, file: &Path, lab: &Lab) -> Result<Prepared> {
+    prepare_named(&folder.join(file), &file.display().to_string(), lab)
+}
+
+/// [`prepare`] with `file` named `shown` in what is said about it.
+fn prepare_named(file: &Path, shown: &str, lab: &Lab) -> Result<Prepared> {
+    if let Some(absent) = Unsubmitted::of(file, shown) {
         return Ok(Prepared::NotHandedIn(absent));
     }
     if let Some(commands) = commands_file(file, lab) {
-        return Ok(Prepared::Commands(Handed::read(file, lab, commands)?));
+        return Ok(Prepared::Commands(Handed::read(file, shown, lab, commands)?));
     }
-    let shown = file.display().to_string();
+    let shown = shown.to_string();
     let meta = std::fs::metadata(file).map_err(|_| Error::ProgramNotFound(shown.clone()))?;
     if !meta.is_file() {
         return Err(Error::ProgramNotFound(format!("{shown} (not a file)")));
     }
     let executable = meta.permissions().mode() & 0o111 != 0;
     let program = match RunBy::of(file) {
-        RunBy::Python if executable && has_shebang(file) => Program::resolve(&[runnable(file)])?,
-        RunBy::Python => Program::resolve(&["python3".into(), shown])?,
+        RunBy::Python if executable && has_shebang(file) => runs_itself(file, &shown)?,
+        RunBy::Python => Program::resolve(&["python3".into(), file.display().to_string()])?,
         RunBy::Compiler => {
             let cc = which::which("cc").map_err(|_| {
                 Error::Usage(format!(
                     "cc not found: grading {shown} needs a C compiler (e.g. apt-get install gcc)"
                 ))
             })?;
-            Program::from_source(file, cc)
+            Program::from_source(file, &shown, cc)
         }
-        RunBy::Itself => Program::resolve(&[runnable(file)])?,
+        RunBy::Itself => runs_itself(file, &shown)?,
     };
     Ok(Prepared::Ready(program))
 }
 
-/// `file` as a command that names it rather than something on PATH (`./serv.py`).
-fn runnable(file: &Path) -> String {
-    let shown = file.display().to_string();
+/// The file that runs as it is (its `#!` line or a binary), named `shown`.
+fn runs_itself(file: &Path, shown: &str) -> Result<Program> {
+    Ok(Program::resolve(&[runnable(&file.display().to_string())])?.named(&runnable(shown)))
+}
+
+/// A file as a command that names it rather than something on PATH (`./serv.py`).
+fn runnable(shown: &str) -> String {
     if shown.contains('/') {
-        shown
+        shown.to_string()
     } else {
         format!("./{shown}")
     }

@@ -33,11 +33,15 @@ pub struct Unsubmitted {
 }
 
 impl Unsubmitted {
-    /// `file`, if it is missing or empty; `None` if it has something to grade (or cannot be
-    /// read, which whoever runs it will say).
-    pub fn of(file: &Path) -> Option<Unsubmitted> {
-        let shown = file.display().to_string();
-        let absent = |why| Some(Unsubmitted { file: shown.clone(), why });
+    /// `file` (named `shown`), if it is missing or empty; `None` if it has something to grade
+    /// (or cannot be read, which whoever runs it will say).
+    pub fn of(file: &Path, shown: &str) -> Option<Unsubmitted> {
+        let absent = |why| {
+            Some(Unsubmitted {
+                file: shown.to_string(),
+                why,
+            })
+        };
         let meta = match std::fs::metadata(file) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return absent(Why::Missing {

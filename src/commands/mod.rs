@@ -78,12 +78,12 @@ pub fn commands_file<'a>(file: &Path, lab: &'a Lab) -> Option<&'a CommandFile> {
 }
 
 impl Handed {
-    /// Reads `file` as the lines for `lab`'s runs.
-    pub fn read(file: &Path, lab: &Lab, commands: &CommandFile) -> Result<Handed> {
-        let bytes = std::fs::read(file).map_err(Error::io(format!("reading {}", file.display())))?;
+    /// Reads `file` (named `shown`) as the lines for `lab`'s runs.
+    pub fn read(file: &Path, shown: &str, lab: &Lab, commands: &CommandFile) -> Result<Handed> {
+        let bytes = std::fs::read(file).map_err(Error::io(format!("reading {shown}")))?;
         let text = String::from_utf8_lossy(&bytes);
         let mut handed = Handed {
-            file: file.display().to_string(),
+            file: shown.to_string(),
             lines: Vec::new(),
             notices: Vec::new(),
         };
@@ -182,7 +182,7 @@ mod tests {
         let file = dir.path().join("activity1.sh");
         std::fs::write(&file, text).unwrap();
         let lab = crate::labs::find("netcat").unwrap();
-        Handed::read(&file, &lab, lab.commands.as_ref().unwrap()).unwrap()
+        Handed::read(&file, "activity1.sh", &lab, lab.commands.as_ref().unwrap()).unwrap()
     }
 
     fn words(handed: &Handed, run: &str) -> std::result::Result<Vec<String>, String> {
