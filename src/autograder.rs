@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use crate::check::{self, CheckTarget, Subject};
 use crate::error::{Error, Result};
-use crate::labs;
+use crate::labs::Labs;
 use crate::report::{Notice, Outcome, Report};
 use crate::reporters::gradescope::{self, Part, Results, Visibilities, Visibility};
 use crate::rubric::Rubric;
@@ -42,7 +42,7 @@ pub struct LabLine {
 /// error naming the file, the line as written, what is wrong and what to write instead:
 /// a line that is not `LAB FILE [RUBRIC]`, an unknown lab, a lab named twice, a file
 /// outside the submission, a rubric that is not there or does not fit its lab.
-pub fn read_config(path: &Path) -> Result<Vec<LabLine>> {
+pub fn read_config(path: &Path, labs: &Labs) -> Result<Vec<LabLine>> {
     let text = std::fs::read_to_string(path).map_err(Error::io(format!("reading {}", path.display())))?;
     let folder = path.parent().unwrap_or(Path::new("."));
     let mut lines = Vec::new();
@@ -69,7 +69,7 @@ pub fn read_config(path: &Path) -> Result<Vec<LabLine>> {
             }
             _ => return Err(at("too many words: write LAB FILE [RUBRIC], one lab a line".into())),
         };
-        let mut lab = labs::find(name).map_err(|_| at(unknown_lab(name)))?;
+        let mut lab = labs.find(name).map_err(|_| at(unknown_lab(name, labs)))?;
         if let Some(earlier) = seen.insert(lab.name.clone(), number) {
             return Err(at(format!(
                 "{} is graded on line {earlier} already: one line a lab",
@@ -122,8 +122,8 @@ pub fn read_config(path: &Path) -> Result<Vec<LabLine>> {
 }
 
 /// Why `name` is no lab, with the lab it may mean.
-fn unknown_lab(name: &str) -> String {
-    let all = labs::all();
+fn unknown_lab(name: &str, labs: &Labs) -> String {
+    let all = labs.all();
     let near = all
         .iter()
         .flat_map(|lab| std::iter::once(&lab.name).chain(&lab.aliases))
@@ -131,7 +131,7 @@ fn unknown_lab(name: &str) -> String {
         .filter(|(distance, _)| *distance <= 3)
         .min();
     let meant = near.map_or(String::new(), |(_, known)| format!("; did you mean {known}?"));
-    format!("there is no lab {name}{meant} (the labs: {})", labs::names())
+    format!("there is no lab {name}{meant} (the labs: {})", labs.names())
 }
 
 /// When Gradescope shows run_autograder's stdout to students, as the labs' rubrics say.

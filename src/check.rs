@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::commands;
 use crate::error::{Error, Result};
-use crate::labs;
+use crate::labs::Labs;
 use crate::program::Program;
 use crate::report::{Event, Notice, Report};
 use crate::runner::{self, Config};
@@ -40,6 +40,7 @@ impl CheckTarget {
     /// `FILE`, `LAB FILE`, `LAB -- CMD ARGS` or `LAB`: `first` is the first word, `file`
     /// the second, `command` what came after `--`. Plain values only; nothing is run.
     pub fn from_args(
+        labs: &Labs,
         first: Option<&str>,
         file: Option<&Path>,
         command: &[String],
@@ -62,12 +63,12 @@ impl CheckTarget {
             ))),
             (Some(file), true) => target(Subject::File(file.to_path_buf())),
             (None, false) => target(Subject::Command(command.to_vec())),
-            (None, true) => match labs::find(first) {
+            (None, true) => match labs.find(first) {
                 Ok(_) => target(Subject::LabDefault),
                 // A file whose name says the lab: socklab check serv_tcp.py
                 Err(_) if first.contains(['.', '/']) || Path::new(first).is_file() => {
                     Ok(CheckTarget {
-                        lab: lab_named_by(Path::new(first))?,
+                        lab: lab_named_by(Path::new(first), labs)?,
                         subject: Subject::File(first.into()),
                     })
                 }

@@ -154,7 +154,7 @@ impl Rubric {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::labs;
+    use crate::labs::Labs;
 
     fn points(lab: &Lab) -> Vec<(String, u32)> {
         lab.checks().map(|c| (c.id.clone(), c.points)).collect()
@@ -168,7 +168,7 @@ mod tests {
             "r.toml",
         )
         .unwrap();
-        let mut lab = labs::find("serv_simple").unwrap();
+        let mut lab = Labs::built_in().find("serv_simple").unwrap();
         let before = points(&lab);
         rubric.apply(&mut lab).unwrap();
         let after = points(&lab);
@@ -187,7 +187,7 @@ mod tests {
     /// nothing.
     #[test]
     fn lab_is_optional_and_points_may_be_empty() {
-        let mut lab = labs::find("serv_tcp").unwrap();
+        let mut lab = Labs::built_in().find("serv_tcp").unwrap();
         let before = points(&lab);
         Rubric::parse("", "r.toml")
             .unwrap()
@@ -210,7 +210,7 @@ mod tests {
     /// A misspelt check is an error naming it and every check of the lab.
     #[test]
     fn unknown_check_lists_the_labs_checks() {
-        let mut lab = labs::find("conn_simple").unwrap();
+        let mut lab = Labs::built_in().find("conn_simple").unwrap();
         let err = apply_error("[points]\nsends_helo = 1\n", &mut lab);
         assert!(err.contains("r.toml"), "{err}");
         assert!(err.contains("no check 'sends_helo'"), "{err}");
@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(shown.of("reachable"), Visibility::AfterDueDate);
         assert_eq!(shown.stdout, Visibility::Visible);
         rubric
-            .apply(&mut labs::find("serv_simple").unwrap())
+            .apply(&mut Labs::built_in().find("serv_simple").unwrap())
             .unwrap();
     }
 
@@ -245,7 +245,7 @@ mod tests {
     /// is no visibility is a one-line error listing the four.
     #[test]
     fn unknown_visibility_names_and_values_are_refused() {
-        let mut lab = labs::find("serv_simple").unwrap();
+        let mut lab = Labs::built_in().find("serv_simple").unwrap();
         let err = apply_error("[visibility]\nacepts = \"hidden\"\n", &mut lab);
         assert!(
             err.contains("[visibility]: serv_simple has no check 'acepts'"),
@@ -265,7 +265,7 @@ mod tests {
     /// the others too, or a check nothing needs, is fine.
     #[test]
     fn a_shown_check_may_not_need_a_hidden_one() {
-        let mut lab = labs::find("serv_simple").unwrap();
+        let mut lab = Labs::built_in().find("serv_simple").unwrap();
         let err = apply_error("[visibility]\naccepts = \"hidden\"\n", &mut lab);
         assert!(
             err.contains("[visibility]: reachable (visible) needs accepts (hidden), so students would read that accepts did not pass; make reachable hidden too, or accepts visible"),
@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn rubric_for_another_lab_is_refused() {
-        let mut lab = labs::find("serv_simple").unwrap();
+        let mut lab = Labs::built_in().find("serv_simple").unwrap();
         let err = apply_error("lab = \"serv_tcp\"\n", &mut lab);
         assert!(
             err.contains("for lab 'serv_tcp', not 'serv_simple'"),

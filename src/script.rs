@@ -166,7 +166,7 @@ pub struct Scripted {
 #[cfg(test)]
 mod tests {
     fn kept(lab: &str, only: &str) -> Vec<String> {
-        let lab = crate::labs::find(lab).unwrap().only(only).unwrap();
+        let lab = crate::labs::Labs::built_in().find(lab).unwrap().only(only).unwrap();
         lab.checks().map(|c| c.id.clone()).collect()
     }
 
@@ -177,7 +177,7 @@ mod tests {
             ["accepts", "reachable", "prints_client"]
         );
         assert_eq!(kept("serv_tcp", "accepts"), ["accepts"]);
-        let whole: Vec<String> = crate::labs::find("serv_simple")
+        let whole: Vec<String> = crate::labs::Labs::built_in().find("serv_simple")
             .unwrap()
             .checks()
             .map(|c| c.id.clone())
@@ -188,14 +188,14 @@ mod tests {
             kept("netcat", "udp_listen_chat"),
             ["udp_listen", "udp_listen_chat"]
         );
-        let netcat = crate::labs::find("netcat").unwrap().only("udp_listen").unwrap();
+        let netcat = crate::labs::Labs::built_in().find("netcat").unwrap().only("udp_listen").unwrap();
         assert_eq!(netcat.runs.len(), 1);
         assert_eq!(netcat.runs[0].fallbacks.len(), 1, "the run keeps its fallbacks");
     }
 
     #[test]
     fn only_an_unknown_check_names_the_labs_checks() {
-        let Err(e) = crate::labs::find("conn_simple").unwrap().only("nope") else {
+        let Err(e) = crate::labs::Labs::built_in().find("conn_simple").unwrap().only("nope") else {
             panic!("accepted an unknown check");
         };
         assert_eq!(

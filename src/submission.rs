@@ -22,19 +22,20 @@ use std::time::Duration;
 
 use crate::commands::{Handed, commands_file};
 use crate::error::{Error, Result};
-use crate::labs;
+use crate::labs::Labs;
 use crate::program::Program;
 use crate::report::{CheckResult, Event, Failure, Notice, Outcome, Report};
 use crate::script::Lab;
 use crate::unsubmitted::Unsubmitted;
 
 /// The lab `file`'s name says, by name or alias (`serv_udp.py` is `udp_serv`).
-pub fn lab_named_by(file: &Path) -> Result<String> {
+pub fn lab_named_by(file: &Path, labs: &Labs) -> Result<String> {
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase().replace('-', "_"))
         .unwrap_or_default();
-    let mut found: Vec<String> = labs::all()
+    let mut found: Vec<String> = labs
+        .all()
         .into_iter()
         .filter(|lab| {
             std::iter::once(&lab.name)
@@ -50,7 +51,7 @@ pub fn lab_named_by(file: &Path) -> Result<String> {
             "{} does not say which lab it is for: name the lab first, e.g. socklab check serv_tcp {} (the labs: {})",
             file.display(),
             file.display(),
-            labs::names()
+            labs.names()
         ))),
     }
 }

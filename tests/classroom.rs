@@ -228,7 +228,8 @@ fn path_with_socklab(rest: &str) -> String {
 
 /// Every lab's points.
 fn all_labs_max() -> u32 {
-    socklab::labs::all()
+    socklab::labs::Labs::built_in()
+        .all()
         .iter()
         .flat_map(|lab| lab_checks(&lab.name))
         .map(|(_, max)| max)
@@ -257,7 +258,8 @@ fn classroom_workflow_reports_each_lab() {
     assert!(on.contains(&"push"), "{on:?}");
     assert_eq!(yaml_str(&workflow["permissions"], "checks"), "write");
     assert_eq!(yaml_str(job(&workflow), "name"), "Autograding Tests");
-    let labs: Vec<String> = socklab::labs::all()
+    let labs: Vec<String> = socklab::labs::Labs::built_in()
+        .all()
         .iter()
         .map(|l| l.name.to_string())
         .collect();

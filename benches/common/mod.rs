@@ -85,7 +85,8 @@ pub fn grade_failing(lab: &str, timeout: &str, build: &Path) -> Vec<FailingRun> 
 /// student's (not a netcat of the system's), with failing fixtures to grade, in `socklab
 /// labs`'s order; `tcp` keeps only the TCP ones.
 pub fn labs(tcp: bool) -> Vec<String> {
-    socklab::labs::all()
+    socklab::labs::Labs::built_in()
+        .all()
         .into_iter()
         .filter(|lab| lab.default_program.is_none())
         .filter(|lab| !tcp || lab.proto == socklab::script::Proto::Tcp)

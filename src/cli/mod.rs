@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::batch::ClassProgram;
 use crate::error::{EXIT_CANNOT_GRADE, Error, Result};
 use crate::limits::Limits;
 use crate::reporters::class::ClassFormat;
@@ -26,7 +25,8 @@ use crate::sandbox::place::IsolationFloor;
 use crate::script::Lab;
 use crate::session::Timeouts;
 use crate::error::EXIT_FULL_MARKS;
-use crate::{export, init, labs, netcat, partner, reference, usage};
+use crate::labs::Labs;
+use crate::{export, init, netcat, partner, reference, usage};
 
 #[derive(Parser)]
 #[command(
@@ -57,30 +57,7 @@ enum Command {
     /// Grade one program against a lab: socklab check serv_tcp serv_tcp.py
     Check(CheckArgs),
     /// Grade a whole class: socklab grade serv_simple submissions/ serv_simple.py
-    Grade {
-        /// The lab (see `socklab labs`).
-        lab: String,
-        /// The class folder: one folder per submission under it, named by the student's id.
-        dir: PathBuf,
-        /// The file each submission has (serv_simple.py, serv_simple.c), run as `socklab
-        /// check` runs it.
-        #[arg(value_name = "FILE")]
-        file: Option<String>,
-        /// How many submissions to grade at once [default: the number of cores].
-        #[arg(long)]
-        jobs: Option<NonZeroUsize>,
-        #[arg(long, value_enum, default_value = "human")]
-        format: ClassFormat,
-        /// Write the report to FILE rather than to stdout (e.g. report.html).
-        #[arg(long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        #[command(flatten)]
-        grading: GradingArgs,
-        /// Or the program as a command and its arguments; `{dir}` becomes the submission's
-        /// folder (absolute), `{port}` as in check.
-        #[arg(last = true, value_name = "PROGRAM")]
-        program: Vec<String>,
-    },
+    Grade(GradeArgs),
     /// Grade one Gradescope submission, every lab of labs.conf, into one results.json:
     /// socklab gradescope source/labs.conf submission/ --output results/results.json
     Gradescope {
@@ -234,6 +211,33 @@ struct GradingArgs {
     port: Option<u16>,
 }
 
+/// `socklab grade`'s arguments.
+#[derive(Args)]
+struct GradeArgs {
+    /// The lab (see `socklab labs`).
+    lab: String,
+    /// The class folder: one folder per submission under it, named by the student's id.
+    dir: PathBuf,
+    /// The file each submission has (serv_simple.py, serv_simple.c), run as `socklab
+    /// check` runs it.
+    #[arg(value_name = "FILE")]
+    file: Option<String>,
+    /// How many submissions to grade at once [default: the number of cores].
+    #[arg(long)]
+    jobs: Option<NonZeroUsize>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: ClassFormat,
+    /// Write the report to FILE rather than to stdout (e.g. report.html).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    grading: GradingArgs,
+    /// Or the program as a command and its arguments; `{dir}` becomes the submission's
+    /// folder (absolute), `{port}` as in check.
+    #[arg(last = true, value_name = "PROGRAM")]
+    program: Vec<String>,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum IsolationArg {
     Namespaces,
@@ -247,8 +251,8 @@ impl GradingArgs {
     }
 
     /// The lab called `name` with the rubric's points, and how Gradescope shows it.
-    fn lab(&self, name: &str) -> Result<(Lab, Visibilities)> {
-        let mut lab = labs::find(name)?;
+    fn lab(&self, labs: &Labs, name: &str) -> Result<(Lab, Visibilities)> {
+        let mut lab = labs.find(name)?;
         if let Some(port) = self.port {
             lab.lesson_port = port;
         }
@@ -260,7 +264,7 @@ impl GradingArgs {
         Ok((lab, visibility))
     }
 
-    fn config(&self) -> Result<Config> {
+    fn config(&self, labs: &Labs) -> Result<Config> {
         let mut config = Config {
             timeouts: Timeouts {
                 step: self.timeout,
@@ -277,7 +281,7 @@ impl GradingArgs {
                 cpu: Duration::from_secs(self.max_cpu),
                 file_size: self.max_file_size << 20,
             },
-            lab_ports: labs::all().iter().map(|l| l.lesson_port).collect(),
+            lab_ports: labs.lesson_ports(),
             ..Config::default()
         };
         // Absolute, since the program's init may start elsewhere in the tree.
@@ -345,7 +349,9 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Init(command) => init::run(command.decode()),
-        command => match add_labs(&cli.labs_dir, &cli.lab_file).and_then(|()| run(command, &cli.lab_file)) {
+        command => match Labs::with(cli.labs_dir.as_slice(), &cli.lab_file)
+            .and_then(|labs| run(command, &labs, &cli.lab_file))
+        {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("socklab: {e}");
@@ -356,53 +362,31 @@ pub fn main() -> ExitCode {
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
-/// An instructor's lab files, added to the built-in labs before anything looks at them.
-fn add_labs(dir: &Option<PathBuf>, files: &[PathBuf]) -> Result<()> {
-    if dir.is_none() && files.is_empty() {
-        return Ok(());
-    }
-    labs::add(dir.as_slice(), files)
-}
-
-fn run(command: Command, lab_files: &[PathBuf]) -> Result<i32> {
+/// Runs `command` with the labs it may grade.
+fn run(command: Command, labs: &Labs, lab_files: &[PathBuf]) -> Result<i32> {
     match command {
-        Command::Labs { show: None } => list_labs(),
-        Command::Labs { show: Some(name) } => show_lab(&name),
-        Command::Check(args) => check(&args, lab_files),
-        Command::Grade {
-            lab,
-            dir,
-            file,
-            jobs,
-            format,
-            output,
-            grading,
-            program,
-        } => {
-            let program = ClassProgram::from_args(file.as_deref(), &program)?;
-            grade(lab, dir, jobs, format, output, &grading, program)
-        }
+        Command::Labs { show: None } => list_labs(labs),
+        Command::Labs { show: Some(name) } => show_lab(labs, &name),
+        Command::Check(args) => check(&args, labs, lab_files),
+        Command::Grade(args) => grade(labs, &args),
         Command::Gradescope {
             config,
             submission,
             output,
             grading,
-        } => gradescope(&config, &submission, &output, &grading),
+        } => gradescope(labs, &config, &submission, &output, &grading),
         Command::Export { what } => {
             let text = match what {
-                Export::Classroom => export::classroom(&labs::all()),
-                Export::LabsConf => export::labs_conf(&labs::all()),
-                Export::Rubric { lab } => export::rubric(&labs::find(&lab)?),
+                Export::Classroom => export::classroom(&labs.all()),
+                Export::LabsConf => export::labs_conf(&labs.all()),
+                Export::Rubric { lab } => export::rubric(&labs.find(&lab)?),
             };
             print!("{text}");
             Ok(EXIT_FULL_MARKS)
         }
         Command::Ref { lab, port } => {
-            let port = match port {
-                Some(port) => port,
-                None => labs::find(&lab)?.lesson_port,
-            };
-            reference::run(&lab, port)
+            let lab = labs.find(&lab)?;
+            reference::run(&lab, port.unwrap_or(lab.lesson_port))
         }
         Command::Partner {
             proto,

@@ -10,18 +10,18 @@ use crate::autograder;
 use crate::batch::{self, ClassProgram, ClassRun};
 use crate::check::{self, CheckTarget, Subject};
 use crate::error::{EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, Error, Result, exit_for};
-use crate::labs;
+use crate::labs::{self, Labs};
 use crate::report::{ClassReport, Event, NotGraded, Verdict};
 use crate::reporters;
 use crate::reporters::class::progress::Progress;
-use crate::reporters::class::{self, ClassFormat, ClassReporter};
+use crate::reporters::class::{self, ClassReporter};
 use crate::reporters::gradescope::{Visibilities, Visibility};
 use crate::sandbox;
 use crate::script::Lab;
 use crate::watch;
 
 use super::output::{StderrKept, WriteError, create, report_output};
-use super::{CheckArgs, GradingArgs};
+use super::{CheckArgs, GradeArgs, GradingArgs};
 
 /// What every grading mode sets up first, before any thread exists: a user namespace where
 /// socklab is not root (see [`sandbox::prepare_process`]), and its way of ending on a signal.
@@ -60,14 +60,14 @@ fn stop_cleanly_on_signals() -> Result<()> {
 }
 
 
-pub(super) fn list_labs() -> Result<i32> {
-    for lab in labs::all() {
+pub(super) fn list_labs(labs: &Labs) -> Result<i32> {
+    for lab in labs.all() {
         let aliases = if lab.aliases.is_empty() {
             String::new()
         } else {
             format!(" (alias {})", lab.aliases.join(", "))
         };
-        let from = match labs::source(&lab.name) {
+        let from = match labs.source(&lab.name) {
             Some(labs::Source::File(path)) => format!(" [{}]", path.display()),
             _ => String::new(),
         };
@@ -84,12 +84,13 @@ pub(super) fn list_labs() -> Result<i32> {
 }
 
 /// `socklab labs --show NAME`: the lab's file as it is, a start for an instructor's own.
-pub(super) fn show_lab(name: &str) -> Result<i32> {
-    let lab = labs::find(name)?;
-    let text = match labs::source(&lab.name) {
+pub(super) fn show_lab(labs: &Labs, name: &str) -> Result<i32> {
+    let lab = labs.find(name)?;
+    let text = match labs.source(&lab.name) {
         Some(labs::Source::File(path)) => std::fs::read_to_string(&path)
             .map_err(Error::io(format!("reading {}", path.display())))?,
-        _ => labs::built_in_text(&lab.name)
+        _ => labs
+            .built_in_text(&lab.name)
             .ok_or_else(|| Error::Internal(format!("no file for the built-in lab {}", lab.name)))?
             .to_string(),
     };
@@ -98,12 +99,12 @@ pub(super) fn show_lab(name: &str) -> Result<i32> {
 }
 
 /// `socklab check`: one program, once or (`--watch`) at each save of its file.
-pub(super) fn check(args: &CheckArgs, lab_files: &[PathBuf]) -> Result<i32> {
+pub(super) fn check(args: &CheckArgs, labs: &Labs, lab_files: &[PathBuf]) -> Result<i32> {
     ready_to_grade()?;
-    let (lab, file) = with_lab_file(args.lab.as_deref(), args.file.as_deref(), lab_files)?;
-    let target = CheckTarget::from_args(lab.as_deref(), file.as_deref(), &args.program)?;
+    let (lab, file) = with_lab_file(labs, args.lab.as_deref(), args.file.as_deref(), lab_files)?;
+    let target = CheckTarget::from_args(labs, lab.as_deref(), file.as_deref(), &args.program)?;
     let lab = || -> Result<(Lab, Visibilities)> {
-        let (lab, visibility) = args.grading.lab(&target.lab)?;
+        let (lab, visibility) = args.grading.lab(labs, &target.lab)?;
         match &args.only {
             Some(check) => Ok((lab.only(check)?, visibility)),
             None => Ok((lab, visibility)),
@@ -115,7 +116,7 @@ pub(super) fn check(args: &CheckArgs, lab_files: &[PathBuf]) -> Result<i32> {
         .only
         .as_ref()
         .map(|check| check::only_notice(check, &kept));
-    let config = args.grading.config()?;
+    let config = args.grading.config(labs)?;
     let grade_once = || -> Result<i32> {
         let (lab, visibility) = lab()?;
         let (out, color) = report_output(args.output.clone())?;
@@ -172,6 +173,7 @@ pub(super) fn check(args: &CheckArgs, lab_files: &[PathBuf]) -> Result<i32> {
 /// it from students; where a rubric shows stdout to students, it goes into results.json's
 /// hidden staff test instead, with what socklab says on stderr meanwhile.
 pub(super) fn gradescope(
+    labs: &Labs,
     config: &Path,
     submission: &Path,
     output: &Path,
@@ -183,10 +185,10 @@ pub(super) fn gradescope(
             "socklab gradescope takes each lab's rubric from labs.conf (LAB FILE RUBRIC), and its port from its lab file (--labs-dir), not --rubric or --port".into(),
         ));
     }
-    let lines = autograder::read_config(config)?;
+    let lines = autograder::read_config(config, labs)?;
     let submission = std::path::absolute(submission)
         .map_err(Error::io(format!("finding {}", submission.display())))?;
-    let grading_config = grading.config()?;
+    let grading_config = grading.config(labs)?;
     let staff_stdout = autograder::stdout_visibility(&lines) == Visibility::Hidden;
     // Created now: a results path that cannot be written stops socklab before any grading.
     let mut out = create(output)?;
@@ -222,27 +224,20 @@ pub(super) fn gradescope(
 }
 
 /// `socklab grade`: the class in `dir`, the report in `format` to `output` (or stdout).
-pub(super) fn grade(
-    lab: String,
-    dir: PathBuf,
-    jobs: Option<NonZeroUsize>,
-    format: ClassFormat,
-    output: Option<PathBuf>,
-    grading: &GradingArgs,
-    program: ClassProgram,
-) -> Result<i32> {
+pub(super) fn grade(labs: &Labs, args: &GradeArgs) -> Result<i32> {
     ready_to_grade()?;
+    let program = ClassProgram::from_args(args.file.as_deref(), &args.program)?;
     let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let (lab, _) = grading.lab(&lab)?;
+    let (lab, _) = args.grading.lab(labs, &args.lab)?;
     let run = ClassRun {
         lab,
-        dir,
+        dir: args.dir.clone(),
         program,
-        jobs: jobs.map_or(cores, NonZeroUsize::get),
-        config: grading.config()?,
+        jobs: args.jobs.map_or(cores, NonZeroUsize::get),
+        config: args.grading.config(labs)?,
     };
-    let (out, color) = report_output(output)?;
-    let mut output = class::for_format(format, out, color);
+    let (out, color) = report_output(args.output.clone())?;
+    let mut output = class::for_format(args.format, out, color);
     let mut progress = Progress::new(io::stderr().is_terminal(), Box::new(io::stderr()));
     let mut write_error = WriteError::default();
     let class = batch::grade_class(&run, &mut |event| {
@@ -284,11 +279,12 @@ fn class_exit_code(class: &ClassReport) -> Result<i32> {
 /// its first word is then the program's file (`socklab check --lab-file conn_udp.toml
 /// client.py`).
 fn with_lab_file(
+    labs: &Labs,
     first: Option<&str>,
     file: Option<&Path>,
     lab_files: &[PathBuf],
 ) -> Result<(Option<String>, Option<PathBuf>)> {
-    let named = first.is_some_and(|f| labs::find(f).is_ok());
+    let named = first.is_some_and(|f| labs.find(f).is_ok());
     match (lab_files, first, file) {
         ([only], first, None) if !named => {
             let lab = labs::load_file(only)?;

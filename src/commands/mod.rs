@@ -181,7 +181,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("activity1.sh");
         std::fs::write(&file, text).unwrap();
-        let lab = crate::labs::find("netcat").unwrap();
+        let lab = crate::labs::Labs::built_in().find("netcat").unwrap();
         Handed::read(&file, "activity1.sh", &lab, lab.commands.as_ref().unwrap()).unwrap()
     }
 
@@ -236,7 +236,7 @@ mod tests {
     /// whose file has no extension to know it by, is refused with the line.
     #[test]
     fn commands_that_cannot_tell_runs_apart_are_refused() {
-        let text = crate::labs::built_in_text("netcat").unwrap();
+        let text = crate::labs::Labs::built_in().built_in_text("netcat").unwrap();
         let load = |from: &str, to: &str| {
             assert!(text.contains(from));
             crate::labfile::load("netcat.toml", &text.replacen(from, to, 1)).unwrap_err().to_string()
@@ -251,7 +251,7 @@ mod tests {
 
     #[test]
     fn the_lessons_command_for_a_run() {
-        let lab = crate::labs::find("netcat").unwrap();
+        let lab = crate::labs::Labs::built_in().find("netcat").unwrap();
         let shown: Vec<String> = lab.runs.iter().map(|r| lesson_command(&lab, r)).collect();
         assert_eq!(
             shown,

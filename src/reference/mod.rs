@@ -12,13 +12,13 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, BorrowedFd};
 
 use crate::error::{Error, Result};
+use crate::script::Lab;
 
 /// The labs that have a reference program.
 pub const LABS: &[&str] = &["serv_simple", "conn_simple", "serv_tcp", "udp_serv"];
 
 /// Runs the reference program of `lab` on `port`; returns its exit code.
-pub fn run(lab: &str, port: u16) -> Result<i32> {
-    let lab = crate::labs::find(lab)?;
+pub fn run(lab: &Lab, port: u16) -> Result<i32> {
     let result = match lab.name.as_str() {
         "serv_simple" => serv_simple::run(port),
         "conn_simple" => conn_simple::run(port),

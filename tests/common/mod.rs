@@ -124,7 +124,8 @@ pub fn assert_no_raw_controls(report: &[u8], what: &str) {
 
 /// `lab`'s checks in the lab's order, with their default points, from the library itself.
 pub fn lab_checks(lab: &str) -> Vec<(String, u32)> {
-    socklab::labs::find(lab)
+    socklab::labs::Labs::built_in()
+        .find(lab)
         .expect("lab")
         .checks()
         .map(|c| (c.id.to_string(), c.points))
