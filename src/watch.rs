@@ -38,13 +38,15 @@ pub fn run(file: &Path, mut grade: impl FnMut() -> Result<i32>) -> Result<i32> {
         if let Err(e) = grade() {
             eprintln!("socklab: {e}");
         }
-        println!(
+        // What the person watching reads; a stdout gone is no reason to stop watching.
+        let _ = writeln!(
+            std::io::stdout(),
             "socklab: watching {}: save it to grade again (Ctrl-C to stop)",
             file.display()
         );
         wait_for_save(&events, &watched, graded)?;
         if clear {
-            print!("{CLEAR_SCREEN}");
+            let _ = write!(std::io::stdout(), "{CLEAR_SCREEN}");
         }
         let _ = std::io::stdout().flush();
     }

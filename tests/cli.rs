@@ -155,3 +155,31 @@ fn program_control_bytes_are_shown_escaped() {
     );
     assert!(String::from_utf8_lossy(&stdout).contains(r"\x1b[31mred\x00\xff"));
 }
+
+/// What socklab prints for a person (`labs`, `labs --show`, `export`) to a reader that stops
+/// reading (`| head -1`) ends socklab quietly with exit 0: never a panic, never SIGPIPE.
+#[rstest]
+fn a_reader_that_goes_away_is_no_error(
+    #[values(&["labs"][..], &["labs", "--show", "serv_tcp"][..], &["export", "classroom"][..])]
+    args: &[&str],
+) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("socklab"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before socklab writes a byte.
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{args:?}: {status:?}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+}

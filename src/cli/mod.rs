@@ -381,7 +381,7 @@ fn run(command: Command, labs: &Labs, lab_files: &[PathBuf]) -> Result<i32> {
                 Export::LabsConf => export::labs_conf(&labs.all()),
                 Export::Rubric { lab } => export::rubric(&labs.find(&lab)?),
             };
-            print!("{text}");
+            output::print_out(&text)?;
             Ok(EXIT_FULL_MARKS)
         }
         Command::Ref { lab, port } => {

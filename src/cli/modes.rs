@@ -20,7 +20,7 @@ use crate::sandbox;
 use crate::script::Lab;
 use crate::watch;
 
-use super::output::{StderrKept, WriteError, create, report_output};
+use super::output::{StderrKept, WriteError, create, print_out, report_output};
 use super::{CheckArgs, GradeArgs, GradingArgs};
 
 /// What every grading mode sets up first, before any thread exists: a user namespace where
@@ -61,6 +61,7 @@ fn stop_cleanly_on_signals() -> Result<()> {
 
 
 pub(super) fn list_labs(labs: &Labs) -> Result<i32> {
+    let mut listed = String::new();
     for lab in labs.all() {
         let aliases = if lab.aliases.is_empty() {
             String::new()
@@ -71,8 +72,8 @@ pub(super) fn list_labs(labs: &Labs) -> Result<i32> {
             Some(labs::Source::File(path)) => format!(" [{}]", path.display()),
             _ => String::new(),
         };
-        println!(
-            "{:<12} {} {:<5} {} points  {}{aliases}{from}",
+        listed += &format!(
+            "{:<12} {} {:<5} {} points  {}{aliases}{from}\n",
             lab.name,
             lab.proto,
             lab.lesson_port,
@@ -80,6 +81,7 @@ pub(super) fn list_labs(labs: &Labs) -> Result<i32> {
             lab.summary
         );
     }
+    print_out(&listed)?;
     Ok(EXIT_FULL_MARKS)
 }
 
@@ -94,7 +96,7 @@ pub(super) fn show_lab(labs: &Labs, name: &str) -> Result<i32> {
             .ok_or_else(|| Error::Internal(format!("no file for the built-in lab {}", lab.name)))?
             .to_string(),
     };
-    print!("{text}");
+    print_out(&text)?;
     Ok(EXIT_FULL_MARKS)
 }
 
@@ -198,7 +200,7 @@ pub(super) fn gradescope(
         let stderr = kept_from_students.map(StderrKept::finish).transpose()?;
         let results = graded.results(stderr.as_deref().unwrap_or_default());
         if let Some(account) = &results.for_staff {
-            print!("{account}");
+            print_out(account)?;
         }
         // socklab's own failure is nobody's grade: no results.json, so that Gradescope says
         // the autograder failed (staff see why in its output) rather than give a zero.

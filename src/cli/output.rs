@@ -90,3 +90,11 @@ impl StderrKept {
         Ok(said)
     }
 }
+
+/// Prints `text` for a person on stdout; a reader that went away (`| head`) is no error.
+pub(super) fn print_out(text: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    let mut written = WriteError::default();
+    written.note(out.write_all(text.as_bytes()).and_then(|()| out.flush()));
+    written.into_result()
+}

@@ -41,6 +41,15 @@ pub fn run(lab: &Lab, port: u16) -> Result<i32> {
     })
 }
 
+/// Prints `line` as Python's print() does; a closed stdout is an error, as Python's
+/// BrokenPipeError is (never a panic).
+pub fn say(line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
 /// What is ready to read, as the lesson's `select([sock, sys.stdin], [], [])` tells it.
 pub struct Ready {
     pub socket: bool,

@@ -7,12 +7,12 @@ use std::net::TcpListener;
 use std::os::fd::AsFd;
 
 use crate::escape::python_bytes;
-use crate::reference::python_addr;
+use crate::reference::{python_addr, say};
 
 pub fn run(port: u16) -> io::Result<()> {
     let listener = TcpListener::bind(("0.0.0.0", port))?;
     let (mut conn, addr) = listener.accept()?;
-    println!("connection from {}", python_addr(addr));
+    say(&format!("connection from {}", python_addr(addr)))?;
     let mut keyboard_open = true;
     let mut typed = Vec::new();
     let mut buf = [0u8; 1024];
@@ -23,7 +23,7 @@ pub fn run(port: u16) -> io::Result<()> {
             if n == 0 {
                 break;
             }
-            println!("{}", python_bytes(&buf[..n]));
+            say(&python_bytes(&buf[..n]))?;
         }
         if ready.keyboard {
             // Raw reads, not a buffered reader: poll must see every line that is waiting.
