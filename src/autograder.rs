@@ -26,7 +26,8 @@ use crate::reporters::gradescope::{self, Part, Results, Visibilities, Visibility
 use crate::rubric::Rubric;
 use crate::runner::Config;
 use crate::script::Lab;
-use crate::submission::{LabInfo, RunBy};
+use crate::not_run::LabInfo;
+use crate::submission::RunBy;
 
 /// One line of `labs.conf`, checked: the lab with its rubric's points, how Gradescope shows
 /// it, and the file students submit it in.

@@ -23,7 +23,8 @@ use crate::report::{ClassEvent, ClassReport, Outcome, Submission, Verdict};
 use crate::check;
 use crate::runner::Config;
 use crate::script::Lab;
-use crate::submission::{self, CompileError, LabInfo, Prepared};
+use crate::not_run::LabInfo;
+use crate::submission::{self, CompileError, Prepared};
 use crate::unsubmitted::Why;
 
 /// The placeholder in a program's arguments for the submission's folder.

@@ -42,7 +42,8 @@
 //! - [`check`]: `socklab check`: what it was asked to grade (a file, a lab and a file, a
 //!   command), and grading it.
 //! - [`submission`]: a student's file: the lab its name says, and how to run it (`python3`,
-//!   or `cc` first), for `check`, `grade` and Gradescope alike; the report of one that never ran.
+//!   or `cc` first), for `check`, `grade` and Gradescope alike.
+//! - [`not_run`]: the report of a program that never ran, every check lost for its reason.
 //! - [`unsubmitted`]: a lab's file missing or empty: not graded, every check lost, in the
 //!   student's words.
 //! - [`commands`]: a file of the lesson's command lines, one for each run of a lab
@@ -98,6 +99,7 @@ linux_modules!(
     launch,
     limits,
     netcat,
+    not_run,
     partner,
     placeholders,
     poll,

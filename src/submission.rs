@@ -13,7 +13,7 @@
 //! - A file that is missing or empty is not graded ([`crate::unsubmitted`]); a lab's file
 //!   of commands (`activity1.sh`) is read as such ([`crate::commands`]).
 //!
-//! A submission that never ran still gets a report of every check ([`LabInfo::not_run`]).
+//! A submission that never ran still gets a report of every check ([`crate::not_run`]).
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -23,8 +23,9 @@ use std::time::Duration;
 use crate::commands::{Handed, commands_file};
 use crate::error::{Error, Result};
 use crate::labs::Labs;
+use crate::not_run::LabInfo;
 use crate::program::Program;
-use crate::report::{CheckResult, Event, Failure, Notice, Outcome, Report};
+use crate::report::{Event, Failure, Notice, Outcome, Report};
 use crate::script::Lab;
 use crate::unsubmitted::Unsubmitted;
 
@@ -228,65 +229,3 @@ pub fn replay(report: &Report, on_event: &mut dyn FnMut(&Event)) {
     on_event(&Event::Finished(report.clone()));
 }
 
-/// What a report needs of a lab to say how a program that never ran fared on each check.
-pub struct LabInfo {
-    pub name: String,
-    pub checks: Vec<CheckInfo>,
-}
-
-pub struct CheckInfo {
-    pub id: String,
-    pub description: String,
-    pub points: u32,
-}
-
-impl LabInfo {
-    pub fn of(lab: &Lab) -> LabInfo {
-        LabInfo {
-            name: lab.name.to_string(),
-            checks: lab
-                .checks()
-                .map(|c| CheckInfo {
-                    id: c.id.to_string(),
-                    description: c.description.to_string(),
-                    points: c.points,
-                })
-                .collect(),
-        }
-    }
-
-    /// The report of `program`, which never ran: no points, and each check's outcome from
-    /// `outcome` (called with the check's index).
-    pub fn not_run(
-        &self,
-        program: Vec<String>,
-        took: Duration,
-        outcome: impl Fn(usize) -> Outcome,
-    ) -> Report {
-        Report {
-            lab: self.name.clone(),
-            program,
-            port: 0,
-            isolation: None,
-            notices: Vec::new(),
-            checks: self
-                .checks
-                .iter()
-                .enumerate()
-                .map(|(index, c)| CheckResult {
-                    id: c.id.clone(),
-                    description: c.description.clone(),
-                    points: 0,
-                    max: c.points,
-                    outcome: outcome(index),
-                    transcript: Vec::new(),
-                    duration: Duration::ZERO,
-                })
-                .collect(),
-            transcript: Vec::new(),
-            transcript_omitted: 0,
-            duration: took,
-            runs: Vec::new(),
-        }
-    }
-}

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::report::{Notice, Outcome, Report};
 use crate::script::Lab;
-use crate::submission::LabInfo;
+use crate::not_run::LabInfo;
 
 /// A file larger than this holds more than a template's comments.
 const TEMPLATE_CAP: u64 = 1 << 20;

@@ -13,7 +13,7 @@ use crate::program::Program;
 use crate::report::{Event, Failure, IsolationLevel, Notice, Outcome, Report, RunSummary};
 use crate::runner::{self, Config};
 use crate::script::{Lab, Run, is_short_options};
-use crate::submission::LabInfo;
+use crate::not_run::LabInfo;
 
 use super::{Handed, lesson_command};
 
