@@ -373,9 +373,9 @@ impl Sweeper {
             }
             Sweeper::User(uid) => {
                 let _ = if sig == Signal::SIGKILL {
-                    crate::sandbox::account::kill_all(*uid)
+                    crate::sandbox::users::kill_all(*uid)
                 } else {
-                    crate::sandbox::account::signal_all(*uid, sig as i32)
+                    crate::sandbox::users::signal_all(*uid, sig as i32)
                 };
             }
         }

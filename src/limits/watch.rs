@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::sandbox::{account, procs};
+use crate::sandbox::{procs, users};
 
 use super::sockets;
 
@@ -41,7 +41,7 @@ impl MemoryWatch {
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
                     if used_by(uid) > limit {
                         flag.store(true, Ordering::SeqCst);
-                        let _ = account::kill_all(uid);
+                        let _ = users::kill_all(uid);
                         return;
                     }
                 }

@@ -185,7 +185,7 @@ fn held_by_a_sandbox_user(file: &File) -> bool {
     let Ok(ino) = file.metadata().map(|m| m.ino()) else {
         return false;
     };
-    let sandbox = super::account::FIRST_UID..super::account::FIRST_UID + super::account::SLOTS;
+    let sandbox = super::users::FIRST_UID..super::users::FIRST_UID + super::users::SLOTS;
     let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
     locks
         .lines()

@@ -29,6 +29,7 @@ pub mod procs;
 mod reach;
 pub mod sockets;
 mod sweep;
+pub mod users;
 
 use std::net::Ipv4Addr;
 

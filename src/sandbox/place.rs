@@ -16,7 +16,8 @@ use crate::limits::{Limits, RunLimits};
 use crate::program::Program;
 use crate::report::Proto;
 
-use super::account::{FIRST_UID, Reach, SLOTS, SandboxAccount, WorkDir};
+use super::account::{Reach, SandboxAccount, WorkDir};
+use super::users::{FIRST_UID, SLOTS};
 use super::guard::{self, GuardSpec};
 use super::hidden::{self, Hidden};
 use super::ports::{self, Binder, PortClaim};
@@ -183,7 +184,7 @@ impl Place {
     /// open stays closed to it by ordinary permissions as well as by the mounts.
     fn in_namespaces(wanted: &Wanted, program: Program) -> Result<(Place, Program)> {
         let own = Own::take(sandbox_users_here())?;
-        let port = ports::pick(wanted)?;
+        let port = ports::pick(wanted.port, wanted.fixed_port)?;
         let program = own.copy_in(&wanted.confinement.show, program)?;
         let mut confinement = wanted.confinement.clone();
         confinement.writable.push(own.workdir.path().to_path_buf());
@@ -217,7 +218,7 @@ impl Place {
                 .fixed_port
                 .then(|| ports::claim(wanted.proto, wanted.port, wanted.patience, binder))
                 .transpose()?;
-            let port = ports::pick(wanted)?;
+            let port = ports::pick(wanted.port, wanted.fixed_port)?;
             let place = Own::of(None)?.into_place(Isolation::None { reason }, port, claim);
             return Ok((place, program));
         }

@@ -26,7 +26,6 @@ use crate::error::{Error, Result};
 use crate::report::Proto;
 
 use super::locks;
-use super::place::Wanted;
 
 /// The longest pause between two looks at a port someone else holds.
 const RECHECK_MAX: Duration = Duration::from_millis(50);
@@ -73,11 +72,12 @@ pub struct PortClaim {
     _placeholders: Vec<Placeholder>,
 }
 
-/// The run's port: the lesson's where the program has it written in, else one chosen now
-/// (where the run has its own namespace, or on the host for a program of the student's).
-pub fn pick(wanted: &Wanted) -> Result<u16> {
-    if wanted.fixed_port {
-        return Ok(wanted.port);
+/// The run's port: the lesson's `port` where the program has it written in (`fixed`), else
+/// one chosen now (where the run has its own namespace, or on the host for a program of the
+/// student's).
+pub fn pick(port: u16, fixed: bool) -> Result<u16> {
+    if fixed {
+        return Ok(port);
     }
     portpicker::pick_unused_port().ok_or_else(|| Error::Internal("no free port".into()))
 }

@@ -176,7 +176,7 @@ fn remove_ipc_objects(uid: u32) -> Result<(), String> {
     if objects.is_empty() {
         return Ok(());
     }
-    let failed = super::account::as_user(uid, uid, &|| {
+    let failed = super::users::as_user(uid, uid, &|| {
         let mut failed = 0;
         for (kind, id) in &objects {
             // SAFETY: IPC_RMID takes no buffer; these calls are async-signal-safe.

@@ -38,7 +38,7 @@ use crate::launch::{self, Enclosure};
 use crate::program::Program;
 use crate::limits::{Enforced, RunLimits};
 use crate::sandbox::sockets::{self, Owner};
-use crate::sandbox::{Isolation, Listening, account, procs};
+use crate::sandbox::{Isolation, Listening, procs, users};
 
 pub use attribution::{Accepted, Attribution, Channel, Conversation, Unread};
 pub use clock::Timeouts;
@@ -279,7 +279,7 @@ impl Session {
         // Init killed them all; should init itself have been killed, the sandbox user's
         // processes are still exactly the program's.
         if let Some((uid, _)) = self.place.isolation.sandbox_user() {
-            let _ = account::kill_all(uid);
+            let _ = users::kill_all(uid);
         }
     }
 }
