@@ -2,7 +2,8 @@
 //!
 //! Module map (read this first):
 //! - [`labs`]: the labs: the built-in lab files (`src/labs/*.toml`, compiled in) and an
-//!   instructor's own. A new lab is one new lab file.
+//!   instructor's own, known to a command as one value ([`labs::Labs`]). A new lab is one
+//!   new lab file.
 //! - [`labfile`]: lab files: a lab in TOML, in the lesson's words, checked when loaded.
 //! - [`script`]: what a lab is once loaded: runs, checks, and their steps.
 //! - [`steps`]: the kinds of step, one file each: its phrases in lab files, how its value is

@@ -8,7 +8,8 @@
 //!   and the way to what it needs is opened in its view ([`reach`]).
 //! - **uid** (namespaces refused, socklab is root: Gradescope's Docker containers): the
 //!   host's loopback, with the program running as a user of its own that nothing else uses
-//!   ([`account`]), as the IOI's isolate does. It cannot signal or trace socklab, write
+//!   ([`account`]; the range of such users and acting as one: [`users`]), as the IOI's
+//!   isolate does. It cannot signal or trace socklab, write
 //!   root's files or read hidden ones, and every process of that user is killed when the
 //!   run ends.
 //! - **none** (namespaces refused, socklab is an ordinary user: a student's laptop): the
