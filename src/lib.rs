@@ -25,6 +25,9 @@
 //!   hidden paths, its own /proc, /tmp, devices and IPC, its own user, no capabilities.
 //! - [`init`]: the tiny init that runs inside the namespace, reports the exit, leaves no
 //!   process behind, and looks at the program's threads where socklab may not.
+//! - [`reasons`]: the reason a student can act on, from plain data: how other bytes differ,
+//!   which part of a near-miss line is wrong, what had just happened when the program ended,
+//!   its own last words; hints fit for its language.
 //! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a class's
 //!   submissions and summary.
 //! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit, GitHub
@@ -90,6 +93,7 @@ linux_modules!(
     netcat,
     partner,
     program,
+    reasons,
     reference,
     report,
     reporters,
