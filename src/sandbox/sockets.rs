@@ -105,9 +105,15 @@ pub fn tcp_connection(local: SocketAddr, remote: SocketAddr) -> Option<TableEntr
         .filter(|e| e.state != TCP_LISTEN)
 }
 
-/// The UDP socket bound to `local` (or to all addresses at its port).
+/// The program's UDP socket bound to `local` (or to all addresses at its port). socklab's
+/// own sockets are left out: on the host, the placeholder that holds a run's port for it
+/// is bound at the same address, beside the program's.
 pub fn udp_socket(local: SocketAddr) -> Option<TableEntry> {
-    let entries = table_entries(&[Proto::Udp]);
+    let own = socket_inodes(&[std::process::id() as i32]);
+    let entries: Vec<TableEntry> = table_entries(&[Proto::Udp])
+        .into_iter()
+        .filter(|e| !own.contains(&e.inode))
+        .collect();
     let at_port = |e: &&TableEntry| e.local.port() == local.port();
     entries
         .iter()
@@ -256,6 +262,9 @@ mod sock_diag {
 
     const SOCK_DIAG_BY_FAMILY: u16 = 20;
     const INET_DIAG_NOCOOKIE: u32 = !0;
+    /// The loopback device's index, the same in every network namespace (the kernel's
+    /// LOOPBACK_IFINDEX).
+    const LOOPBACK_INDEX: u32 = 1;
 
     #[repr(C)]
     #[derive(Clone, Copy, Default)]
@@ -331,7 +340,12 @@ mod sock_diag {
                 dport: remote.port().to_be_bytes(),
                 src: bytes(local.ip()),
                 dst: bytes(remote.ip()),
-                interface: 0,
+                // The kernel finds a socket bound to a device (the guard binds every
+                // socket of the uid level to the loopback) only when asked on that device;
+                // one bound to none it finds whatever is asked. Every address socklab's
+                // connections use is on the loopback, which is interface 1 in every
+                // network namespace.
+                interface: LOOPBACK_INDEX,
                 cookie: [INET_DIAG_NOCOOKIE; 2],
             },
         };
