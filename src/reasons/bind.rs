@@ -24,13 +24,13 @@ impl BindFailure {
     pub fn cause(&self) -> String {
         match self {
             BindFailure::NotThisHost(Some(address)) => format!(
-                "bind() failed: {address}, the address it binds, is not an address of this host"
+                "bind() failed, since {address}, the address it binds, is not an address of this host"
             ),
             BindFailure::NotThisHost(None) => {
-                "bind() failed: the address it binds is not an address of this host".into()
+                "bind() failed, since the address it binds is not an address of this host".into()
             }
             BindFailure::InUse => {
-                "bind() failed: the port is in use (another program holds it)".into()
+                "bind() failed, since the port is in use (another program holds it)".into()
             }
             BindFailure::Unsaid => "bind() failed".into(),
         }

@@ -149,9 +149,23 @@ pub fn step_hint_fits(hint: &str, language: Language) -> bool {
     language != Language::C || !PYTHON_ONLY.iter().any(|word| hint.contains(word))
 }
 
-/// Text a person reads: the bytes' readable form, without the `b'...'` around it.
+/// Text the program printed or was typed, in quotes, as it shows on a screen: only control
+/// characters and invalid UTF-8 escaped.
 fn quoted(text: &[u8]) -> String {
-    format!("\"{}\"", crate::escape::readable(text))
+    let mut out = String::from("\"");
+    for chunk in text.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                c if c.is_control() => out.push_str(&crate::escape::readable(c.to_string().as_bytes())),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -193,6 +207,19 @@ mod tests {
             Language::of_command(&argv(&["./serv"]), shebang),
             Language::Python
         );
+    }
+
+    #[test]
+    fn a_quote_shows_text_as_on_a_screen() {
+        let table: [(&[u8], &str); 4] = [
+            (b"Binding failed.", "\"Binding failed.\""),
+            (b"b'hello\\n'", "\"b'hello\\n'\""),
+            (b"red\x1b[0m\t\xff", "\"red\\x1b[0m\\t\\xff\""),
+            ("caf\u{e9}".as_bytes(), "\"caf\u{e9}\""),
+        ];
+        for (text, shown) in table {
+            assert_eq!(quoted(text), shown);
+        }
     }
 
     #[test]

@@ -105,12 +105,15 @@ pub fn ended(e: &Ended, language: Language) -> Reason {
     if let ProgramExit::Signaled(signal) = e.exit
         && let Some(what) = signal_meaning(signal)
     {
-        why.push_str(&format!(" ({what})"));
+        why.push_str(&format!(": {what}"));
+    }
+    let failure = bind::failure(&stderr, &printed, e.source, e.host_addresses);
+    if let Some(failure) = &failure {
+        why.push_str(&format!(": {}", failure.cause()));
     }
     if let Some(line) = last_line(e.printed) {
         why.push_str(&format!("; the last line it printed: {line}"));
     }
-    let failure = bind::failure(&stderr, &printed, e.source, e.host_addresses);
     if let Some(option) = option_taken_for_address(e.args, &stderr, &printed) {
         hint = Hint::Own(format!(
             "read the options first: `{option}` is {} in one word, and with -l the last argument is the port to listen on",
@@ -122,7 +125,6 @@ pub fn ended(e: &Ended, language: Language) -> Reason {
                 .join(" ")
         ));
     } else if let Some(failure) = &failure {
-        why.push_str(&format!(": {}", failure.cause()));
         hint = failure.hint(language);
     } else if let Some(advice) = advice(e, language) {
         hint = Hint::Own(advice.into());
@@ -159,9 +161,9 @@ fn option_taken_for_address<'a>(args: &'a [String], stderr: &str, printed: &str)
 fn signal_meaning(signal: i32) -> Option<&'static str> {
     match signal {
         libc::SIGSEGV | libc::SIGBUS => {
-            Some("a crash: it used memory it does not own, through a NULL or unset pointer or past the end of an array")
+            Some("a crash, it used memory it does not own (a NULL or unset pointer, or past the end of an array)")
         }
-        libc::SIGABRT => Some("abort(): a failed assert(), or memory freed twice"),
+        libc::SIGABRT => Some("abort(), a failed assert() or memory freed twice"),
         libc::SIGFPE => Some("an arithmetic error: a division by zero"),
         libc::SIGPIPE => Some("it wrote to a connection the other side had closed"),
         _ => None,
@@ -347,8 +349,7 @@ mod tests {
                 },
                 Language::C,
                 &[
-                    "the program was killed by SIGSEGV as soon as a line was typed (\"hello alice\")",
-                    "NULL or unset pointer",
+                    "the program was killed by SIGSEGV as soon as a line was typed (\"hello alice\"): a crash, it used memory it does not own (a NULL or unset pointer",
                     "the last line it printed: \"are you there?\"",
                     "a pointer never set",
                 ],
@@ -363,9 +364,7 @@ mod tests {
                 },
                 Language::C,
                 &[
-                    "the program exited with status 255 at once",
-                    "the last line it printed: \"Binding failed.\"",
-                    "bind() failed: 203.0.113.7, the address it binds, is not an address of this host",
+                    "the program exited with status 255 at once, before any connection or input: bind() failed, since 203.0.113.7, the address it binds, is not an address of this host; the last line it printed: \"Binding failed.\"",
                     "INADDR_ANY",
                 ],
                 &["stderr"],
@@ -399,7 +398,7 @@ mod tests {
                 },
                 Language::Python,
                 &[
-                    "the program exited with status 0 right after the first datagram from alice (b'hello\\n')",
+                    "the program exited with status 0 right after the first datagram from alice (b'hello\\n'); the last line it printed: \"b'hello\\n'\"",
                     "keep going in a loop",
                 ],
                 &["stderr", "stdin"],
