@@ -122,12 +122,13 @@ impl Look {
 /// Looks at every thread of `pids` once: `Some` when every one of them is blocked in a
 /// wait only socklab can end, `None` when any may still act (or cannot be looked at).
 pub fn look(pids: &[i32]) -> Option<Look> {
+    let pids: Vec<i32> = pids.iter().copied().filter(|&pid| !is_guard(pid)).collect();
     if pids.is_empty() {
         return None;
     }
     let mut threads = Vec::new();
     let mut first = None;
-    for &pid in pids {
+    for pid in pids {
         if holds_a_timer(pid) {
             return None;
         }
@@ -160,6 +161,27 @@ pub fn look(pids: &[i32]) -> Option<Look> {
         threads,
         waiting: first?,
     })
+}
+
+/// Whether `pid` is the run's guard at the uid level (see [`crate::sandbox::guard`]): the
+/// program's parent, waiting in poll() on the program's own system calls, never what the
+/// program waits for, and not readable by the program's user. Told by its name and by its
+/// real uid, which is not its effective one: a program cannot make its own so, having no
+/// capability to change its ids.
+fn is_guard(pid: i32) -> bool {
+    let named = std::fs::read(format!("/proc/{pid}/comm")).is_ok_and(|comm| {
+        comm.strip_suffix(b"\n").unwrap_or(&comm)
+            == crate::sandbox::guard::PROCESS_NAME.to_bytes()
+    });
+    named
+        && std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|status| {
+            let ids: Vec<&str> = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|ids| ids.split_whitespace().collect())
+                .unwrap_or_default();
+            ids.len() >= 2 && ids[0] != ids[1]
+        })
 }
 
 /// Two looks, the second taken some time after the first, confirm that the run is stuck if

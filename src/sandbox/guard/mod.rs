@@ -23,6 +23,10 @@ pub mod filter;
 mod notify;
 mod run;
 
+/// The guard's process name, by which a look at the run's threads leaves it out (see
+/// [`crate::stuck::look`]).
+pub const PROCESS_NAME: &std::ffi::CStr = c"socklab-guard";
+
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
