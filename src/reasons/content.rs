@@ -499,13 +499,7 @@ mod tests {
         ];
         for (exchange, language, has, lacks) in table {
             let reason = other_bytes(&exchange, language);
-            let text = reason.message(None);
-            for word in has {
-                assert!(text.contains(word), "{text:?} lacks {word:?}");
-            }
-            for word in lacks {
-                assert!(!text.contains(word), "{text:?} has {word:?}");
-            }
+            super::super::tests::assert_says(&reason, has, lacks);
         }
     }
 

@@ -169,8 +169,19 @@ fn quoted(text: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// The reason, with its own advice, has every one of `has` and none of `lacks`.
+    pub fn assert_says(reason: &Reason, has: &[&str], lacks: &[&str]) {
+        let text = reason.message(None);
+        for word in has {
+            assert!(text.contains(word), "{text:?} lacks {word:?}");
+        }
+        for word in lacks {
+            assert!(!text.contains(word), "{text:?} has {word:?}");
+        }
+    }
 
     #[test]
     fn the_language_comes_from_the_name_or_the_first_line() {

@@ -418,13 +418,7 @@ mod tests {
         ];
         for (ended, language, has, lacks) in table {
             let reason = super::ended(&ended, language);
-            let text = reason.message(None);
-            for word in has {
-                assert!(text.contains(word), "{text:?} lacks {word:?}");
-            }
-            for word in lacks {
-                assert!(!text.contains(word), "{text:?} has {word:?}");
-            }
+            super::super::tests::assert_says(&reason, has, lacks);
         }
     }
 

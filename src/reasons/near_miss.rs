@@ -295,13 +295,7 @@ mod tests {
         ];
         for (printed, language, has, lacks) in table {
             let reason = reason(printed, language).unwrap_or_else(|| panic!("{printed:?}"));
-            let text = reason.message(None);
-            for word in has {
-                assert!(text.contains(word), "{text:?} lacks {word:?}");
-            }
-            for word in lacks {
-                assert!(!text.contains(word), "{text:?} has {word:?}");
-            }
+            super::super::tests::assert_says(&reason, has, lacks);
         }
     }
 
