@@ -200,6 +200,49 @@ fn said(
         &["blocked", "did not print", "print("],
     )]
 )]
+#[case::input_strips_the_newline(
+    "fixtures/serv_tcp/fail/forgets_newline.py",
+    &[said(
+        "sends_typed_lines",
+        &["alice received b'hello alice', without the newline at its end", "s += \"\\n\""],
+        &["only part of it", "blocked", "waiting in"],
+    )]
+)]
+#[case::the_servers_own_end_printed(
+    "fixtures/serv_simple/fail/prints_own_address.py",
+    &[said(
+        "prints_client",
+        &["the server's own address and port", "not who connected"],
+        &["blocked", "did not print"],
+    )]
+)]
+#[case::a_str_sent_dies_right_after_connecting(
+    "fixtures/conn_simple/fail/send_str_not_bytes.py",
+    &[said(
+        "sends_hello",
+        &[
+            "exited with status 1 right after it connected to bob",
+            "TypeError: a bytes-like object is required",
+        ],
+        &["other bytes"],
+    )]
+)]
+#[case::lockstep_input_first(
+    "fixtures/serv_tcp/fail/lockstep_input_first.py",
+    &[said(
+        "prints_messages",
+        &["the program is blocked reading the keyboard with nothing typed"],
+        &["within"],
+    )]
+)]
+#[case::listen_after_a_failed_bind(
+    "fixtures/serv_simple/fail/listens_after_failed_bind.c",
+    &[said(
+        "accepts",
+        &["a port the kernel picked", "did bind() fail?", "perror"],
+        &[],
+    )]
+)]
 #[case::a_bind_to_an_address_this_host_lacks(
     "fixtures/serv_simple/fail/binds_foreign_address.c",
     &[said(
