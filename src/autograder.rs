@@ -26,7 +26,7 @@ use crate::reporters::gradescope::{self, Part, Results, Visibilities, Visibility
 use crate::rubric::Rubric;
 use crate::runner::Config;
 use crate::script::Lab;
-use crate::submission::LabInfo;
+use crate::submission::{LabInfo, RunBy};
 
 /// One line of `labs.conf`, checked: the lab with its rubric's points, how Gradescope shows
 /// it, and the file students submit it in.
@@ -235,16 +235,12 @@ fn submitted(submission: &Path) -> String {
     }
 }
 
-/// Gradescope's uploads lose the run bit: a file that is neither `.py` nor `.c` (run as it
-/// is) gets it back.
+/// Gradescope's uploads lose the run bit: a file that runs as it is (neither `.py` nor
+/// `.c`: see [`RunBy`]) gets it back.
 fn runnable(file: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    let by_interpreter = matches!(
-        file.extension().and_then(|e| e.to_str()),
-        Some("py" | "c")
-    );
     if let Ok(meta) = std::fs::metadata(file)
-        && !by_interpreter
+        && RunBy::of(file) == RunBy::Itself
         && meta.permissions().mode() & 0o111 == 0
     {
         let mode = meta.permissions().mode() | 0o111;

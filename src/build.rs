@@ -14,7 +14,7 @@ use crate::launch::Enclosure;
 use crate::limits::{Limits, RunLimits};
 use crate::program::Program;
 use crate::sandbox::place::Place;
-use crate::session::{Session, Timeouts};
+use crate::session::{Output, Session, Timeouts};
 
 /// How long `cc` may take on one file before the compile counts as failed (a compile that
 /// reads without end is stopped sooner, by its memory limit).
@@ -89,11 +89,11 @@ fn compile(
 ) -> Result<Compiled> {
     let mut session = Session::new(place.isolation.clone(), 0, Timeouts::default(), limits);
     session.launch(cc, enclosure)?;
-    session.watch_for(COMPILE_DEADLINE, |s| s.program.init_gone());
-    let finished = session.program.exit.is_some();
+    session.watch_for(COMPILE_DEADLINE, |s| s.program().init_gone());
+    let finished = session.program().exit().is_some();
     session.finish();
-    let succeeded = finished && session.program.exit.is_some_and(|e| e.is_success());
-    let mut message = compiler_message(session.program.stderr.all());
+    let succeeded = finished && session.program().exit().is_some_and(|e| e.is_success());
+    let mut message = compiler_message(session.program().output(Output::Stderr).all());
     if let Some(limit) = session.limit_hit() {
         message = format!("{}\n{message}", limit.replace("the program", "the compiler"));
     } else if !finished {

@@ -11,7 +11,7 @@ use crate::program::Program;
 use crate::report::{Event, Notice, Report};
 use crate::runner::{self, Config};
 use crate::script::Lab;
-use crate::submission::{CompileError, Prepared, lab_named_by, prepare, replay};
+use crate::submission::{CompileError, Prepared, RunBy, lab_named_by, prepare, replay};
 
 /// What `socklab check` was asked to grade.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,8 +115,7 @@ fn runs_as_a_file(file: &Path) -> bool {
     let Ok(meta) = std::fs::metadata(file) else {
         return false;
     };
-    let known = matches!(file.extension().and_then(|e| e.to_str()), Some("py" | "c"));
-    meta.is_file() && (known || meta.permissions().mode() & 0o111 != 0)
+    meta.is_file() && (RunBy::of(file) != RunBy::Itself || meta.permissions().mode() & 0o111 != 0)
 }
 
 /// Grades what `target` names against `lab`. A file that does not compile, or is missing

@@ -15,6 +15,15 @@ pub const EXIT_FULL_MARKS: i32 = 0;
 pub const EXIT_LOST_MARKS: i32 = 1;
 pub const EXIT_CANNOT_GRADE: i32 = 2;
 
+/// The exit code of a grading that took place: full marks or not.
+pub fn exit_for(full_marks: bool) -> i32 {
+    if full_marks {
+        EXIT_FULL_MARKS
+    } else {
+        EXIT_LOST_MARKS
+    }
+}
+
 /// Why the harness could not grade. Each variant prints as one plain line.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

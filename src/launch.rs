@@ -1,7 +1,6 @@
 //! Finds the student's program and starts it under [`crate::init`] on a pty, with stderr
 //! captured apart and its exit reported on a pipe.
 
-use std::ffi::OsString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
@@ -9,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use crate::confine::Confinement;
+use crate::init::InitArgs;
 use crate::limits::RunLimits;
 use crate::program::Program;
 use crate::sandbox::place::Place;
@@ -21,7 +21,7 @@ pub struct Launched {
     /// The pty master: the program's screen to read, its keyboard to write.
     pub screen: OwnedFd,
     pub stderr: OwnedFd,
-    /// One line from init when the program ends (`exit 0`, `signal 9`), then end of file.
+    /// Init's messages (see [`crate::init::protocol`]), then end of file when it ends.
     pub status: OwnedFd,
 }
 
@@ -87,36 +87,19 @@ pub fn launch(program: &Program, args: &[String], enclosure: &Enclosure) -> io::
     let (stderr_r, stderr_w) = io::pipe()?;
     let (status_r, status_w) = io::pipe()?;
 
+    let init = InitArgs {
+        subreaper: !enclosure.pid_namespace,
+        user: enclosure.user,
+        rlimits: enclosure.rlimits.clone(),
+        guard: enclosure.guard.clone(),
+        confinement: enclosure.confinement.clone(),
+        program: program.path.clone(),
+        args: args.to_vec(),
+    };
     let mut cmd = Command::new(OWN_BINARY);
-    cmd.arg0("socklab").arg(crate::init::SUBCOMMAND);
-    if !enclosure.pid_namespace {
-        cmd.arg("--subreaper");
-    }
-    if let Some((uid, gid)) = enclosure.user {
-        cmd.arg("--uid").arg(uid.to_string());
-        cmd.arg("--gid").arg(gid.to_string());
-    }
-    for limit in &enclosure.rlimits {
-        cmd.arg("--rlimit").arg(limit.to_arg());
-    }
-    if let Some(guard) = &enclosure.guard {
-        cmd.arg("--guard").arg(guard.to_arg());
-    }
-    if let Some(confinement) = &enclosure.confinement {
-        cmd.arg("--confine");
-        for path in &confinement.hide {
-            cmd.arg("--hide").arg(path);
-        }
-        for path in &confinement.show {
-            cmd.arg("--show").arg(path);
-        }
-        for path in &confinement.writable {
-            cmd.arg("--writable").arg(path);
-        }
-    }
-    cmd.arg("--")
-        .arg(&program.path)
-        .args(args.iter().map(OsString::from));
+    cmd.arg0("socklab")
+        .arg(crate::init::SUBCOMMAND)
+        .args(init.to_args());
     // Init passes its environment on to the program whole: exactly this one.
     cmd.env_clear()
         .envs(ENVIRONMENT)
@@ -127,6 +110,7 @@ pub fn launch(program: &Program, args: &[String], enclosure: &Enclosure) -> io::
         .stdout(Stdio::from(slave))
         .stderr(Stdio::from(stderr_w));
     let status_fd = status_w.as_raw_fd();
+    let kill_all = crate::init::protocol::Request::KillAll.signal() as libc::c_ulong;
     let cgroups = enclosure.cgroups.clone();
     // SAFETY: only async-signal-safe calls (dup2, fcntl, prctl, write) between fork and
     // exec.
@@ -144,7 +128,7 @@ pub fn launch(program: &Program, args: &[String], enclosure: &Enclosure) -> io::
                 }
             }
             // If the grading thread dies, init sweeps the program away.
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGUSR1);
+            libc::prctl(libc::PR_SET_PDEATHSIG, kill_all);
             Ok(())
         });
     }

@@ -4,14 +4,23 @@
 //! - [`labs`]: the labs: the built-in lab files (`src/labs/*.toml`, compiled in) and an
 //!   instructor's own. A new lab is one new lab file.
 //! - [`labfile`]: lab files: a lab in TOML, in the lesson's words, checked when loaded.
-//! - [`script`]: what a lab is once loaded: runs, checks, steps, and what to expect.
-//! - [`runner`]: runs one lab against one program and turns steps into verdicts; one file
-//!   per kind of step under `runner/steps/`; a check answers for what its input caused.
-//! - [`session`]: one run as the engine holds it, in pieces: the program's I/O, the
-//!   harness's peer sockets, the transcript, the deadlines, whether the program can still
-//!   act, what it did attributed to what caused it (settling, epochs, what it left unread),
-//!   and the event loop where every wait ends on an event, on the program blocked for good,
-//!   or on its deadline.
+//! - [`script`]: what a lab is once loaded: runs, checks, and their steps.
+//! - [`steps`]: the kinds of step, one file each: its phrases in lab files, how its value is
+//!   read and checked, what it needs of the steps before it, and how it is carried out. A
+//!   new kind is a new file and one line in [`steps::KINDS`].
+//! - [`placeholders`]: `{port}`, `{bob}`, `{alice.port}`...: checked at load and filled in
+//!   at run time from one list.
+//! - [`runner`]: runs one lab against one program: each run an attempt (its place, its
+//!   checks, its end) whose events wait in an outbox until it is kept; a check answers for
+//!   what its input caused.
+//! - [`session`]: one run as the engine holds it: a few methods of its own (start, end,
+//!   waits, epochs) and small accessors to its parts, each with what steps need: where the
+//!   run happens, the program's I/O, the harness's peer sockets, what the harness gives,
+//!   the conversation and what the program did attributed to what caused it (settling,
+//!   epochs, what it left unread), the transcript; inside, the deadlines, whether the
+//!   program can still act, and the event loop where every wait ends on an event, on the
+//!   program blocked for good, or on its deadline.
+//! - [`poll`]: the one wait on descriptors (poll(2)), for the session and the tools.
 //! - [`sandbox`]: where and as whom a run happens: its own namespaces, or the host's
 //!   loopback; as root, a sandbox user of its own and the way to what it needs; the
 //!   program's sockets, the lesson's fixed ports.
@@ -24,12 +33,13 @@
 //! - [`confine`]: what keeps a program in its run: a read-only view of the filesystem with
 //!   hidden paths, its own /proc, /tmp, devices and IPC, its own user, no capabilities.
 //! - [`init`]: the tiny init that runs inside the namespace, reports the exit, leaves no
-//!   process behind, and looks at the program's threads where socklab may not.
+//!   process behind, and looks at the program's threads where socklab may not; its
+//!   protocol with the harness, both ways, typed in one module ([`init::protocol`]).
 //! - [`reasons`]: the reason a student can act on, from plain data: how other bytes differ,
 //!   which part of a near-miss line is wrong, what had just happened when the program ended,
 //!   its own last words; hints fit for its language.
-//! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a class's
-//!   submissions and summary.
+//! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a
+//!   failure's parts as fields; a class's submissions and summary.
 //! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit, GitHub
 //!   Classroom and Markdown for one run; human, JSON and CSV, and a progress bar, for a class.
 //! - [`check`]: `socklab check`: what it was asked to grade (a file, a lab and a file, a
@@ -92,6 +102,8 @@ linux_modules!(
     limits,
     netcat,
     partner,
+    placeholders,
+    poll,
     program,
     reasons,
     reference,
@@ -102,6 +114,7 @@ linux_modules!(
     sandbox,
     script,
     session,
+    steps,
     stuck,
     submission,
     terminal,

@@ -9,11 +9,12 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
-use crate::error::{EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
+use crate::error::{EXIT_LOST_MARKS, Error, Result, exit_for};
 use crate::escape;
+use crate::poll;
 use crate::script::Proto;
 
 /// What the partner does.
@@ -51,10 +52,10 @@ enum Link {
 }
 
 impl Link {
-    fn fd(&self) -> RawFd {
+    fn fd(&self) -> BorrowedFd<'_> {
         match self {
-            Link::Tcp(s) => s.as_raw_fd(),
-            Link::Udp(s, _) => s.as_raw_fd(),
+            Link::Tcp(s) => s.as_fd(),
+            Link::Udp(s, _) => s.as_fd(),
         }
     }
 
@@ -95,13 +96,9 @@ pub fn run(partner: &Partner) -> Result<i32> {
     let ended = chat(partner, &mut link, &mut out, &mut tally);
     say(&mut out, &format!("{ended}\n"));
     say(&mut out, &verdict(partner.proto, &tally));
-    Ok(
-        if tally.received > 0 && tally.sent > 0 && tally.partial == 0 {
-            EXIT_FULL_MARKS
-        } else {
-            EXIT_LOST_MARKS
-        },
-    )
+    Ok(exit_for(
+        tally.received > 0 && tally.sent > 0 && tally.partial == 0,
+    ))
 }
 
 fn say(out: &mut impl Write, text: &str) {
@@ -142,7 +139,7 @@ fn establish(partner: &Partner, out: &mut impl Write) -> Result<Option<Link>> {
             let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, *port))
                 .map_err(|e| Error::Usage(format!("cannot listen on TCP port {port}: {e}")))?;
             say(out, &format!("Waiting up to {secs} s for a connection…\n"));
-            if !wait_readable(listener.as_raw_fd(), deadline) {
+            if !wait_readable(listener.as_fd(), deadline) {
                 say(
                     out,
                     &format!(
@@ -162,7 +159,7 @@ fn establish(partner: &Partner, out: &mut impl Write) -> Result<Option<Link>> {
                 out,
                 &format!("Waiting up to {secs} s for the first datagram…\n"),
             );
-            if !wait_readable(sock.as_raw_fd(), deadline) {
+            if !wait_readable(sock.as_fd(), deadline) {
                 say(
                     out,
                     &format!(
@@ -228,22 +225,12 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
         .ok_or_else(|| Error::Usage(format!("cannot resolve host '{host}'")))
 }
 
-fn wait_readable(fd: RawFd, deadline: Instant) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
+fn wait_readable(fd: BorrowedFd<'_>, deadline: Instant) -> bool {
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let millis = left.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: one valid pollfd.
-        let n = unsafe { libc::poll(&mut pfd, 1, millis) };
-        if n > 0 {
-            return true;
-        }
-        if n == 0 || Instant::now() >= deadline {
-            return false;
+        match poll::wait(&[fd], poll::Ready::Read, Some(deadline)) {
+            Ok(ready) if ready[0] => return true,
+            Ok(_) if Instant::now() < deadline => {}
+            _ => return false,
         }
     }
 }
@@ -279,63 +266,25 @@ fn chat(partner: &Partner, link: &mut Link, out: &mut impl Write, tally: &mut Ta
                 seconds(partner.idle)
             );
         }
-        let mut fds = [
-            libc::pollfd {
-                fd: link.fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: if keyboard_open { 0 } else { -1 },
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        let millis = left.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: two valid pollfds; a negative fd is skipped.
-        if unsafe { libc::poll(fds.as_mut_ptr(), 2, millis) } <= 0 {
+        let stdin = io::stdin();
+        let mut fds = vec![link.fd()];
+        if keyboard_open {
+            fds.push(stdin.as_fd());
+        }
+        let Ok(ready) = poll::wait(&fds, poll::Ready::Read, Some(idle_deadline)) else {
             continue;
-        }
-        if fds[0].revents != 0 {
+        };
+        let (socket_ready, keyboard_ready) = (ready[0], ready.get(1).copied().unwrap_or(false));
+        drop(fds);
+        if socket_ready {
             last_activity = Instant::now();
-            let received = match link {
-                Link::Tcp(s) => match s.read(&mut buf) {
-                    Ok(0) | Err(_) => return "Alice's side closed the connection.".to_string(),
-                    Ok(n) => (buf[..n].to_vec(), s.peer_addr().ok()),
-                },
-                Link::Udp(s, peer) => match s.recv_from(&mut buf) {
-                    Ok((n, from)) => {
-                        let first = peer.is_none();
-                        *peer = Some(from);
-                        if first {
-                            say(
-                                out,
-                                &format!("First datagram from {from}; answering there.\n"),
-                            );
-                        }
-                        (buf[..n].to_vec(), Some(from))
-                    }
-                    Err(e) => return format!("The socket failed: {e}"),
-                },
+            let (data, from) = match receive(link, &mut buf, out) {
+                Ok(received) => received,
+                Err(end) => return end,
             };
-            let (data, from) = received;
-            tally.received += 1;
-            if !data.ends_with(b"\n") {
-                tally.partial += 1;
-            }
-            let from = from.map(|a| format!("  (from {a})")).unwrap_or_default();
-            say(
-                out,
-                &format!("  received {}{from}\n", escape::python_bytes(&data)),
-            );
-            if tally.received == 1 && matches!(link, Link::Udp(..)) && tally.sent == 0 {
-                send_line(link, GREETING, out, tally, false);
-            }
-            if let Some(answer) = ANSWERS.get(tally.received - 1) {
-                send_line(link, answer, out, tally, false);
-            }
+            take(link, &data, from, out, tally);
         }
-        if fds[1].revents != 0 {
+        if keyboard_ready {
             last_activity = Instant::now();
             let n = io::stdin().lock().read(&mut buf).unwrap_or(0);
             if n == 0 {
@@ -357,6 +306,60 @@ fn chat(partner: &Partner, link: &mut Link, out: &mut impl Write, tally: &mut Ta
                 send_line(link, &String::from_utf8_lossy(&line), out, tally, true);
             }
         }
+    }
+}
+
+/// What came on the link, and from where; `Err` says how the chat ended. The first
+/// datagram says where to answer.
+fn receive(
+    link: &mut Link,
+    buf: &mut [u8],
+    out: &mut impl Write,
+) -> Result<(Vec<u8>, Option<std::net::SocketAddr>), String> {
+    match link {
+        Link::Tcp(s) => match s.read(buf) {
+            Ok(0) | Err(_) => Err("Alice's side closed the connection.".to_string()),
+            Ok(n) => Ok((buf[..n].to_vec(), s.peer_addr().ok())),
+        },
+        Link::Udp(s, peer) => match s.recv_from(buf) {
+            Ok((n, from)) => {
+                let first = peer.is_none();
+                *peer = Some(from);
+                if first {
+                    say(
+                        out,
+                        &format!("First datagram from {from}; answering there.\n"),
+                    );
+                }
+                Ok((buf[..n].to_vec(), Some(from)))
+            }
+            Err(e) => Err(format!("The socket failed: {e}")),
+        },
+    }
+}
+
+/// Shows what came, counts it, and answers as the lesson's partner does.
+fn take(
+    link: &mut Link,
+    data: &[u8],
+    from: Option<std::net::SocketAddr>,
+    out: &mut impl Write,
+    tally: &mut Tally,
+) {
+    tally.received += 1;
+    if !data.ends_with(b"\n") {
+        tally.partial += 1;
+    }
+    let from = from.map(|a| format!("  (from {a})")).unwrap_or_default();
+    say(
+        out,
+        &format!("  received {}{from}\n", escape::python_bytes(data)),
+    );
+    if tally.received == 1 && matches!(link, Link::Udp(..)) && tally.sent == 0 {
+        send_line(link, GREETING, out, tally, false);
+    }
+    if let Some(answer) = ANSWERS.get(tally.received - 1) {
+        send_line(link, answer, out, tally, false);
     }
 }
 

@@ -122,13 +122,12 @@ impl Look {
 /// Looks at every thread of `pids` once: `Some` when every one of them is blocked in a
 /// wait only socklab can end, `None` when any may still act (or cannot be looked at).
 pub fn look(pids: &[i32]) -> Option<Look> {
-    let pids: Vec<i32> = pids.iter().copied().filter(|&pid| !is_guard(pid)).collect();
     if pids.is_empty() {
         return None;
     }
     let mut threads = Vec::new();
     let mut first = None;
-    for pid in pids {
+    for &pid in pids {
         if holds_a_timer(pid) {
             return None;
         }
@@ -161,27 +160,6 @@ pub fn look(pids: &[i32]) -> Option<Look> {
         threads,
         waiting: first?,
     })
-}
-
-/// Whether `pid` is the run's guard at the uid level (see [`crate::sandbox::guard`]): the
-/// program's parent, waiting in poll() on the program's own system calls, never what the
-/// program waits for, and not readable by the program's user. Told by its name and by its
-/// real uid, which is not its effective one: a program cannot make its own so, having no
-/// capability to change its ids.
-fn is_guard(pid: i32) -> bool {
-    let named = std::fs::read(format!("/proc/{pid}/comm")).is_ok_and(|comm| {
-        comm.strip_suffix(b"\n").unwrap_or(&comm)
-            == crate::sandbox::guard::PROCESS_NAME.to_bytes()
-    });
-    named
-        && std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|status| {
-            let ids: Vec<&str> = status
-                .lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .map(|ids| ids.split_whitespace().collect())
-                .unwrap_or_default();
-            ids.len() >= 2 && ids[0] != ids[1]
-        })
 }
 
 /// Two looks, the second taken some time after the first, confirm that the run is stuck if
@@ -263,16 +241,34 @@ fn kind_of_fd(pid: i32, fd: u64) -> Option<Waiting> {
     }
 }
 
+/// Set where it is known that the program gave no socket a receive timeout (see
+/// [`crate::sandbox::guard::receive_timeouts`]): a socket that cannot be asked has none.
+static NO_RECEIVE_TIMEOUTS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Says whether the program is known to have set no receive timeout (for the looks that
+/// follow, in this process).
+pub fn know_no_receive_timeouts(known: bool) {
+    NO_RECEIVE_TIMEOUTS.store(known, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Whether a socket of `pid` has a receive timeout (SO_RCVTIMEO), which would end a blocked
 /// `recv` or `accept` by itself. Looked at through a duplicate of the descriptor
-/// (`pidfd_getfd`); if that cannot be had, the socket is taken to have one.
+/// (`pidfd_getfd`); if that cannot be had, the socket is taken to have one, unless the
+/// program is known to have set none.
 fn socket_has_timeout(pid: i32, fd: u64) -> bool {
+    let unknown = !NO_RECEIVE_TIMEOUTS.load(std::sync::atomic::Ordering::SeqCst);
+    asked_timeout(pid, fd).unwrap_or(unknown)
+}
+
+/// The socket's own answer, if it can be asked.
+fn asked_timeout(pid: i32, fd: u64) -> Option<bool> {
     use std::os::fd::{FromRawFd, OwnedFd};
     // SAFETY: plain system calls; every descriptor made is owned at once.
     unsafe {
         let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0);
         if pidfd < 0 {
-            return true;
+            return None;
         }
         let pidfd = OwnedFd::from_raw_fd(pidfd as i32);
         let sock = libc::syscall(
@@ -282,7 +278,7 @@ fn socket_has_timeout(pid: i32, fd: u64) -> bool {
             0,
         );
         if sock < 0 {
-            return true;
+            return None;
         }
         let sock = OwnedFd::from_raw_fd(sock as i32);
         let mut timeout: libc::timeval = std::mem::zeroed();
@@ -294,7 +290,7 @@ fn socket_has_timeout(pid: i32, fd: u64) -> bool {
             (&mut timeout as *mut libc::timeval).cast(),
             &mut len,
         );
-        got != 0 || timeout.tv_sec != 0 || timeout.tv_usec != 0
+        Some(got != 0 || timeout.tv_sec != 0 || timeout.tv_usec != 0)
     }
 }
 

@@ -55,6 +55,28 @@ pub fn lab_named_by(file: &Path) -> Result<String> {
     }
 }
 
+/// What runs a student's file, by its extension: the rule `check`, `grade` and Gradescope
+/// share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunBy {
+    /// A `.py`: `python3`, or the interpreter its `#!` line names when it is executable.
+    Python,
+    /// A `.c`: compiled with `cc` first, in its run.
+    Compiler,
+    /// Anything else runs as it is: it must be executable.
+    Itself,
+}
+
+impl RunBy {
+    pub fn of(file: &Path) -> RunBy {
+        match file.extension().and_then(|e| e.to_str()) {
+            Some("py") => RunBy::Python,
+            Some("c") => RunBy::Compiler,
+            _ => RunBy::Itself,
+        }
+    }
+}
+
 /// A file made ready to grade.
 pub enum Prepared {
     /// A program to run; a `.c` file is compiled first, in the run (a file the compiler
@@ -91,10 +113,10 @@ pub fn prepare(file: &Path, lab: &Lab) -> Result<Prepared> {
         return Err(Error::ProgramNotFound(format!("{shown} (not a file)")));
     }
     let executable = meta.permissions().mode() & 0o111 != 0;
-    let program = match file.extension().and_then(|e| e.to_str()) {
-        Some("py") if executable && has_shebang(file) => Program::resolve(&[runnable(file)])?,
-        Some("py") => Program::resolve(&["python3".into(), shown])?,
-        Some("c") => {
+    let program = match RunBy::of(file) {
+        RunBy::Python if executable && has_shebang(file) => Program::resolve(&[runnable(file)])?,
+        RunBy::Python => Program::resolve(&["python3".into(), shown])?,
+        RunBy::Compiler => {
             let cc = which::which("cc").map_err(|_| {
                 Error::Usage(format!(
                     "cc not found: grading {shown} needs a C compiler (e.g. apt-get install gcc)"
@@ -102,7 +124,7 @@ pub fn prepare(file: &Path, lab: &Lab) -> Result<Prepared> {
             })?;
             Program::from_source(file, cc)
         }
-        _ => Program::resolve(&[runnable(file)])?,
+        RunBy::Itself => Program::resolve(&[runnable(file)])?,
     };
     Ok(Prepared::Ready(program))
 }
@@ -157,12 +179,11 @@ impl CompileError {
     pub fn report(&self, lab: &Lab) -> Report {
         let mut report = LabInfo::of(lab).not_run(vec![self.file.clone()], Duration::ZERO, |index| {
             if index == 0 {
-                Outcome::Failed(Failure {
-                    expected: format!("{} to compile with cc", self.file),
-                    got: self.first_error().to_string(),
-                    message: format!("it did not compile, so it could not run; cc said:\n{}", self.message),
-                    ..Failure::default()
-                })
+                Outcome::Failed(Failure::new(
+                    format!("{} to compile with cc", self.file),
+                    self.first_error(),
+                    format!("it did not compile, so it could not run; cc said:\n{}", self.message),
+                ))
             } else {
                 Outcome::NotReached {
                     reason: format!("{} did not compile", self.file),
@@ -246,9 +267,6 @@ impl LabInfo {
                     duration: Duration::ZERO,
                 })
                 .collect(),
-            exit: None,
-            stopped_by_harness: false,
-            stderr_tail: String::new(),
             transcript: Vec::new(),
             transcript_omitted: 0,
             duration: took,

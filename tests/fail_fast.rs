@@ -102,3 +102,42 @@ fn programs_that_may_still_act_keep_the_deadline(
         "{waits:?}"
     );
 }
+
+/// A server whose connection has a receive timeout (SO_RCVTIMEO) is not stuck while it
+/// waits in recv(): the timeout will wake it. Where socklab may not ask the socket itself
+/// (Docker refuses `pidfd_getfd`), the guard's word that a timeout was set must keep the
+/// deadline too; without it the program would be told it is blocked for good.
+#[rstest]
+fn a_socket_with_a_receive_timeout_keeps_the_deadline(
+    #[values(Place::Namespaces, Place::Docker)] place: Place,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("serv_simple_recv_timeout.py");
+    // serv_simple, but it reads the socket again (for 60 s at most) instead of the keyboard.
+    std::fs::write(
+        &program,
+        "import socket, struct\n\
+         s = socket.socket(); s.bind(('0.0.0.0', 8000)); s.listen()\n\
+         c, a = s.accept()\n\
+         print('connection from', a, flush=True)\n\
+         c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack('ll', 60, 0))\n\
+         print(c.recv(1024).decode(), flush=True)\n\
+         c.recv(1024)\n",
+    )
+    .unwrap();
+    let build = tempfile::tempdir().unwrap();
+    let argv = place.command_for(&program, build.path());
+    let (code, report) = grade_json_with(place, "serv_simple", &["--timeout", "1"], &argv);
+    assert_eq!(code, 1, "{report:#}");
+    let sends = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "sends_typed_line")
+        .unwrap();
+    let message = sends["message"].as_str().unwrap();
+    assert!(
+        sends["waited_s"].as_f64().unwrap() >= 1.0 && !message.contains("so it can do nothing"),
+        "{place:?}: {sends:#}"
+    );
+}

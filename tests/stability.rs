@@ -37,10 +37,21 @@ fn fixtures_by_lab() -> BTreeMap<String, Vec<PathBuf>> {
     by_lab
 }
 
-/// A submission folder holding `fixture` as an executable `run`: the compiled program, or a
-/// script that runs the Python one with a Python every user may run.
+/// Whether `fixture` is a file of commands (Activity 1's `activity1.sh`), handed in as it is
+/// rather than run.
+fn is_commands_file(fixture: &Path) -> bool {
+    fixture.extension().is_some_and(|e| e == "sh")
+}
+
+/// A submission folder holding `fixture`: a file of commands as `activity1.sh`; a program as
+/// an executable `run`, the compiled program or a script that runs the Python one with a
+/// Python every user may run.
 fn hand_in(fixture: &Path, folder: &Path, build: &Path) {
     std::fs::create_dir_all(folder).unwrap();
+    if is_commands_file(fixture) {
+        std::fs::copy(fixture, folder.join("activity1.sh")).unwrap();
+        return;
+    }
     let run = folder.join("run");
     if fixture.extension().is_some_and(|e| e == "c") {
         let binary = build.join(fixture.file_stem().unwrap());
@@ -65,15 +76,35 @@ fn hand_in(fixture: &Path, folder: &Path, build: &Path) {
 /// The verdict of one graded submission: its score and the checks it did not pass.
 type Verdict = (u64, BTreeSet<String>);
 
-/// Grades `copies` copies of every fixture of `lab` as one class; returns each fixture's
+/// Grades `copies` copies of every fixture of `lab`: the files of commands as one class, the
+/// programs as another (a class is graded with one command); returns each fixture's
 /// verdicts, one per copy.
-fn grade_class(
+fn grade_lab(
     lab: &str,
     fixtures: &[PathBuf],
     copies: usize,
     dir: &Path,
 ) -> BTreeMap<PathBuf, Vec<Verdict>> {
-    let class = dir.join(lab);
+    let (files, programs): (Vec<PathBuf>, Vec<PathBuf>) =
+        fixtures.iter().cloned().partition(|f| is_commands_file(f));
+    let mut verdicts = BTreeMap::new();
+    for (fixtures, form) in [(files, "files"), (programs, "programs")] {
+        if !fixtures.is_empty() {
+            verdicts.extend(grade_class(lab, form, &fixtures, copies, dir));
+        }
+    }
+    verdicts
+}
+
+/// Grades `copies` copies of every fixture of `lab` (all of one `form`) as one class.
+fn grade_class(
+    lab: &str,
+    form: &str,
+    fixtures: &[PathBuf],
+    copies: usize,
+    dir: &Path,
+) -> BTreeMap<PathBuf, Vec<Verdict>> {
+    let class = dir.join(format!("{lab}-{form}"));
     let build = dir.join(format!("{lab}-build"));
     std::fs::create_dir_all(&build).unwrap();
     let mut whose = BTreeMap::new();
@@ -95,7 +126,11 @@ fn grade_class(
             "--format",
             "json",
         ])
-        .args(["--", "{dir}/run"])
+        .args(if is_commands_file(&fixtures[0]) {
+            &["activity1.sh"][..]
+        } else {
+            &["--", "{dir}/run"][..]
+        })
         .output()
         .unwrap();
     let code = exit_code(&output);
@@ -107,7 +142,11 @@ fn grade_class(
     });
     let mut verdicts: BTreeMap<PathBuf, Vec<Verdict>> = BTreeMap::new();
     for submission in report["submissions"].as_array().unwrap() {
-        assert_eq!(submission["status"], "graded", "{submission:#}");
+        // An empty file is not graded: the student's zero, with every check failed.
+        assert!(
+            ["graded", "no_program"].contains(&submission["status"].as_str().unwrap_or("")),
+            "{submission:#}"
+        );
         let fixture = &whose[submission["id"].as_str().unwrap()];
         let failed = submission["checks"]
             .as_array()
@@ -134,7 +173,7 @@ fn every_fixture_one_verdict(copies: usize) {
             .iter()
             .map(|(lab, fixtures)| {
                 let dir = dir.path();
-                scope.spawn(move || grade_class(lab, fixtures, copies, dir))
+                scope.spawn(move || grade_lab(lab, fixtures, copies, dir))
             })
             .collect();
         classes.into_iter().map(|c| c.join().unwrap()).collect()

@@ -16,7 +16,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::batch::ClassProgram;
 use crate::error::{EXIT_CANNOT_GRADE, Error, Result};
-use crate::limits::{Limits, Rlimit};
+use crate::limits::Limits;
 use crate::reporters::class::ClassFormat;
 use crate::reporters::gradescope::Visibilities;
 use crate::reporters::Format;
@@ -139,31 +139,9 @@ enum Command {
         )]
         args: Vec<String>,
     },
-    /// The program's init inside its namespace (internal).
+    /// The program's init inside its namespace (internal; see crate::init::InitCommand).
     #[command(name = "__init", hide = true)]
-    Init {
-        #[arg(long)]
-        subreaper: bool,
-        #[arg(long)]
-        confine: bool,
-        #[arg(long, requires = "gid")]
-        uid: Option<u32>,
-        #[arg(long, requires = "uid")]
-        gid: Option<u32>,
-        #[arg(long, value_parser = parse_rlimit)]
-        rlimit: Vec<Rlimit>,
-        /// The program runs under the guard, binding only these ports (see sandbox::guard).
-        #[arg(long, value_parser = crate::sandbox::guard::GuardSpec::parse)]
-        guard: Option<crate::sandbox::guard::GuardSpec>,
-        #[arg(long)]
-        hide: Vec<PathBuf>,
-        #[arg(long)]
-        show: Vec<PathBuf>,
-        #[arg(long)]
-        writable: Vec<PathBuf>,
-        #[arg(last = true, required = true)]
-        program: Vec<String>,
-    },
+    Init(init::InitCommand),
 }
 
 /// `socklab check`'s arguments.
@@ -299,6 +277,7 @@ impl GradingArgs {
                 cpu: Duration::from_secs(self.max_cpu),
                 file_size: self.max_file_size << 20,
             },
+            lab_ports: labs::all().iter().map(|l| l.lesson_port).collect(),
             ..Config::default()
         };
         // Absolute, since the program's init may start elsewhere in the tree.
@@ -309,10 +288,6 @@ impl GradingArgs {
         }
         Ok(config)
     }
-}
-
-fn parse_rlimit(text: &str) -> std::result::Result<Rlimit, String> {
-    Rlimit::parse(text).ok_or_else(|| format!("'{text}' is not a limit"))
 }
 
 /// `classroom=result.json`: a format and the file to write it to.
@@ -369,30 +344,7 @@ pub fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Init {
-            subreaper,
-            confine,
-            uid,
-            gid,
-            rlimit,
-            guard,
-            hide,
-            show,
-            writable,
-            program,
-        } => init::run(init::InitArgs {
-            subreaper,
-            user: uid.zip(gid),
-            rlimits: rlimit,
-            guard,
-            confinement: confine.then_some(crate::confine::Confinement {
-                hide,
-                show,
-                writable,
-            }),
-            program: program[0].clone().into(),
-            args: program[1..].to_vec(),
-        }),
+        Command::Init(command) => init::run(command.decode()),
         command => match add_labs(&cli.labs_dir, &cli.lab_file).and_then(|()| run(command, &cli.lab_file)) {
             Ok(code) => code,
             Err(e) => {
@@ -481,7 +433,7 @@ fn run(command: Command, lab_files: &[PathBuf]) -> Result<i32> {
             })
         }
         Command::Nc { args } => Ok(netcat::main(&args)),
-        Command::Init { .. } => unreachable!("handled in main"),
+        Command::Init(_) => unreachable!("handled in main"),
     }
 }
 

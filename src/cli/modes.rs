@@ -9,7 +9,7 @@ use anstream::ColorChoice;
 use crate::autograder;
 use crate::batch::{self, ClassProgram, ClassRun};
 use crate::check::{self, CheckTarget, Subject};
-use crate::error::{EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_LOST_MARKS, Error, Result};
+use crate::error::{EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, Error, Result, exit_for};
 use crate::labs;
 use crate::report::{ClassReport, Event, NotGraded, Verdict};
 use crate::reporters;
@@ -23,11 +23,19 @@ use crate::watch;
 use super::output::{StderrKept, WriteError, create, report_output};
 use super::{CheckArgs, GradingArgs};
 
+/// What every grading mode sets up first, before any thread exists: a user namespace where
+/// socklab is not root (see [`sandbox::prepare_process`]), and its way of ending on a signal.
+fn ready_to_grade() -> Result<()> {
+    sandbox::prepare_process();
+    stop_cleanly_on_signals()
+}
+
 /// socklab never ends by a signal: told to stop (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT), it says
 /// so in one line and exits 2. Programs it runs as sandbox users are killed first, and
 /// paths hidden from them given back; its runs' inits then kill every other program: the
-/// kernel sends them SIGUSR1 when the threads that started them end.
-pub(super) fn stop_cleanly_on_signals() -> Result<()> {
+/// kernel asks them to (see [`crate::init::protocol::Request::KillAll`]) when the threads
+/// that started them end.
+fn stop_cleanly_on_signals() -> Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
         .map_err(Error::io("setting up signal handling"))?;
@@ -91,9 +99,7 @@ pub(super) fn show_lab(name: &str) -> Result<i32> {
 
 /// `socklab check`: one program, once or (`--watch`) at each save of its file.
 pub(super) fn check(args: &CheckArgs, lab_files: &[PathBuf]) -> Result<i32> {
-    // Before any thread exists: a user namespace where we are not root.
-    sandbox::prepare_process();
-    stop_cleanly_on_signals()?;
+    ready_to_grade()?;
     let (lab, file) = with_lab_file(args.lab.as_deref(), args.file.as_deref(), lab_files)?;
     let target = CheckTarget::from_args(lab.as_deref(), file.as_deref(), &args.program)?;
     let lab = || -> Result<(Lab, Visibilities)> {
@@ -147,11 +153,7 @@ pub(super) fn check(args: &CheckArgs, lab_files: &[PathBuf]) -> Result<i32> {
             }
         };
         write_error.into_result()?;
-        Ok(if report.full_marks() {
-            EXIT_FULL_MARKS
-        } else {
-            EXIT_LOST_MARKS
-        })
+        Ok(exit_for(report.full_marks()))
     };
     match (&target.subject, args.watch) {
         (_, false) => grade_once(),
@@ -175,9 +177,7 @@ pub(super) fn gradescope(
     output: &Path,
     grading: &GradingArgs,
 ) -> Result<i32> {
-    // Before any thread exists: a user namespace where we are not root.
-    sandbox::prepare_process();
-    stop_cleanly_on_signals()?;
+    ready_to_grade()?;
     if grading.rubric.is_some() || grading.port.is_some() {
         return Err(Error::Usage(
             "socklab gradescope takes each lab's rubric from labs.conf (LAB FILE RUBRIC), and its port from its lab file (--labs-dir), not --rubric or --port".into(),
@@ -218,11 +218,7 @@ pub(super) fn gradescope(
         // Never a results.json that is not whole.
         let _ = std::fs::remove_file(output);
     })?;
-    Ok(if graded.full_marks() {
-        EXIT_FULL_MARKS
-    } else {
-        EXIT_LOST_MARKS
-    })
+    Ok(exit_for(graded.full_marks()))
 }
 
 /// `socklab grade`: the class in `dir`, the report in `format` to `output` (or stdout).
@@ -235,9 +231,7 @@ pub(super) fn grade(
     grading: &GradingArgs,
     program: ClassProgram,
 ) -> Result<i32> {
-    // Before any thread exists: a user namespace where we are not root.
-    sandbox::prepare_process();
-    stop_cleanly_on_signals()?;
+    ready_to_grade()?;
     let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
     let (lab, _) = grading.lab(&lab)?;
     let run = ClassRun {
@@ -283,11 +277,7 @@ fn class_exit_code(class: &ClassReport) -> Result<i32> {
         .submissions
         .iter()
         .all(|s| matches!(s.verdict, Verdict::Graded) && s.report.full_marks());
-    Ok(if all_full {
-        EXIT_FULL_MARKS
-    } else {
-        EXIT_LOST_MARKS
-    })
+    Ok(exit_for(all_full))
 }
 
 /// With one `--lab-file` and no lab named, `socklab check` grades against that file's lab:

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::placeholders::{self, IN_ARGS, Placeholder};
 use crate::program::Program;
 use crate::report::{Event, Failure, IsolationLevel, Notice, Outcome, Report, RunSummary};
 use crate::runner::{self, Config};
@@ -131,7 +132,7 @@ struct Lost {
     got: String,
     /// Why, in a few words (the reason of the run's other checks).
     brief: String,
-    message: String,
+    why: String,
 }
 
 impl Lost {
@@ -143,12 +144,11 @@ impl Lost {
         };
         let mut report = LabInfo::of(&alone).not_run(Vec::new(), Duration::ZERO, |index| {
             if index == 0 {
-                Outcome::Failed(Failure {
-                    expected: format!("a command such as `{}`", lesson_command(lab, run)),
-                    got: self.got.clone(),
-                    message: self.message.clone(),
-                    ..Failure::default()
-                })
+                Outcome::Failed(Failure::new(
+                    format!("a command such as `{}`", lesson_command(lab, run)),
+                    self.got.clone(),
+                    self.why.clone(),
+                ))
             } else {
                 Outcome::NotReached {
                     reason: self.brief.clone(),
@@ -161,6 +161,7 @@ impl Lost {
             exit: None,
             stopped_by_harness: false,
             stderr_tail: String::new(),
+            ran: false,
         }];
         report
     }
@@ -179,7 +180,7 @@ fn program_for(
             line: None,
             got: format!("no line for it in {}", handed.file),
             brief: format!("{} has no line for this run", handed.file),
-            message: format!(
+            why: format!(
                 "{} has no command for '{}' (a line with the options of `{}`), so it could not run",
                 handed.file,
                 run.name,
@@ -192,7 +193,7 @@ fn program_for(
             line: Some(line.text.split_whitespace().map(String::from).collect()),
             got: line.shown(),
             brief: format!("line {} could not run", line.number),
-            message: format!("{why}; the line was not run"),
+            why: format!("{why}; the line was not run"),
         }))
     };
     let words = match &line.words {
@@ -220,7 +221,11 @@ fn one_run(lab: &Lab, run: &Run, args: Vec<String>, passed: &HashSet<String>) ->
     let lesson_form: Vec<String> = run
         .args
         .iter()
-        .map(|a| a.replace("{port}", &lab.lesson_port.to_string()))
+        .map(|a| {
+            placeholders::replace(a, IN_ARGS, |p| {
+                (p == Placeholder::Port).then(|| lab.lesson_port.to_string())
+            })
+        })
         .collect();
     if !same_arguments(&lesson_form, &args) {
         run.fallbacks.clear();
@@ -258,7 +263,6 @@ fn merged(
     took: Duration,
 ) -> Report {
     let ran: Vec<&Report> = parts.iter().filter(|p| p.isolation.is_some()).collect();
-    let last = ran.last();
     Report {
         lab: lab.name.clone(),
         program: vec![handed.file.clone()],
@@ -266,9 +270,6 @@ fn merged(
         isolation: ran.first().and_then(|r| r.isolation),
         notices,
         checks: parts.iter().flat_map(|p| p.checks.clone()).collect(),
-        exit: last.and_then(|r| r.exit),
-        stopped_by_harness: last.is_some_and(|r| r.stopped_by_harness),
-        stderr_tail: last.map(|r| r.stderr_tail.clone()).unwrap_or_default(),
         transcript: parts.iter().flat_map(|p| p.transcript.clone()).collect(),
         transcript_omitted: parts.iter().map(|p| p.transcript_omitted).sum(),
         duration: took,

@@ -29,11 +29,10 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::placeholders::{self, IN_ARGS, Placeholder};
 use crate::sandbox::netns::BOB_IP;
 use crate::script::{CommandFile, Lab, Run};
 
-/// Shown in place of Bob's address in a line, filled in by the run.
-const BOB_PLACEHOLDER: &str = "{bob}";
 
 /// What a student may call Bob's host: the lesson's address, or this machine.
 fn names_bob(word: &str) -> bool {
@@ -141,7 +140,8 @@ fn runnable(words: Vec<String>) -> std::result::Result<Vec<String>, String> {
             ));
         }
         if index > 0 && names_bob(&word) {
-            out.push(BOB_PLACEHOLDER.to_string());
+            // Filled in by the run, with Bob's address there.
+            out.push(Placeholder::Bob.written());
             continue;
         }
         if index > 0
@@ -163,8 +163,11 @@ pub fn lesson_command(lab: &Lab, run: &Run) -> String {
         .iter()
         .chain(&run.args)
         .map(|a| {
-            a.replace("{port}", &lab.lesson_port.to_string())
-                .replace(BOB_PLACEHOLDER, &BOB_IP.to_string())
+            placeholders::replace(a, IN_ARGS, |p| match p {
+                Placeholder::Port => Some(lab.lesson_port.to_string()),
+                Placeholder::Bob => Some(BOB_IP.to_string()),
+                Placeholder::PeerIp(_) | Placeholder::PeerPort(_) => None,
+            })
         })
         .collect::<Vec<_>>()
         .join(" ")

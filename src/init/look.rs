@@ -7,7 +7,7 @@
 //! root, so it can switch back). The program could signal init during that moment; it would
 //! gain nothing, since init's end is the end of the program's own run.
 //!
-//! The harness asks with SIGUSR2; init answers with [`super::status::Status::Looked`].
+//! The harness asks with SIGUSR2; init answers with [`super::protocol::Status::Looked`] (see [`super::protocol::Request::Look`]).
 
 use crate::stuck::{self, Look};
 

@@ -7,19 +7,21 @@
 //! terminal (so ^C and ^D work as at a keyboard), with its limits set, no privileges, a
 //! session keyring of its own, and as the run's sandbox user where socklab is root (in
 //! namespaces, after setting up their mounts); tells the harness, in the typed messages of
-//! [`status`], that it started (or at which stage it could not), how it ended, and then kills
+//! [`protocol`], that it started (or at which stage it could not), how it ended, and then kills
 //! everything the program left behind, even processes that called setsid: as PID 1 of the
 //! run's PID namespace with `kill(-1)`; as the sandbox user's every process; or, as an
 //! ordinary user on the host, as a child subreaper that hunts down every descendant.
 //!
-//! Signals from the harness: SIGTERM is passed on to every process of the program; SIGUSR1
-//! (also sent by the kernel if the harness dies) kills them all and ends init; SIGUSR2 asks
-//! what the program's threads are blocked in, where the harness may not look ([`look`]).
+//! The harness's requests ([`protocol::Request`], a signal each): stop, passed on to every
+//! process of the program; kill them all and end (also sent by the kernel if the harness
+//! dies); and look at what the program's threads are blocked in, where the harness may not
+//! look ([`look`]).
 
 pub mod look;
 pub mod start;
-pub mod status;
+pub mod protocol;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -30,11 +32,16 @@ use nix::sys::signal::{SigHandler, SigSet, Signal, kill, signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use status::{Exit, Stage, Status};
+use crate::limits::Rlimit;
+use crate::sandbox::guard::GuardSpec;
+use protocol::{Exit, Request, Stage, Status};
 
 pub const SUBCOMMAND: &str = "__init";
 pub const STATUS_FD: i32 = 3;
 
+/// How init is to run the program: what the harness starts it with, encoded as its command
+/// line by [`InitArgs::to_args`] and decoded by [`InitCommand`], both here.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitArgs {
     /// No PID namespace: find descendants as a subreaper instead of `kill(-1)`.
     pub subreaper: bool,
@@ -49,6 +56,94 @@ pub struct InitArgs {
     pub confinement: Option<crate::confine::Confinement>,
     pub program: PathBuf,
     pub args: Vec<String>,
+}
+
+impl InitArgs {
+    /// Init's command line, after `socklab __init`.
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        let mut flag = |name: &str, value: Option<OsString>| {
+            args.push(format!("--{name}").into());
+            args.extend(value);
+        };
+        if self.subreaper {
+            flag("subreaper", None);
+        }
+        if let Some((uid, gid)) = self.user {
+            flag("uid", Some(uid.to_string().into()));
+            flag("gid", Some(gid.to_string().into()));
+        }
+        for limit in &self.rlimits {
+            flag("rlimit", Some(limit.to_arg().into()));
+        }
+        if let Some(guard) = &self.guard {
+            flag("guard", Some(guard.to_arg().into()));
+        }
+        if let Some(confinement) = &self.confinement {
+            flag("confine", None);
+            for path in &confinement.hide {
+                flag("hide", Some(path.into()));
+            }
+            for path in &confinement.show {
+                flag("show", Some(path.into()));
+            }
+            for path in &confinement.writable {
+                flag("writable", Some(path.into()));
+            }
+        }
+        args.push("--".into());
+        args.push(self.program.clone().into());
+        args.extend(self.args.iter().map(OsString::from));
+        args
+    }
+}
+
+/// Init's command line as the harness wrote it ([`InitArgs::to_args`]), read back.
+#[derive(Debug, clap::Args)]
+pub struct InitCommand {
+    #[arg(long)]
+    subreaper: bool,
+    #[arg(long)]
+    confine: bool,
+    #[arg(long, requires = "gid")]
+    uid: Option<u32>,
+    #[arg(long, requires = "uid")]
+    gid: Option<u32>,
+    #[arg(long, value_parser = parse_rlimit)]
+    rlimit: Vec<Rlimit>,
+    /// The program runs under the guard, binding only these ports (see sandbox::guard).
+    #[arg(long, value_parser = GuardSpec::parse)]
+    guard: Option<GuardSpec>,
+    #[arg(long)]
+    hide: Vec<PathBuf>,
+    #[arg(long)]
+    show: Vec<PathBuf>,
+    #[arg(long)]
+    writable: Vec<PathBuf>,
+    #[arg(last = true, required = true)]
+    program: Vec<String>,
+}
+
+impl InitCommand {
+    pub fn decode(self) -> InitArgs {
+        InitArgs {
+            subreaper: self.subreaper,
+            user: self.uid.zip(self.gid),
+            rlimits: self.rlimit,
+            guard: self.guard,
+            confinement: self.confine.then_some(crate::confine::Confinement {
+                hide: self.hide,
+                show: self.show,
+                writable: self.writable,
+            }),
+            program: self.program[0].clone().into(),
+            args: self.program[1..].to_vec(),
+        }
+    }
+}
+
+fn parse_rlimit(text: &str) -> std::result::Result<Rlimit, String> {
+    Rlimit::parse(text).ok_or_else(|| format!("'{text}' is not a limit"))
 }
 
 extern "C" fn ignore(_: libc::c_int) {}
@@ -78,45 +173,15 @@ fn close_inherited() {
 /// Runs the program to its end and cleans up; returns init's own exit code.
 pub fn run(init: InitArgs) -> i32 {
     close_inherited();
-    // SAFETY: fd 3 was set up by the harness for us alone.
-    let status_pipe = unsafe { OwnedFd::from_raw_fd(STATUS_FD) };
-    let _ = nix::fcntl::fcntl(
-        &status_pipe,
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-    );
-    let status_pipe = std::fs::File::from(status_pipe);
+    let status_pipe = status_pipe();
     // Shared: the exit report below and the loop both speak.
     let say = |status: Status| {
         let _ = (&status_pipe).write_all(status.encode().as_bytes());
     };
-
-    let mut waited = SigSet::empty();
-    for s in [
-        Signal::SIGCHLD,
-        Signal::SIGTERM,
-        Signal::SIGUSR1,
-        Signal::SIGUSR2,
-    ] {
-        waited.add(s);
-        // As PID 1, signals without a handler are dropped; a handler makes them count.
-        // SAFETY: the handler does nothing.
-        unsafe {
-            let _ = signal(s, SigHandler::Handler(ignore));
-        }
-    }
-    let _ = waited.thread_block();
+    let waited = take_signals();
     // `ps` shows the binary's name as "exe" (it was started as /proc/self/exe).
     let _ = nix::sys::prctl::set_name(c"socklab-init");
-    // kill(-1) is only safe where -1 means "everyone in our namespace": as its PID 1.
-    let subreaper = init.subreaper || std::process::id() != 1;
-    let sweeper = match init.user {
-        _ if !subreaper => Sweeper::Namespace,
-        Some((uid, _)) => Sweeper::User(uid),
-        None => Sweeper::Descendants,
-    };
-    if subreaper {
-        let _ = nix::sys::prctl::set_child_subreaper(true);
-    }
+    let sweeper = Sweeper::for_init(&init);
 
     // A program that cannot be confined as asked must not run at all.
     if let Some(confinement) = &init.confinement
@@ -129,6 +194,12 @@ pub fn run(init: InitArgs) -> i32 {
         return 127;
     }
 
+    // Under the guard, whether the program ever sets a receive timeout is witnessed on a
+    // page shared with init (mapped before the program's process is forked).
+    let guarded = init.guard.is_some();
+    if guarded {
+        crate::sandbox::guard::receive_timeouts::prepare();
+    }
     let started = start::Prepared::new(&init.program, &init.args, init.user, init.rlimits, init.guard)
         .map_err(|e| (Stage::Exec, e.to_string()))
         .and_then(|p| {
@@ -142,8 +213,45 @@ pub fn run(init: InitArgs) -> i32 {
         }
     };
     say(Status::Started);
-    // From now on only the program holds the terminal: when it is gone the harness sees the
-    // screen close.
+    leave_terminal();
+    let swept = serve(&waited, &sweeper, program, guarded, init.user, &say);
+    // How many of the program's processes were still there at its end: where no
+    // control group counts them, the evidence that it ran into its process limit.
+    say(Status::Swept(swept));
+    0
+}
+
+/// The pipe init reports on (fd 3, set up by the harness for init alone), closed on exec.
+fn status_pipe() -> std::fs::File {
+    // SAFETY: fd 3 was set up by the harness for us alone.
+    let status_pipe = unsafe { OwnedFd::from_raw_fd(STATUS_FD) };
+    let _ = nix::fcntl::fcntl(
+        &status_pipe,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    );
+    std::fs::File::from(status_pipe)
+}
+
+/// Blocks the signals init waits for (a child's end, the harness's requests) and returns
+/// them, to be taken one at a time.
+fn take_signals() -> SigSet {
+    let mut waited = SigSet::empty();
+    let requests = Request::ALL.map(Request::signal);
+    for s in std::iter::once(Signal::SIGCHLD).chain(requests) {
+        waited.add(s);
+        // As PID 1, signals without a handler are dropped; a handler makes them count.
+        // SAFETY: the handler does nothing.
+        unsafe {
+            let _ = signal(s, SigHandler::Handler(ignore));
+        }
+    }
+    let _ = waited.thread_block();
+    waited
+}
+
+/// From now on only the program holds the terminal: when it is gone the harness sees the
+/// screen close.
+fn leave_terminal() {
     if let Ok(null) = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -153,7 +261,19 @@ pub fn run(init: InitArgs) -> i32 {
         let _ = nix::unistd::dup2_stdout(&null);
         let _ = nix::unistd::dup2_stderr(&null);
     }
+}
 
+/// Init's life while the program runs: reports its end, answers the harness's requests,
+/// and once the program has ended, sweeps what is left of it; returns how many processes
+/// it swept.
+fn serve(
+    waited: &SigSet,
+    sweeper: &Sweeper,
+    program: Pid,
+    guarded: bool,
+    user: Option<(u32, u32)>,
+    say: &impl Fn(Status),
+) -> usize {
     let report = |status: WaitStatus| {
         let exit = match status {
             WaitStatus::Exited(_, code) => Exit::Code(code),
@@ -163,29 +283,25 @@ pub fn run(init: InitArgs) -> i32 {
         say(Status::Exited(exit));
     };
     loop {
-        let swept = match waited.wait() {
-            Ok(Signal::SIGCHLD) => match sweeper.reap_finding(program) {
-                Some(status) => {
-                    report(status);
-                    sweeper.kill_all(Signal::SIGKILL, program, &report)
-                }
-                None => continue,
-            },
-            Ok(Signal::SIGTERM) => {
-                sweeper.signal_all(Signal::SIGTERM);
-                continue;
-            }
-            Ok(Signal::SIGUSR1) => sweeper.kill_all(Signal::SIGKILL, program, &report),
-            Ok(Signal::SIGUSR2) => {
-                say(Status::Looked(look::look_at(&sweeper.processes(), init.user)));
-                continue;
-            }
-            _ => continue,
+        let Ok(signal) = waited.wait() else {
+            continue;
         };
-        // How many of the program's processes were still there at its end: where no
-        // control group counts them, the evidence that it ran into its process limit.
-        say(Status::Swept(swept));
-        return 0;
+        match (signal, Request::carried_by(signal)) {
+            (Signal::SIGCHLD, _) => {
+                if let Some(status) = sweeper.reap_finding(program) {
+                    report(status);
+                    return sweeper.kill_all(Signal::SIGKILL, program, &report);
+                }
+            }
+            (_, Some(Request::Stop)) => sweeper.signal_all(Signal::SIGTERM),
+            (_, Some(Request::KillAll)) => return sweeper.kill_all(Signal::SIGKILL, program, &report),
+            (_, Some(Request::Look)) => {
+                let known = guarded && crate::sandbox::guard::receive_timeouts::none_set();
+                crate::stuck::know_no_receive_timeouts(known);
+                say(Status::Looked(look::look_at(&sweeper.processes(), user)));
+            }
+            (_, None) => {}
+        }
     }
 }
 
@@ -200,6 +316,21 @@ enum Sweeper {
 }
 
 impl Sweeper {
+    /// How this init finds the program's processes: as PID 1 of the run's namespace,
+    /// everyone; elsewhere, as a subreaper, the sandbox user's or its own descendants.
+    fn for_init(init: &InitArgs) -> Sweeper {
+        // kill(-1) is only safe where -1 means "everyone in our namespace": as its PID 1.
+        let subreaper = init.subreaper || std::process::id() != 1;
+        if subreaper {
+            let _ = nix::sys::prctl::set_child_subreaper(true);
+        }
+        match init.user {
+            _ if !subreaper => Sweeper::Namespace,
+            Some((uid, _)) => Sweeper::User(uid),
+            None => Sweeper::Descendants,
+        }
+    }
+
     /// Every process of the program, init left out.
     fn processes(&self) -> Vec<i32> {
         let me = std::process::id() as i32;
@@ -268,5 +399,48 @@ impl Sweeper {
                 return others;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Line {
+        #[command(flatten)]
+        init: InitCommand,
+    }
+
+    /// What the harness encodes is what init decodes.
+    #[test]
+    fn the_command_line_round_trip() {
+        let sent = InitArgs {
+            subreaper: true,
+            user: Some((61003, 61003)),
+            rlimits: vec![Rlimit::parse("nproc=64").unwrap()],
+            guard: Some(GuardSpec::parse("8000").unwrap()),
+            confinement: Some(crate::confine::Confinement {
+                hide: vec!["/home".into()],
+                show: vec!["/home/a".into()],
+                writable: vec![],
+            }),
+            program: "/usr/bin/python3".into(),
+            args: vec!["serv.py".into(), "--".into(), "-x".into()],
+        };
+        let line = std::iter::once(OsString::from("init")).chain(sent.to_args());
+        assert_eq!(Line::parse_from(line).init.decode(), sent);
+        let bare = InitArgs {
+            subreaper: false,
+            user: None,
+            rlimits: vec![],
+            guard: None,
+            confinement: None,
+            program: "/bin/nc".into(),
+            args: vec![],
+        };
+        let line = std::iter::once(OsString::from("init")).chain(bare.to_args());
+        assert_eq!(Line::parse_from(line).init.decode(), bare);
     }
 }

@@ -14,7 +14,7 @@ use nix::errno::Errno;
 use nix::sys::signal::SigSet;
 use nix::unistd::{ForkResult, Pid};
 
-use super::status::Stage;
+use super::protocol::Stage;
 use crate::limits::Rlimit;
 use crate::sandbox::guard::GuardSpec;
 

@@ -32,7 +32,7 @@
 //! when the first check fails) and `setup`, and its checks as `[[run.check]]`. Such a lab may
 //! say that a student hands in a file of command lines, one for each run, rather than a
 //! program: `commands`, with the file's name and the options that tell the runs' lines
-//! apart, which must differ from run to run. The steps are in [`steps`]. Every mistake is an error naming the file
+//! apart, which must differ from run to run. The steps are in [`crate::steps`], a kind a file. Every mistake is an error naming the file
 //! and the line: unknown fields, a `needs` that names no earlier check (with the checks it
 //! could mean), a check name used twice, an unknown placeholder, a step that does not fit
 //! its run's protocol or whose value makes no sense (a typed line holding a newline, an
@@ -41,7 +41,6 @@
 //! not listen, talk before a connection, a check that cannot fail).
 
 pub mod sense;
-pub mod steps;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -50,13 +49,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
-use crate::script::{Check, CommandFile, Fallback, Lab, Proto, Run, Scripted, Step};
+use crate::placeholders;
+use crate::script::{Check, CommandFile, Fallback, Lab, Proto, Run, Scripted};
+use crate::steps::{self, Fits};
 
 use sense::{Placed, PlacedCheck};
-use steps::Fits;
-
-/// The placeholders a run's arguments may hold.
-const ARG_PLACEHOLDERS: &[&str] = &["port", "bob"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -294,9 +291,9 @@ impl Place<'_> {
             .iter()
             .map(|step| {
                 let scripted = self.step(step, proto)?;
-                match scripted.step {
-                    Step::Listen(_) | Step::BindUdp(_) => Ok(scripted.step),
-                    _ => Err(self.at(
+                match scripted.step.role().takes_port {
+                    Some(_) => Ok(scripted.step),
+                    None => Err(self.at(
                         step,
                         "setup is what the harness does before the program starts: `PEER listens` or `PEER binds udp`",
                     )),
@@ -348,7 +345,7 @@ impl Place<'_> {
     fn args(&self, args: &[Spanned<String>]) -> Result<Vec<String>> {
         args.iter()
             .map(|arg| {
-                steps::check_placeholders(arg.get_ref(), ARG_PLACEHOLDERS)
+                placeholders::check(arg.get_ref(), placeholders::IN_ARGS)
                     .map_err(|e| self.at(arg, e))?;
                 if arg.get_ref().contains("{{") || arg.get_ref().contains("}}") {
                     return Err(self.at(arg, "an argument holds no braces but its placeholders"));

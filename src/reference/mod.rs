@@ -9,6 +9,7 @@ pub mod serv_tcp;
 pub mod udp_serv;
 
 use std::net::SocketAddr;
+use std::os::fd::{AsFd, BorrowedFd};
 
 use crate::error::{Error, Result};
 
@@ -47,32 +48,20 @@ pub struct Ready {
 }
 
 /// Waits until the socket or (while it is open) the keyboard has something to read.
-pub fn wait_for_input(socket: std::os::fd::RawFd, keyboard_open: bool) -> std::io::Result<Ready> {
+pub fn wait_for_input(socket: BorrowedFd<'_>, keyboard_open: bool) -> std::io::Result<Ready> {
+    let stdin = std::io::stdin();
+    let mut fds = vec![socket];
+    if keyboard_open {
+        fds.push(stdin.as_fd());
+    }
     loop {
-        let mut fds = [
-            libc::pollfd {
-                fd: socket,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: if keyboard_open { 0 } else { -1 },
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        // SAFETY: two valid pollfds; a negative fd is skipped.
-        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
+        let ready = crate::poll::wait(&fds, crate::poll::Ready::Read, None)?;
+        if ready.iter().any(|r| *r) {
+            return Ok(Ready {
+                socket: ready[0],
+                keyboard: ready.get(1).copied().unwrap_or(false),
+            });
         }
-        return Ok(Ready {
-            socket: fds[0].revents != 0,
-            keyboard: fds[1].revents != 0,
-        });
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpListener;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 
 use crate::escape::python_bytes;
 use crate::reference::python_addr;
@@ -17,7 +17,7 @@ pub fn run(port: u16) -> io::Result<()> {
     let mut typed = Vec::new();
     let mut buf = [0u8; 1024];
     loop {
-        let ready = super::wait_for_input(conn.as_raw_fd(), keyboard_open)?;
+        let ready = super::wait_for_input(conn.as_fd(), keyboard_open)?;
         if ready.socket {
             let n = conn.read(&mut buf)?;
             if n == 0 {

@@ -4,7 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 
 pub fn run(port: u16) -> io::Result<()> {
     let sock = UdpSocket::bind(("0.0.0.0", port))?;
@@ -13,7 +13,7 @@ pub fn run(port: u16) -> io::Result<()> {
     let mut buf = vec![0u8; 65536];
     let mut stdout = io::stdout();
     loop {
-        let ready = super::wait_for_input(sock.as_raw_fd(), true)?;
+        let ready = super::wait_for_input(sock.as_fd(), true)?;
         if ready.socket {
             let (n, from) = sock.recv_from(&mut buf)?;
             last_sender = Some(from);

@@ -35,7 +35,7 @@ pub fn check(c: &CheckResult) -> Value {
             map.insert("status".into(), "failed".into());
             map.insert("expected".into(), f.expected.clone().into());
             map.insert("got".into(), f.got.clone().into());
-            map.insert("message".into(), f.message.clone().into());
+            map.insert("message".into(), f.message().into());
             if let Some(waited) = f.waited {
                 map.insert("waited_s".into(), json!(waited.as_secs_f64()));
             }
@@ -60,7 +60,7 @@ fn exit_fields(exit: Option<ProgramExit>) -> (Value, Value) {
 
 /// The report as the JSON object scripts read.
 pub fn report_json(r: &Report) -> Value {
-    let (status, signal) = exit_fields(r.exit);
+    let (status, signal) = exit_fields(r.exit());
     json!({
         "lab": r.lab,
         "program": r.program,
@@ -72,9 +72,9 @@ pub fn report_json(r: &Report) -> Value {
         "checks": r.checks.iter().map(check).collect::<Vec<_>>(),
         "exit_status": status,
         "exit_signal": signal,
-        "stopped_by_harness": r.stopped_by_harness,
+        "stopped_by_harness": r.stopped_by_harness(),
         "notices": r.notices.iter().map(Notice::text).collect::<Vec<_>>(),
-        "stderr_tail": r.stderr_tail,
+        "stderr_tail": r.stderr_tail(),
         "transcript": entries(&r.transcript),
         "transcript_omitted_bytes": r.transcript_omitted,
         "runs": r.runs.iter().map(|run| {

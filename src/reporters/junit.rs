@@ -19,7 +19,7 @@ use std::io::{self, Write};
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use crate::report::{CheckResult, Entry, NotGraded, Outcome, Report};
+use crate::report::{CheckResult, Entry, Failure, NotGraded, Outcome, Report};
 use crate::reporters::text;
 
 /// Text XML 1.0 can hold: U+FFFE and U+FFFF (valid UTF-8, not XML characters) shown as
@@ -33,11 +33,11 @@ fn xml_text(text: &str) -> String {
         .collect()
 }
 
-/// A message attribute is one line: the why and its hint, joined.
-fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
+/// A message attribute is one line: the explanation's lines (why, then the hint), joined.
+fn one_line(failure: &Failure) -> String {
+    failure
+        .explanation()
+        .map(|line| line.trim().to_string())
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
@@ -56,7 +56,7 @@ fn transcript(entries: &[Entry]) -> String {
 fn testcase(lab: &str, file: &str, c: &CheckResult) -> TestCase {
     let status = match &c.outcome {
         Outcome::Passed => TestCaseStatus::success(),
-        Outcome::Failed(f) => failure(&one_line(&f.message), "socklab check failed", c),
+        Outcome::Failed(f) => failure(&one_line(f), "socklab check failed", c),
         Outcome::NotReached { reason } => failure(
             &format!("not reached: {reason}"),
             "socklab check not reached",
@@ -106,8 +106,8 @@ pub fn report_xml(r: &Report) -> quick_junit::Report {
                 .map(|c| testcase(&r.lab, text::program_file(&r.program), c)),
         )
         .set_system_out(transcript(&r.transcript));
-    if !r.stderr_tail.is_empty() {
-        suite.set_system_err(xml_text(&r.stderr_tail));
+    if !r.stderr_tail().is_empty() {
+        suite.set_system_err(xml_text(r.stderr_tail()));
     }
     let mut report = quick_junit::Report::new("socklab");
     report.set_time(r.duration).add_test_suite(suite);

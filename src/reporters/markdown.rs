@@ -101,10 +101,10 @@ pub fn markdown(r: &Report) -> String {
     for notice in &r.notices {
         md.push_str(&format!("\nNote: {}\n", escaped(notice.text())));
     }
-    if !r.stderr_tail.is_empty() {
+    if !r.stderr_tail().is_empty() {
         md.push_str(&format!(
             "\nThe end of the program's stderr:\n\n{}\n",
-            fenced(&r.stderr_tail)
+            fenced(r.stderr_tail())
         ));
     }
     md

@@ -21,12 +21,11 @@ pub fn report(lab: &str, checks: &[(&str, u32, Went)]) -> Report {
         .map(|&(id, max, went)| {
             let outcome = match went {
                 Went::Passed => Outcome::Passed,
-                Went::Failed => Outcome::Failed(Failure {
-                    expected: "b'Hello!\\n'".into(),
-                    got: "b'``` |x|'".into(),
-                    message: "it sent something else".into(),
-                    ..Failure::default()
-                }),
+                Went::Failed => Outcome::Failed(Failure::new(
+                    "b'Hello!\\n'",
+                    "b'``` |x|'",
+                    "it sent something else",
+                )),
                 Went::NotReached => Outcome::NotReached {
                     reason: "needs 'accepts', which did not pass".into(),
                 },
@@ -57,9 +56,6 @@ pub fn report(lab: &str, checks: &[(&str, u32, Went)]) -> Report {
         isolation: Some(crate::report::IsolationLevel::Namespaces),
         notices: Vec::new(),
         checks,
-        exit: None,
-        stopped_by_harness: false,
-        stderr_tail: String::new(),
         transcript: Vec::new(),
         transcript_omitted: 0,
         duration: Duration::from_millis(1000),

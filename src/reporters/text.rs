@@ -33,7 +33,7 @@ pub fn evidence(check: &CheckResult) -> Vec<String> {
         Outcome::Failed(f) => {
             lines.push(format!("expected: {}", f.expected));
             lines.push(format!("got:      {}", f.got));
-            for (i, line) in f.message.lines().enumerate() {
+            for (i, line) in f.explanation().enumerate() {
                 let label = if i == 0 { "why:" } else { "" };
                 lines.push(format!("{label:<9} {line}"));
             }
@@ -84,7 +84,7 @@ pub fn entry(entry: &Entry) -> String {
 
 /// How the run ended, in a few words: "the program exited with status 0".
 pub fn ending(report: &Report) -> String {
-    match (report.exit, report.stopped_by_harness) {
+    match (report.exit(), report.stopped_by_harness()) {
         (_, true) => "the harness had to stop the program".to_string(),
         (Some(exit), false) => format!("the program exited with {exit}"),
         (None, false) if report.isolation.is_none() => "the program did not run".to_string(),

@@ -10,7 +10,7 @@ use crate::report::{Failure, Outcome};
 use crate::script::Check;
 use crate::session::{Channel, Session, Unread};
 
-use super::steps::shown;
+use crate::steps::shown;
 
 /// What a check that gives the program input found before its first step.
 pub struct Opened {
@@ -28,10 +28,10 @@ pub fn open(s: &mut Session, check: &Check) -> Option<Opened> {
     }
     s.settle();
     s.begin_epoch();
-    let unread = s.unread();
+    let unread = s.attribution().unread();
     let given = unread
         .iter()
-        .map(|u| s.given().on(u.channel).len())
+        .map(|u| s.attribution().given().on(u.channel).len())
         .collect();
     Some(Opened { unread, given })
 }
@@ -55,8 +55,8 @@ pub fn close(s: &mut Session, opened: Opened, outcome: Outcome) -> Outcome {
 /// doing, judged here so that no later check meets it again.
 fn unasked(s: &mut Session) -> Option<Failure> {
     let mut failure = None;
-    for peer in s.peers.names() {
-        let extra = if let Some(conn) = s.peers.connection_mut(peer) {
+    for peer in s.peers().names() {
+        let extra = if let Some(conn) = s.peers_mut().connection_mut(peer) {
             let extra = conn.inbox.this_epoch().to_vec();
             if !extra.is_empty() {
                 conn.inbox.consume_all();
@@ -67,7 +67,7 @@ fn unasked(s: &mut Session) -> Option<Failure> {
                     format!("{peer} received bytes that no step of this check asked for"),
                 )
             })
-        } else if let Some(datagrams) = s.peers.datagrams_mut(peer) {
+        } else if let Some(datagrams) = s.peers_mut().datagrams_mut(peer) {
             let extra: Vec<String> = datagrams
                 .inbox
                 .iter()
@@ -91,13 +91,8 @@ fn unasked(s: &mut Session) -> Option<Failure> {
         } else {
             None
         };
-        if let Some((got, message)) = extra {
-            failure.get_or_insert(Failure {
-                expected: format!("nothing more for {peer}"),
-                got,
-                message,
-                ..Failure::default()
-            });
+        if let Some((got, why)) = extra {
+            failure.get_or_insert(Failure::new(format!("nothing more for {peer}"), got, why));
         }
     }
     failure
@@ -106,17 +101,17 @@ fn unasked(s: &mut Session) -> Option<Failure> {
 /// The failure of a check during which the program read input it had left unread before
 /// the check began: what it did here may be its answer to that.
 fn read_late(s: &Session, opened: &Opened) -> Option<Failure> {
-    let now = s.unread();
+    let now = s.attribution().unread();
     opened
         .unread
         .iter()
         .zip(&opened.given)
         .find(|(before, given)| {
-            let since = s.given().on(before.channel).len().saturating_sub(**given);
+            let since = s.attribution().given().on(before.channel).len().saturating_sub(**given);
             before.read_since(&now, since)
         })
         .map(|(before, given)| {
-            let all = s.given().on(before.channel);
+            let all = s.attribution().given().on(before.channel);
             let left = if before.exact {
                 let from = given.saturating_sub(before.amount as usize);
                 escape::python_bytes(&all[from..*given])
@@ -127,13 +122,12 @@ fn read_late(s: &Session, opened: &Opened) -> Option<Failure> {
                 Channel::Keyboard => "was typed".to_string(),
                 Channel::Peer(peer) => format!("{peer} sent"),
             };
-            Failure {
-                expected: "the program to do this with what this check gave it".into(),
-                got: format!("it read {left} first, which {from} before this check"),
-                message: format!(
+            Failure::new(
+                "the program to do this with what this check gave it",
+                format!("it read {left} first, which {from} before this check"),
+                format!(
                     "the program went on only by reading {left}, which {from} before this check and it had left unread: what it did here answers that earlier input"
                 ),
-                ..Failure::default()
-            }
+            )
         })
 }

@@ -170,7 +170,13 @@ fn loopback_up() -> io::Result<()> {
 /// `ip route replace local LOCAL dev lo table local scope host src SOURCE`, over netlink
 /// (no `ip` to depend on).
 fn prefer_source(local: Ipv4Addr, source: Ipv4Addr) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
+    let msg = local_route(local, source)?;
+    ask_kernel(&msg)
+}
+
+/// RTM_NEWROUTE for the local route to `local` over the loopback, with `source` as its
+/// preferred source.
+fn local_route(local: Ipv4Addr, source: Ipv4Addr) -> io::Result<Vec<u8>> {
     fn attr(msg: &mut Vec<u8>, kind: u16, data: &[u8]) {
         msg.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
         msg.extend_from_slice(&kind.to_ne_bytes());
@@ -202,7 +208,12 @@ fn prefer_source(local: Ipv4Addr, source: Ipv4Addr) -> io::Result<()> {
     attr(&mut msg, libc::RTA_OIF, &lo.to_ne_bytes());
     let len = msg.len() as u32;
     msg[..4].copy_from_slice(&len.to_ne_bytes());
+    Ok(msg)
+}
 
+/// Sends one netlink request to the kernel's routing and reads its acknowledgement.
+fn ask_kernel(msg: &[u8]) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
     // SAFETY: a plain socket call; the fd is owned right away.
     let fd = unsafe {
         libc::socket(

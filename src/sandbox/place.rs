@@ -35,6 +35,9 @@ pub struct Wanted<'a> {
     /// How long to wait for a fixed port that something else holds.
     pub patience: Duration,
     pub confinement: &'a Confinement,
+    /// Ports other runs may need (every lab's fixed port): not the program's to take, where
+    /// runs share the host's loopback.
+    pub others_ports: Vec<u16>,
 }
 
 /// A run's place, held while the run lasts.
@@ -249,7 +252,10 @@ impl Place {
         reach::check(uid, gid, &program, &wanted.confinement.hide)?;
         let mut place = own.into_place(isolation, port, Some(claim));
         place.notices = notices;
-        place.guard = guarded.ok().map(|()| GuardSpec { ports: vec![port] });
+        place.guard = guarded.ok().map(|()| GuardSpec {
+            ports: vec![port],
+            others: wanted.others_ports.clone(),
+        });
         place._hidden = hidden;
         Ok((place, program))
     }

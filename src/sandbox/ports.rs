@@ -35,6 +35,11 @@ const RECHECK_MAX: Duration = Duration::from_millis(50);
 /// by chance.
 const CHOSEN: std::ops::Range<u16> = 15_000..25_000;
 
+/// Whether `port` is one socklab may give a run (a guarded program may not take it first).
+pub fn given_to_runs(port: u16) -> bool {
+    CHOSEN.contains(&port)
+}
+
 /// How long a run waits for other users' runs of the same port, at most: long enough for
 /// a whole lab of theirs; bounded, since anyone may hold that lock.
 const OTHER_USERS_PATIENCE: Duration = Duration::from_secs(60);

@@ -25,9 +25,18 @@ pub fn descendants(root: i32) -> Vec<i32> {
     found
 }
 
-/// The processes running as `uid` (by the owner of their /proc entry, the effective uid).
+/// The processes of user `uid`: owned by it (their /proc entry's owner, the effective uid)
+/// with it as their real uid too. The guard over a program has the program's effective uid
+/// but a real uid of its own (see `sandbox::guard`): it is not one of the program's.
 pub fn of_user(uid: u32) -> Vec<i32> {
-    matching(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+    matching(|e| e.metadata().is_ok_and(|m| m.uid() == uid) && real_uid(&e.path()) == Some(uid))
+}
+
+/// The real uid of the process whose /proc entry is `proc`, from its `status`.
+fn real_uid(proc: &std::path::Path) -> Option<u32> {
+    let status = std::fs::read_to_string(proc.join("status")).ok()?;
+    let ids = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    ids.split_whitespace().next()?.parse().ok()
 }
 
 /// Every process this /proc shows (in a PID namespace of its own, the namespace's).

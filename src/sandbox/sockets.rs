@@ -105,16 +105,14 @@ pub fn tcp_connection(local: SocketAddr, remote: SocketAddr) -> Option<TableEntr
         .filter(|e| e.state != TCP_LISTEN)
 }
 
-/// The program's UDP socket bound to `local` (or to all addresses at its port). socklab's
-/// own sockets are left out: on the host, the placeholder that holds a run's port for it
-/// is bound at the same address, beside the program's.
+/// The UDP socket bound to `local` (or to all addresses at its port). Never a placeholder
+/// holding the port (the uid level's): once the program's socket is gone, the placeholder's
+/// empty queue would say the program read what it left unread.
 pub fn udp_socket(local: SocketAddr) -> Option<TableEntry> {
-    let own = socket_inodes(&[std::process::id() as i32]);
-    let entries: Vec<TableEntry> = table_entries(&[Proto::Udp])
-        .into_iter()
-        .filter(|e| !own.contains(&e.inode))
-        .collect();
-    let at_port = |e: &&TableEntry| e.local.port() == local.port();
+    let entries = table_entries(&[Proto::Udp]);
+    let at_port = |e: &&TableEntry| {
+        e.local.port() == local.port() && !super::ports::is_placeholder(e.inode)
+    };
     entries
         .iter()
         .filter(at_port)
@@ -262,9 +260,6 @@ mod sock_diag {
 
     const SOCK_DIAG_BY_FAMILY: u16 = 20;
     const INET_DIAG_NOCOOKIE: u32 = !0;
-    /// The loopback device's index, the same in every network namespace (the kernel's
-    /// LOOPBACK_IFINDEX).
-    const LOOPBACK_INDEX: u32 = 1;
 
     #[repr(C)]
     #[derive(Clone, Copy, Default)]
@@ -301,6 +296,15 @@ mod sock_diag {
         wqueue: u32,
         uid: u32,
         inode: u32,
+    }
+
+    /// The loopback device's index in the calling thread's network namespace.
+    fn loopback_index() -> u32 {
+        // SAFETY: a NUL-terminated name; if_nametoindex only reads it.
+        match unsafe { libc::if_nametoindex(c"lo".as_ptr()) } {
+            0 => 1,
+            index => index,
+        }
     }
 
     fn bytes(ip: IpAddr) -> [u8; 16] {
@@ -340,12 +344,9 @@ mod sock_diag {
                 dport: remote.port().to_be_bytes(),
                 src: bytes(local.ip()),
                 dst: bytes(remote.ip()),
-                // The kernel finds a socket bound to a device (the guard binds every
-                // socket of the uid level to the loopback) only when asked on that device;
-                // one bound to none it finds whatever is asked. Every address socklab's
-                // connections use is on the loopback, which is interface 1 in every
-                // network namespace.
-                interface: LOOPBACK_INDEX,
+                // Every connection socklab looks up runs over the loopback; a socket bound to
+                // it (as the guard binds the program's) is found only when asked with it.
+                interface: loopback_index(),
                 cookie: [INET_DIAG_NOCOOKIE; 2],
             },
         };

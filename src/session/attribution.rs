@@ -87,7 +87,7 @@ impl Session {
 
     /// Whether the program has ended, or has been blocked waiting for the harness since
     /// anything last happened.
-    pub fn is_settled(&self) -> bool {
+    pub(super) fn is_settled(&self) -> bool {
         !self.program.was_started() || self.program.ended() || self.stuck.settled()
     }
 
@@ -96,9 +96,20 @@ impl Session {
         self.peers.begin_epoch();
     }
 
+    /// What the program did with what it was given (see [`Attribution`]).
+    pub fn attribution(&self) -> Attribution<'_> {
+        Attribution(self)
+    }
+}
+
+/// What the program did with what the harness gave it: what it was given, what it has left
+/// unread, and whether it took a peer's connection ([`Session::attribution`]).
+pub struct Attribution<'a>(&'a Session);
+
+impl<'a> Attribution<'a> {
     /// What the harness has given the program so far.
-    pub fn given(&self) -> &Given {
-        &self.given
+    pub fn given(&self) -> &'a Given {
+        &self.0.given
     }
 
     /// The input the program has not read yet, channel by channel, as far as the kernel
@@ -106,8 +117,8 @@ impl Session {
     /// namespace, or the host's). A channel that cannot be asked is left out.
     pub fn unread(&self) -> Vec<Unread> {
         let mut found = Vec::new();
-        if self.program.running()
-            && let Some(amount) = self.program.keyboard_unread()
+        if self.0.program.running()
+            && let Some(amount) = self.0.program.keyboard_unread()
         {
             found.push(Unread {
                 channel: Channel::Keyboard,
@@ -115,7 +126,7 @@ impl Session {
                 exact: true,
             });
         }
-        for (name, end) in self.peers.program_ends() {
+        for (name, end) in self.0.peers.program_ends() {
             let channel = Channel::Peer(name);
             let unread = match end {
                 ProgramEnd::Stream { program, peer, end } => {
@@ -154,10 +165,10 @@ pub enum Accepted {
     Never,
 }
 
-impl Session {
+impl Attribution<'_> {
     /// Whether the program has taken `peer`'s connection (see [`Accepted`]).
     pub fn accepted(&self, peer: &str) -> Accepted {
-        let Some(conn) = self.peers.connection(peer) else {
+        let Some(conn) = self.0.peers.connection(peer) else {
             return Accepted::Never;
         };
         if conn.inbox.total() > 0 || conn.inbox.end == Some(StreamEnd::Closed) {
@@ -201,10 +212,10 @@ impl Unread {
 pub struct Conversation {
     /// The first part of the conversation that did not take place: a check's name, and
     /// what was missing.
-    pub gap: Option<String>,
+    gap: Option<String>,
     /// Whether the current check has acted yet: an ending after the check's own action
     /// (a hang-up, ^D) is that action's doing, and judged on its own.
-    pub acted: bool,
+    acted: bool,
     /// Whether a step of the current check found its part of the conversation missing.
     missing: Option<String>,
 }
@@ -214,6 +225,11 @@ impl Conversation {
     pub fn begin_check(&mut self) {
         self.acted = false;
         self.missing = None;
+    }
+
+    /// The current check acts (see [`Conversation::unfinished`]).
+    pub fn acts(&mut self) {
+        self.acted = true;
     }
 
     /// A step found its part of the conversation missing: `what` did not happen (the

@@ -1,46 +1,58 @@
-//! One run of the program as the engine holds it, in pieces that each own one thing:
+//! One run of the program as the engine holds it. A step sees only [`Session`]'s methods:
+//! a few of its own (the program's start and end, the waits that end on an event, the
+//! epochs), and small accessors to its parts, each with the handful of methods steps need:
 //!
-//! - [`program`]: the program's I/O and lifecycle (screen, keyboard, stderr, its end);
-//! - [`peers`]: the harness's sockets (Alice, Bob) and what they received;
-//! - [`transcript`]: what happened, in order;
-//! - [`clock`]: when a wait ends at the latest, and what counts as a sign of life;
-//! - [`stuck_check`]: whether the program can still act at all;
-//! - [`attribution`]: what the program did, attributed to what caused it: settling, epochs,
-//!   and what it left unread;
-//! - [`wait`]: the event loop that ties them together, where every wait ends on an event,
-//!   on the program becoming unable to act, or on its deadline. Nothing sleeps.
+//! - [`place`](Session::place): where the run happens (port, Alice and Bob, where the
+//!   program was reached);
+//! - [`program`](Session::program): the program's I/O and lifecycle (screen, stderr, its
+//!   end);
+//! - [`peers`](Session::peers): the harness's sockets (Alice, Bob) and what they received;
+//! - [`give`](Session::give): what the harness gives the program (keys, connections, bytes,
+//!   datagrams, hang-ups), each written in the transcript and counted as given;
+//! - [`conversation`](Session::conversation) and [`attribution`](Session::attribution):
+//!   what the program did, attributed to what caused it: settling, epochs, and what it
+//!   left unread;
+//! - [`transcript`](Session::transcript): what happened, in order.
+//!
+//! Inside, `clock` says when a wait ends at the latest and what counts as a sign of life,
+//! `stuck_check` whether the program can still act at all, and `wait` is the event loop
+//! that ties them together, where every wait ends on an event, on the program becoming
+//! unable to act, or on its deadline. Nothing sleeps. The parts' own workings are
+//! `pub(super)`: only this module reaches them.
 
-pub mod attribution;
-pub mod clock;
-pub mod inbox;
-pub mod peers;
-pub mod program;
+mod attribution;
+mod clock;
+mod give;
+mod inbox;
+mod peers;
+mod place;
+mod program;
 mod stuck_check;
-pub mod transcript;
-pub mod wait;
+mod transcript;
+mod wait;
 
-use std::io;
-use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use crate::init::protocol::Request;
 use crate::launch::{self, Enclosure};
 use crate::program::Program;
 use crate::limits::{Enforced, RunLimits};
-use crate::report::Entry;
 use crate::sandbox::sockets::{self, Owner};
-use crate::sandbox::{Hosts, Isolation, Listening, account, procs};
+use crate::sandbox::{Isolation, Listening, account, procs};
 
-pub use attribution::{Accepted, Channel, Conversation, Unread};
+pub use attribution::{Accepted, Attribution, Channel, Conversation, Unread};
 pub use clock::Timeouts;
 pub use inbox::{Inbox, StreamEnd};
-pub use peers::{Connection, DatagramPeer};
-pub use program::{ProgramIo, Start};
+pub use give::Give;
+pub use peers::{Connection, DatagramPeer, Peers};
+pub use place::{Reached, RunPlace};
+pub use program::{Output, ProgramIo};
+pub use transcript::Transcript;
 pub use wait::{Probe, Unmet, Wait};
 
 use clock::Clock;
-use peers::Peers;
+use program::Start;
 use stuck_check::StuckCheck;
-use transcript::Transcript;
 
 /// How long a stopped program has to go after SIGTERM before everything is killed.
 const TERM_GRACE: Duration = Duration::from_millis(500);
@@ -50,29 +62,15 @@ const START_PATIENCE: Duration = Duration::from_secs(30);
 /// How long init may take to kill and reap what is left of the program.
 const INIT_SWEEP: Duration = Duration::from_secs(6);
 
-/// Where the harness reached a server program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reached {
-    pub at: IpAddr,
-    /// Whether another host could have reached it too: in a namespace, it answered at Bob's
-    /// address; on the host, it bound all addresses (or a non-loopback one).
-    pub from_other_hosts: bool,
-}
-
+/// One run of the program: what steps need of it, as methods; its parts its own.
 pub struct Session {
-    pub isolation: Isolation,
-    /// The port the program serves on or connects to.
-    pub port: u16,
-    /// Where the lesson's Alice and Bob are in this run.
-    pub hosts: Hosts,
-    /// Where the harness reached the server program. `None` until it was reached.
-    pub reached: Option<Reached>,
+    place: RunPlace,
     /// What the program may use, and whether it ran into a limit.
-    pub limits: RunLimits,
-    pub program: ProgramIo,
-    pub peers: Peers,
-    pub clock: Clock,
-    pub conversation: Conversation,
+    limits: RunLimits,
+    program: ProgramIo,
+    peers: Peers,
+    clock: Clock,
+    conversation: Conversation,
     transcript: Transcript,
     stuck: StuckCheck,
     given: attribution::Given,
@@ -81,10 +79,7 @@ pub struct Session {
 impl Session {
     pub fn new(isolation: Isolation, port: u16, timeouts: Timeouts, limits: RunLimits) -> Session {
         Session {
-            hosts: isolation.hosts(),
-            isolation,
-            port,
-            reached: None,
+            place: RunPlace::new(isolation, port),
             limits,
             program: ProgramIo::default(),
             peers: Peers::default(),
@@ -100,12 +95,22 @@ impl Session {
         self.clock.timeouts
     }
 
+    /// Where the run happens: its port, Alice's and Bob's addresses, where the harness
+    /// reached the server program.
+    pub fn place(&self) -> &RunPlace {
+        &self.place
+    }
+
+    pub fn place_mut(&mut self) -> &mut RunPlace {
+        &mut self.place
+    }
+
     /// Starts the program and waits until init says it runs. One that never ran (exec
     /// refused, confinement or limits that could not be set up) is socklab's error, never a
     /// failed check.
     pub fn launch(&mut self, program: &Program, enclosure: &Enclosure) -> crate::error::Result<()> {
         use crate::error::Error;
-        let args = program.args_for(self.port);
+        let args = program.args_for(self.place.port);
         let launched = launch::launch(program, &args[1..], enclosure).map_err(Error::io(
             "starting socklab's init (its own binary, /proc/self/exe)",
         ))?;
@@ -137,96 +142,44 @@ impl Session {
         }
     }
 
-    // ----- transcript -------------------------------------------------------------------
+    // ----- its parts, each with what steps may ask of it ---------------------------------
 
-    pub fn transcript(&self) -> &[Entry] {
-        self.transcript.entries()
+    /// The program's side: its screen and stderr, and how it ended.
+    pub fn program(&self) -> &ProgramIo {
+        &self.program
     }
 
-    pub fn transcript_omitted(&self) -> u64 {
-        self.transcript.omitted()
+    /// The program's side, for a step that matches (consumes) what it showed.
+    pub fn program_mut(&mut self) -> &mut ProgramIo {
+        &mut self.program
+    }
+
+    /// The peers' side: their connections with the program and their UDP sockets.
+    pub fn peers(&self) -> &Peers {
+        &self.peers
+    }
+
+    /// The peers' side, for a step that matches (consumes) what a peer received.
+    pub fn peers_mut(&mut self) -> &mut Peers {
+        &mut self.peers
+    }
+
+    /// How the conversation with the peers has gone so far.
+    pub fn conversation(&self) -> &Conversation {
+        &self.conversation
+    }
+
+    pub fn conversation_mut(&mut self) -> &mut Conversation {
+        &mut self.conversation
+    }
+
+    /// What happened, in order.
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
     }
 
     pub fn note(&mut self, who: impl Into<String>, text: impl Into<String>) {
         self.transcript.note(who, text);
-    }
-
-    // ----- what the harness gives the program -------------------------------------------
-
-    /// Types on the program's keyboard.
-    pub fn type_bytes(&mut self, data: &[u8]) -> Result<(), String> {
-        self.transcript.bytes("keyboard", data);
-        self.given.record(Channel::Keyboard, data);
-        self.stuck.input_given();
-        let deadline = self.clock.deadline_from(Instant::now());
-        self.program.type_keys(data, deadline)
-    }
-
-    /// Listens for the program on all addresses at the session's port.
-    pub fn listen(&mut self, name: &'static str) -> io::Result<()> {
-        let addr = self.peers.listen(name, self.port)?;
-        self.note(name, format!("listens on {addr}"));
-        Ok(())
-    }
-
-    /// One attempt to connect to the program; `Ok(false)` means refused.
-    pub fn try_connect(
-        &mut self,
-        name: &'static str,
-        from: IpAddr,
-        to: SocketAddr,
-    ) -> io::Result<bool> {
-        let Some(local) = self.peers.try_connect(name, from, to)? else {
-            return Ok(false);
-        };
-        self.note(name, format!("connects from {local} to {to}"));
-        self.clock.saw_life();
-        self.stuck.input_given();
-        Ok(true)
-    }
-
-    pub fn send(&mut self, name: &'static str, data: &[u8]) -> Result<(), String> {
-        self.transcript.bytes(format!("{name} → program"), data);
-        self.given.record(Channel::Peer(name), data);
-        self.stuck.input_given();
-        let deadline = self.clock.deadline_from(Instant::now());
-        self.peers.send(name, data, deadline)
-    }
-
-    /// Ends the peer's side of the connection: the program reads end of stream.
-    pub fn hang_up(&mut self, name: &'static str) {
-        if self.peers.hang_up(name) {
-            self.note(name, "hangs up");
-            self.stuck.input_given();
-        }
-    }
-
-    /// Binds the peer's UDP socket on all addresses at the session's port, as `nc -ul` does,
-    /// for a program that sends first.
-    pub fn bind_datagrams(&mut self, name: &'static str) -> io::Result<()> {
-        let any = SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, self.port));
-        self.peers.add_datagrams(name, any)?;
-        self.note(name, format!("binds UDP 0.0.0.0:{}", self.port));
-        Ok(())
-    }
-
-    /// Sends one datagram from the peer's UDP socket (made on first use, bound to `from`).
-    pub fn send_datagram(
-        &mut self,
-        name: &'static str,
-        from: IpAddr,
-        to: SocketAddr,
-        data: &[u8],
-    ) -> io::Result<()> {
-        if !self.peers.exists(name) {
-            self.peers.add_datagrams(name, SocketAddr::new(from, 0))?;
-        }
-        let local = self.peers.send_datagram(name, to, data)?;
-        self.transcript
-            .datagram(format!("{name} → program"), data, format!("{local} → {to}"));
-        self.given.record(Channel::Peer(name), data);
-        self.stuck.input_given();
-        Ok(())
     }
 
     // ----- what the program holds -------------------------------------------------------
@@ -234,8 +187,8 @@ impl Session {
     /// What the program listens on: everything in the run's namespace but the harness's
     /// own listeners (see [`Session::listening_elsewhere`]), or on the host, what the
     /// program's own sockets are.
-    pub fn listening(&self) -> Vec<Listening> {
-        match &self.isolation {
+    fn listening(&self) -> Vec<Listening> {
+        match &self.place.isolation {
             Isolation::Namespaces => sockets::listening_sockets(Owner::Anyone),
             Isolation::Uid { uid, .. } => sockets::listening_sockets(Owner::User(*uid)),
             Isolation::None { .. } => {
@@ -261,8 +214,8 @@ impl Session {
     }
 
     /// Every process of the program, while it runs.
-    pub fn program_processes(&self) -> Vec<i32> {
-        program_processes(&self.isolation, &self.program)
+    fn program_processes(&self) -> Vec<i32> {
+        program_processes(&self.place.isolation, &self.program)
     }
 
     /// The limit the program ran into, if any, in the student's terms. Where only resource
@@ -299,20 +252,19 @@ impl Session {
     /// is still read, cut short if it is blocked for good; then SIGKILL to all of it) and
     /// reads what is left.
     pub fn finish(&mut self) {
-        use nix::sys::signal::Signal;
         if !self.program.was_started() {
             return;
         }
         if self.program.running() {
             self.program.stopped_by_harness = true;
             self.note("harness", "stops the program (SIGTERM)");
-            self.program.signal_init(Signal::SIGTERM);
+            self.program.ask_init(Request::Stop);
             self.stuck.input_given();
             self.pump_until_or_stuck(Instant::now() + TERM_GRACE, |s| !s.program.running());
         }
         if self.program.running() {
             self.note("harness", "kills the program (SIGKILL)");
-            self.program.signal_init(Signal::SIGUSR1);
+            self.program.ask_init(Request::KillAll);
         }
         // Init ends once every process of the program is gone and reaped (it gives up after
         // 5 s on one stuck in the kernel). Killed sooner, it would leave orphans to the
@@ -326,7 +278,7 @@ impl Session {
         self.peers.reset_connections();
         // Init killed them all; should init itself have been killed, the sandbox user's
         // processes are still exactly the program's.
-        if let Some((uid, _)) = self.isolation.sandbox_user() {
+        if let Some((uid, _)) = self.place.isolation.sandbox_user() {
             let _ = account::kill_all(uid);
         }
     }

@@ -4,13 +4,14 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use super::inbox::{Inbox, StreamEnd};
-use super::program::{drain, write_all_by};
+use super::program::{READ_AT_ONCE, drain, write_all_by};
 
-/// Most datagrams a peer keeps unread; more are counted, not kept.
+/// Most datagrams a peer keeps unmatched; more go to the transcript only (which shows what it
+/// has room for, and counts the rest).
 const DATAGRAMS_KEPT: usize = 1024;
 
 /// The harness's end of a TCP connection with the program.
@@ -35,7 +36,6 @@ pub struct DatagramPeer {
     pub last_sender: Option<SocketAddr>,
     /// The program's socket, once the peer has sent to it or heard from it.
     pub program: Option<SocketAddr>,
-    pub dropped: u64,
 }
 
 impl DatagramPeer {
@@ -151,7 +151,7 @@ impl Peers {
         self.list.iter().map(|p| p.name).collect()
     }
 
-    pub fn exists(&self, name: &str) -> bool {
+    pub(super) fn exists(&self, name: &str) -> bool {
         self.list.iter().any(|p| p.name == name)
     }
 
@@ -169,7 +169,7 @@ impl Peers {
     }
 
     /// The ports the harness listens on itself (not the program's).
-    pub fn listening_ports(&self) -> Vec<u16> {
+    pub(super) fn listening_ports(&self) -> Vec<u16> {
         self.list
             .iter()
             .filter_map(|p| match &p.state {
@@ -180,7 +180,7 @@ impl Peers {
     }
 
     /// Listens on all addresses at `port`, as the lesson's `nc -l 8000` does.
-    pub fn listen(&mut self, name: &'static str, port: u16) -> io::Result<SocketAddr> {
+    pub(super) fn listen(&mut self, name: &'static str, port: u16) -> io::Result<SocketAddr> {
         let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port));
         let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
         sock.set_reuse_address(true)?;
@@ -196,7 +196,7 @@ impl Peers {
 
     /// One attempt to connect to the program from `from` (a host's address, any port);
     /// `Ok(None)` means refused (nothing listens there yet).
-    pub fn try_connect(
+    pub(super) fn try_connect(
         &mut self,
         name: &'static str,
         from: IpAddr,
@@ -245,7 +245,7 @@ impl Peers {
         }
     }
 
-    pub fn send(
+    pub(super) fn send(
         &mut self,
         name: &'static str,
         data: &[u8],
@@ -260,7 +260,7 @@ impl Peers {
 
     /// Ends the peer's side of the connection, as a client quitting `nc` would: the program
     /// reads end of stream. Returns whether there was a connection to end.
-    pub fn hang_up(&mut self, name: &'static str) -> bool {
+    pub(super) fn hang_up(&mut self, name: &'static str) -> bool {
         let Some(peer) = self.peer_mut(name) else {
             return false;
         };
@@ -282,7 +282,7 @@ impl Peers {
     }
 
     /// Every peer's conversation as the program holds it, by peer.
-    pub fn program_ends(&self) -> Vec<(&'static str, ProgramEnd)> {
+    pub(super) fn program_ends(&self) -> Vec<(&'static str, ProgramEnd)> {
         self.list
             .iter()
             .filter_map(|p| {
@@ -322,7 +322,7 @@ impl Peers {
     /// program that closed first would otherwise keep its end, on the lesson's port, in
     /// FIN_WAIT or TIME_WAIT for a minute, and the next run of a program that binds that
     /// port without SO_REUSEADDR would fail.
-    pub fn reset_connections(&mut self) {
+    pub(super) fn reset_connections(&mut self) {
         for peer in &mut self.list {
             let (stream, local) = match &peer.state {
                 PeerState::Connected(c) => (&c.stream, c.local),
@@ -335,7 +335,7 @@ impl Peers {
     }
 
     /// Binds a UDP socket for the peer at `bind` (made on first use).
-    pub fn add_datagrams(
+    pub(super) fn add_datagrams(
         &mut self,
         name: &'static str,
         bind: SocketAddr,
@@ -352,14 +352,13 @@ impl Peers {
                 from_earlier_epochs: 0,
                 last_sender: None,
                 program: None,
-                dropped: 0,
             }),
         });
         Ok(local)
     }
 
     /// Sends one datagram from the peer's UDP socket; returns the peer's address.
-    pub fn send_datagram(
+    pub(super) fn send_datagram(
         &mut self,
         name: &str,
         to: SocketAddr,
@@ -374,14 +373,14 @@ impl Peers {
     }
 
     /// The descriptors to wait on, by peer index.
-    pub(super) fn pollable(&self) -> Vec<(RawFd, usize)> {
+    pub(super) fn pollable(&self) -> Vec<(BorrowedFd<'_>, usize)> {
         self.list
             .iter()
             .enumerate()
             .filter_map(|(i, peer)| match &peer.state {
-                PeerState::Listening(l) => Some((l.as_raw_fd(), i)),
-                PeerState::Connected(c) if !c.inbox.ended() => Some((c.stream.as_raw_fd(), i)),
-                PeerState::Datagrams(d) => Some((d.sock.as_raw_fd(), i)),
+                PeerState::Listening(l) => Some((l.as_fd(), i)),
+                PeerState::Connected(c) if !c.inbox.ended() => Some((c.stream.as_fd(), i)),
+                PeerState::Datagrams(d) => Some((d.sock.as_fd(), i)),
                 _ => None,
             })
             .collect()
@@ -414,15 +413,18 @@ impl Peers {
             PeerState::Datagrams(peer) => {
                 let mut buf = vec![0u8; 65536];
                 let mut got = Vec::new();
-                while let Ok((n, from)) = peer.sock.recv_from(&mut buf) {
+                let mut read = 0;
+                // Bounded as a stream's read is, so that a flood cannot starve the deadlines.
+                while read < READ_AT_ONCE
+                    && let Ok((n, from)) = peer.sock.recv_from(&mut buf)
+                {
+                    read += n.max(1);
                     peer.last_sender = Some(from);
                     peer.program = Some(from);
                     if peer.inbox.len() < DATAGRAMS_KEPT {
                         peer.inbox.push_back((from, buf[..n].to_vec()));
-                        got.push((from, buf[..n].to_vec()));
-                    } else {
-                        peer.dropped += 1;
                     }
+                    got.push((from, buf[..n].to_vec()));
                 }
                 PeerEvent::Datagrams { name, got }
             }

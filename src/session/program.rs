@@ -2,14 +2,14 @@
 //! its stderr, and its init's status pipe, which says how it ended.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::Instant;
 
 use nix::errno::Errno;
 
 use crate::escape;
 use crate::launch::Launched;
-use crate::init::status::Status;
+use crate::init::protocol::{Decoder, Request, Status};
 use crate::report::ProgramExit;
 
 use super::inbox::{Inbox, StreamEnd};
@@ -17,8 +17,16 @@ use super::inbox::{Inbox, StreamEnd};
 /// The program while it runs: the harness's ends of its pty, stderr and status pipe.
 struct Running {
     launched: Launched,
-    status_line: Vec<u8>,
+    status: Decoder,
     status_closed: bool,
+}
+
+/// Where a program shows text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Its terminal.
+    Screen,
+    Stderr,
 }
 
 /// Whether the program got started: what init said first.
@@ -33,32 +41,32 @@ pub enum Start {
 #[derive(Default)]
 pub struct ProgramIo {
     running: Option<Running>,
-    pub screen: Inbox,
-    pub stderr: Inbox,
-    pub exit: Option<ProgramExit>,
+    pub(super) screen: Inbox,
+    pub(super) stderr: Inbox,
+    pub(super) exit: Option<ProgramExit>,
     /// Whether the harness had to stop the program at the end.
-    pub stopped_by_harness: bool,
+    pub(super) stopped_by_harness: bool,
     /// Whether init started it, once init has said.
-    pub start: Option<Start>,
+    pub(super) start: Option<Start>,
     /// How many of the program's processes init swept away at its end.
-    pub swept: Option<usize>,
+    pub(super) swept: Option<usize>,
 }
 
 impl ProgramIo {
     pub(super) fn started(&mut self, launched: Launched) {
         self.running = Some(Running {
             launched,
-            status_line: Vec::new(),
+            status: Decoder::default(),
             status_closed: false,
         });
     }
 
-    pub fn was_started(&self) -> bool {
+    pub(super) fn was_started(&self) -> bool {
         self.running.is_some()
     }
 
     /// Still running: started, and its end not known.
-    pub fn running(&self) -> bool {
+    pub(super) fn running(&self) -> bool {
         self.running.is_some() && !self.ended()
     }
 
@@ -78,8 +86,32 @@ impl ProgramIo {
         self.screen.ended()
     }
 
+    pub fn output(&self, output: Output) -> &Inbox {
+        match output {
+            Output::Screen => &self.screen,
+            Output::Stderr => &self.stderr,
+        }
+    }
+
+    pub fn output_mut(&mut self, output: Output) -> &mut Inbox {
+        match output {
+            Output::Screen => &mut self.screen,
+            Output::Stderr => &mut self.stderr,
+        }
+    }
+
     /// The pid of the program's init, while it runs.
-    pub fn init_pid(&self) -> Option<i32> {
+    /// How the program ended, once known.
+    pub fn exit(&self) -> Option<ProgramExit> {
+        self.exit
+    }
+
+    /// Whether the harness had to stop the program at the end.
+    pub fn stopped_by_harness(&self) -> bool {
+        self.stopped_by_harness
+    }
+
+    pub(super) fn init_pid(&self) -> Option<i32> {
         self.running.as_ref().map(|r| r.launched.init.id() as i32)
     }
 
@@ -117,17 +149,17 @@ impl ProgramIo {
     }
 
     /// The descriptors to wait on, with what each is.
-    pub(super) fn pollable(&self) -> Vec<(RawFd, Source)> {
+    pub(super) fn pollable(&self) -> Vec<(BorrowedFd<'_>, Source)> {
         let mut fds = Vec::new();
         if let Some(running) = &self.running {
             if !self.screen.ended() {
-                fds.push((running.launched.screen.as_raw_fd(), Source::Screen));
+                fds.push((running.launched.screen.as_fd(), Source::Screen));
             }
             if !self.stderr.ended() {
-                fds.push((running.launched.stderr.as_raw_fd(), Source::Stderr));
+                fds.push((running.launched.stderr.as_fd(), Source::Stderr));
             }
             if !running.status_closed {
-                fds.push((running.launched.status.as_raw_fd(), Source::Status));
+                fds.push((running.launched.status.as_fd(), Source::Status));
             }
         }
         fds
@@ -150,23 +182,18 @@ impl ProgramIo {
         data
     }
 
-    /// Reads init's messages (see [`crate::init::status`]).
+    /// Reads init's messages (see [`crate::init::protocol`]).
     pub(super) fn read_status(&mut self) -> Vec<Status> {
         let Some(running) = &mut self.running else {
             return Vec::new();
         };
         let (data, end) = drain(&running.launched.status);
-        running.status_line.extend_from_slice(&data);
         if end.is_some() {
             running.status_closed = true;
         }
-        let mut said = Vec::new();
-        while let Some(nl) = running.status_line.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = running.status_line.drain(..=nl).collect();
-            let Some(status) = Status::decode(&line[..nl]) else {
-                continue;
-            };
-            match &status {
+        let said = running.status.feed(&data);
+        for status in &said {
+            match status {
                 Status::Started => self.start = Some(Start::Running),
                 Status::CannotStart { stage, error } => {
                     self.start = Some(Start::Failed(format!("{stage}: {error}")))
@@ -176,15 +203,14 @@ impl ProgramIo {
                 Status::Swept(n) => self.swept = Some(*n),
                 Status::Looked(_) => {}
             }
-            said.push(status);
         }
         said
     }
 
-    /// Sends `signal` to init (SIGTERM: passed on to the program; SIGUSR1: kill it all).
-    pub(super) fn signal_init(&self, signal: nix::sys::signal::Signal) {
+    /// Asks init for `request` (see [`crate::init::protocol::Request`]).
+    pub(super) fn ask_init(&self, request: Request) {
         if let Some(pid) = self.init_pid() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), request.signal());
         }
     }
 
@@ -193,7 +219,7 @@ impl ProgramIo {
     pub(super) fn ask_init_to_look(&self) -> bool {
         let asked = self.running();
         if asked {
-            self.signal_init(nix::sys::signal::Signal::SIGUSR2);
+            self.ask_init(Request::Look);
         }
         asked
     }
@@ -237,7 +263,7 @@ impl ProgramIo {
 
     /// The line of stderr that says what went wrong: the last that reads like an error
     /// (a traceback ends with it, a usage message starts with it), else the last.
-    pub fn stderr_gist(&self) -> Option<String> {
+    pub(super) fn stderr_gist(&self) -> Option<String> {
         // Stronger words first: a usage message follows the line that says what was wrong.
         const TELLING: [&[&str]; 2] = [
             &[
@@ -287,8 +313,12 @@ pub enum Source {
     Status,
 }
 
-/// Reads all that is ready without blocking. A pty master reports the other end's close as
-/// EIO; sockets report a reset as ECONNRESET.
+/// The most one read of a descriptor takes at once: a flood must not starve the deadline
+/// checks of the loop that reads it.
+pub(super) const READ_AT_ONCE: usize = 4 * 65536;
+
+/// Reads all that is ready without blocking (up to [`READ_AT_ONCE`]). A pty master reports
+/// the other end's close as EIO; sockets report a reset as ECONNRESET.
 pub(super) fn drain(fd: &impl AsFd) -> (Vec<u8>, Option<StreamEnd>) {
     let mut data = Vec::new();
     let mut buf = [0u8; 65536];
@@ -297,8 +327,7 @@ pub(super) fn drain(fd: &impl AsFd) -> (Vec<u8>, Option<StreamEnd>) {
             Ok(0) => return (data, Some(StreamEnd::Closed)),
             Ok(n) => {
                 data.extend_from_slice(&buf[..n]);
-                // Bound one pump's work so a flood cannot starve the deadline checks.
-                if data.len() >= 4 * buf.len() {
+                if data.len() >= READ_AT_ONCE {
                     return (data, None);
                 }
             }
@@ -324,14 +353,7 @@ pub(super) fn write_all_by(fd: &impl AsFd, mut data: &[u8], deadline: Instant) -
                         "the program is not reading",
                     ));
                 }
-                let mut pfd = libc::pollfd {
-                    fd: fd.as_fd().as_raw_fd(),
-                    events: libc::POLLOUT,
-                    revents: 0,
-                };
-                let millis = left.as_millis().min(i32::MAX as u128) as i32;
-                // SAFETY: one valid pollfd.
-                unsafe { libc::poll(&mut pfd, 1, millis.max(1)) };
+                let _ = crate::poll::wait(&[fd.as_fd()], crate::poll::Ready::Write, Some(deadline));
             }
             Err(Errno::EINTR) => {}
             Err(e) => return Err(e.into()),

@@ -96,7 +96,7 @@ impl StuckCheck {
         self.settled = false;
     }
 
-    /// Init's answer to the last question (see [`crate::init::status::Status::Looked`]).
+    /// Init's answer to the last question (see [`crate::init::protocol::Status::Looked`]).
     pub fn answered(&mut self, look: Option<Look>) {
         if let Some(asked) = self.asked {
             self.answer = Some((look, asked));

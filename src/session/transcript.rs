@@ -42,7 +42,7 @@ impl Transcript {
     }
 
     /// A plain note (`alice` `connects from ...`).
-    pub fn note(&mut self, who: impl Into<String>, text: impl Into<String>) {
+    pub(super) fn note(&mut self, who: impl Into<String>, text: impl Into<String>) {
         let at = self.started.0.elapsed();
         self.last_raw = None;
         self.entries.push(Entry {
@@ -53,7 +53,7 @@ impl Transcript {
     }
 
     /// Bytes that went by (`screen` `b'Hello!\n'`).
-    pub fn bytes(&mut self, who: impl Into<String>, data: &[u8]) {
+    pub(super) fn bytes(&mut self, who: impl Into<String>, data: &[u8]) {
         let who = who.into();
         if self.bytes >= TRANSCRIPT_BYTES {
             self.omitted += data.len() as u64;
@@ -80,7 +80,7 @@ impl Transcript {
     }
 
     /// A datagram gets an entry of its own, saying where it went: datagrams are units.
-    pub fn datagram(&mut self, who: String, data: &[u8], route: String) {
+    pub(super) fn datagram(&mut self, who: String, data: &[u8], route: String) {
         self.bytes(who, data);
         if let Some(last) = self.entries.last_mut() {
             last.text = format!("{} (datagram {route})", last.text);

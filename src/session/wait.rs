@@ -3,7 +3,6 @@
 //! has three ways to end besides what it waited for: what came was wrong, the program can
 //! no longer make it come, or the deadline passed.
 
-use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
 use crate::report::Failure;
@@ -12,7 +11,7 @@ use crate::stuck::Waiting;
 use super::Session;
 use super::peers::PeerEvent;
 use super::program::Source;
-use crate::init::status::Status;
+use crate::init::protocol::Status;
 use crate::report::ProgramExit;
 use super::stuck_check::Verdict;
 
@@ -137,12 +136,12 @@ impl Session {
     fn ask_stuck(&mut self) -> Verdict {
         let Session {
             stuck,
-            isolation,
+            place,
             program,
             ..
         } = self;
         stuck.ask(
-            || super::program_processes(isolation, program),
+            || super::program_processes(&place.isolation, program),
             || program.ask_init_to_look(),
         )
     }
@@ -153,41 +152,32 @@ impl Session {
         if self.program.running() {
             let Session {
                 limits,
-                isolation,
+                place,
                 program,
                 ..
             } = self;
-            limits.sample(|| super::program_processes(isolation, program).len());
+            limits.sample(|| super::program_processes(&place.isolation, program).len());
         }
         let mut watched = Vec::new();
         let mut fds = Vec::new();
-        let mut watch = |fd: RawFd, what: Watched| {
-            fds.push(libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            });
-            watched.push(what);
-        };
         for (fd, source) in self.program.pollable() {
-            watch(fd, Watched::Program(source));
+            fds.push(fd);
+            watched.push(Watched::Program(source));
         }
         for (fd, index) in self.peers.pollable() {
-            watch(fd, Watched::Peer(index));
+            fds.push(fd);
+            watched.push(Watched::Peer(index));
         }
         if fds.is_empty() {
             return false;
         }
-        let timeout = wake.saturating_duration_since(Instant::now());
-        // Round up so that a wait never wakes just before its deadline and spins.
-        let millis = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-        // SAFETY: fds is a valid array of pollfd for its length.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
-        if n <= 0 {
+        let ready = crate::poll::wait(&fds, crate::poll::Ready::Read, Some(wake));
+        drop(fds);
+        let Ok(ready) = ready else {
             return true;
-        }
-        for (pfd, what) in fds.iter().zip(watched) {
-            if pfd.revents == 0 {
+        };
+        for (ready, what) in ready.into_iter().zip(watched) {
+            if !ready {
                 continue;
             }
             let from_program = match what {

@@ -100,9 +100,9 @@ fn paragraph<'a>(
     for notice in notices {
         text.push_str(&format!("\nnote: {notice}"));
     }
-    if !report.stderr_tail.is_empty() {
+    if !report.stderr_tail().is_empty() {
         text.push_str("\nthe end of the program's stderr:\n");
-        text.push_str(&report.stderr_tail);
+        text.push_str(report.stderr_tail());
     }
     text
 }

@@ -53,6 +53,10 @@ enum Op {
     Return(u32),
 }
 
+/// SO_RCVTIMEO's two numbers on x86_64: the `timeval` one and the 64-bit time one.
+const SO_RCVTIMEO_OLD: u32 = 20;
+const SO_RCVTIMEO_NEW: u32 = 66;
+
 /// The filter, ready for `seccomp(SECCOMP_SET_MODE_FILTER)`; sendmsg on `handoff`, the
 /// descriptor the listener leaves by, goes through.
 pub fn program(handoff: i32) -> Vec<sock_filter> {
@@ -82,7 +86,10 @@ pub fn program(handoff: i32) -> Vec<sock_filter> {
         Eq(libc::SOL_SOCKET as u32, Next, Allow),
         Load(arg(2)),
         Eq(libc::SO_REUSEADDR as u32, Unchanged, Next),
-        Eq(libc::SO_REUSEPORT as u32, Unchanged, Allow),
+        Eq(libc::SO_REUSEPORT as u32, Unchanged, Next),
+        // A receive timeout is the guard's to witness (see `guard::receive_timeouts`).
+        Eq(SO_RCVTIMEO_OLD, Notify, Next),
+        Eq(SO_RCVTIMEO_NEW, Notify, Allow),
         Here(Allow),
         Return(libc::SECCOMP_RET_ALLOW),
         Here(Notify),

@@ -21,11 +21,8 @@
 
 pub mod filter;
 mod notify;
+pub mod receive_timeouts;
 mod run;
-
-/// The guard's process name, by which a look at the run's threads leaves it out (see
-/// [`crate::stuck::look`]).
-pub const PROCESS_NAME: &std::ffi::CStr = c"socklab-guard";
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -44,26 +41,40 @@ use super::account;
 pub struct GuardSpec {
     /// The Internet ports it may bind (besides 0).
     pub ports: Vec<u16>,
+    /// Ports other runs may need (every lab's fixed port; those socklab gives runs are
+    /// refused as well): not its to bind. Any other port it may bind, as anywhere else, so
+    /// that a program on the wrong port is told so as it would be in a namespace.
+    pub others: Vec<u16>,
 }
 
 impl GuardSpec {
+    /// `OWN,...;OTHER,...`
     pub fn to_arg(&self) -> String {
-        let ports: Vec<String> = self.ports.iter().map(u16::to_string).collect();
-        ports.join(",")
+        let list = |ports: &[u16]| {
+            let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+            ports.join(",")
+        };
+        format!("{};{}", list(&self.ports), list(&self.others))
     }
 
     pub fn parse(arg: &str) -> Result<GuardSpec, String> {
-        let ports = arg
-            .split(',')
-            .filter(|p| !p.is_empty())
-            .map(|p| p.parse().map_err(|_| format!("'{p}' is not a port")))
-            .collect::<Result<_, _>>()?;
-        Ok(GuardSpec { ports })
+        let list = |text: &str| {
+            text.split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.parse().map_err(|_| format!("'{p}' is not a port")))
+                .collect::<Result<Vec<u16>, _>>()
+        };
+        let (ports, others) = arg.split_once(';').unwrap_or((arg, ""));
+        Ok(GuardSpec {
+            ports: list(ports)?,
+            others: list(others)?,
+        })
     }
 
     fn policy(&self) -> Policy {
         Policy {
             ports: self.ports.clone(),
+            others: self.others.clone(),
             loopback: nix::net::if_::if_nametoindex("lo").unwrap_or(1),
         }
     }
@@ -238,7 +249,12 @@ fn answer_the_child(ours: &UnixStream) -> Result<(), String> {
     };
     wait(ours)?;
     let listener = Listener(notify::receive_fd(ours.as_raw_fd()).map_err(|e| e.to_string())?);
-    let policy = GuardSpec { ports: Vec::new() }.policy();
+    // The child tries port 1, another run's here.
+    let policy = GuardSpec {
+        ports: Vec::new(),
+        others: vec![1],
+    }
+    .policy();
     // The socket, the allowed bind, the refused one.
     for _ in 0..3 {
         wait(&listener.0)?;
@@ -311,6 +327,7 @@ mod tests {
     fn spec_round_trip() {
         let spec = GuardSpec {
             ports: vec![8000, 15001],
+            others: vec![8000, 9000],
         };
         assert_eq!(GuardSpec::parse(&spec.to_arg()), Ok(spec));
         assert!(GuardSpec::parse("8000,x").is_err());

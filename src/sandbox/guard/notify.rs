@@ -49,6 +49,8 @@ pub enum Answer {
 pub struct Policy {
     /// Ports it may bind (besides 0).
     pub ports: Vec<u16>,
+    /// Ports other runs may need, not its to bind (see `GuardSpec::others`).
+    pub others: Vec<u16>,
     /// The loopback device's index.
     pub loopback: u32,
 }
@@ -138,6 +140,11 @@ fn decide(call: &Notification, policy: &Policy) -> Answer {
     match call.nr {
         libc::SYS_socket => make_socket(int(0), int(1), int(2)),
         libc::SYS_bind => check_bind(call, policy),
+        libc::SYS_setsockopt => {
+            // Only SO_RCVTIMEO comes here: witnessed, then made as asked.
+            super::receive_timeouts::witness();
+            Answer::Continue
+        }
         libc::SYS_sendmsg => check_messages(call.pid, call.args[1], 1, policy),
         libc::SYS_sendmmsg => {
             // The kernel sends at most UIO_MAXIOV of them.
@@ -203,7 +210,8 @@ fn check_bind(call: &Notification, policy: &Policy) -> Answer {
         return Answer::Continue;
     }
     let port = u16::from_be_bytes([addr[2], addr[3]]);
-    if port == 0 || policy.ports.contains(&port) {
+    let others = policy.others.contains(&port) || crate::sandbox::ports::given_to_runs(port);
+    if port == 0 || policy.ports.contains(&port) || !others {
         Answer::Continue
     } else {
         Answer::Error(libc::EACCES)

@@ -17,7 +17,7 @@ pub fn run(listener: OwnedFd, program: Pid, policy: Policy) -> ! {
     let _ = nix::sys::prctl::set_child_subreaper(true);
     // Not to be traced or read by the program, which runs as the same user.
     let _ = nix::sys::prctl::set_dumpable(false);
-    let _ = nix::sys::prctl::set_name(super::PROCESS_NAME);
+    let _ = nix::sys::prctl::set_name(c"socklab-guard");
     // The program's signals are its own (Ctrl-C, init's SIGTERM); the guard lasts as long
     // as it does.
     for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGPIPE] {

@@ -61,6 +61,29 @@ pub(super) fn overview(class: &ClassReport, html: &mut String) {
         count = summary.count,
         not_run = summary.no_program + summary.harness_errors,
     );
+    histogram(&scores, max, html);
+    let mut not_graded = String::new();
+    if summary.no_program > 0 {
+        not_graded.push_str(&format!(", the {} not graded counted as 0", summary.no_program));
+    }
+    if summary.harness_errors > 0 {
+        not_graded.push_str(&format!(
+            ", the {} socklab could not grade left out",
+            summary.harness_errors
+        ));
+    }
+    let _ = write!(
+        html,
+        r#"</svg>
+<figcaption id="histogram-caption">How many submissions got each score out of {max}{not_graded}.</figcaption>
+</figure>
+</section>
+"#
+    );
+}
+
+/// The histogram: a bar per score (or per ten), in an SVG left open for its caption.
+fn histogram(scores: &[u32], max: u32, html: &mut String) {
     let bins = bins(max);
     let counts: Vec<usize> = bins
         .iter()
@@ -111,24 +134,6 @@ pub(super) fn overview(class: &ClassReport, html: &mut String) {
             );
         }
     }
-    let mut not_graded = String::new();
-    if summary.no_program > 0 {
-        not_graded.push_str(&format!(", the {} not graded counted as 0", summary.no_program));
-    }
-    if summary.harness_errors > 0 {
-        not_graded.push_str(&format!(
-            ", the {} socklab could not grade left out",
-            summary.harness_errors
-        ));
-    }
-    let _ = write!(
-        html,
-        r#"</svg>
-<figcaption id="histogram-caption">How many submissions got each score out of {max}{not_graded}.</figcaption>
-</figure>
-</section>
-"#
-    );
 }
 
 #[cfg(test)]

@@ -29,7 +29,23 @@ pub(super) fn submissions(class: &ClassReport, html: &mut String) {
     html.push_str("</div>\n</section>\n");
 }
 
+/// A submission's row and, under it, how it ran and its checks.
 fn submission(s: &Submission, html: &mut String) {
+    row(s, html);
+    how_it_ran(s, html);
+    html.push_str(
+        "<table class=\"checks\">\n<thead><tr><th>check</th><th class=\"pts\">points</th><th class=\"result\">result</th></tr></thead>\n<tbody>\n",
+    );
+    for c in &s.report.checks {
+        check(c, html);
+    }
+    html.push_str("</tbody>\n</table>\n");
+    its_end(s, html);
+    html.push_str("</div>\n</details>\n");
+}
+
+/// The row itself: id, score, the checks not passed; it opens the submission's details.
+fn row(s: &Submission, html: &mut String) {
     let r = &s.report;
     let max = r.max_score();
     // Not graded sorts below every score.
@@ -65,6 +81,11 @@ fn submission(s: &Submission, html: &mut String) {
 "#,
         n_lost = lost.len(),
     );
+}
+
+/// The program, how it ended, notices, and each run when there were several.
+fn how_it_ran(s: &Submission, html: &mut String) {
+    let r = &s.report;
     let ended = match s.verdict {
         Verdict::Graded => format!("{}; {:.2} s", text::ending(r), r.duration.as_secs_f64()),
         Verdict::NoProgram { .. } | Verdict::HarnessError { .. } => "not run".to_string(),
@@ -100,18 +121,16 @@ fn submission(s: &Submission, html: &mut String) {
             );
         }
     }
-    html.push_str(
-        "<table class=\"checks\">\n<thead><tr><th>check</th><th class=\"pts\">points</th><th class=\"result\">result</th></tr></thead>\n<tbody>\n",
-    );
-    for c in &r.checks {
-        check(c, html);
-    }
-    html.push_str("</tbody>\n</table>\n");
-    if !r.stderr_tail.is_empty() {
+}
+
+/// The end of its stderr and the whole run's transcript, each folded away.
+fn its_end(s: &Submission, html: &mut String) {
+    let r = &s.report;
+    if !r.stderr_tail().is_empty() {
         let _ = writeln!(
             html,
             "<details class=\"more\"><summary>the end of its stderr</summary><pre>{}</pre></details>",
-            escape_html(&r.stderr_tail)
+            escape_html(r.stderr_tail())
         );
     }
     if !r.transcript.is_empty() {
@@ -129,7 +148,6 @@ fn submission(s: &Submission, html: &mut String) {
             omitted
         );
     }
-    html.push_str("</div>\n</details>\n");
 }
 
 /// A check's row, and for one not passed the evidence under it.
@@ -167,7 +185,7 @@ fn check(c: &CheckResult, html: &mut String) {
                 "<dl class=\"evidence\"><dt>expected</dt><dd class=\"mono\">{}</dd><dt>got</dt><dd class=\"mono\">{}</dd><dt>why</dt><dd>{}</dd>{transcript}</dl>",
                 escape_html(&f.expected),
                 escape_html(&f.got),
-                escape_html(&f.message)
+                escape_html(&f.message())
             )
         }
     };

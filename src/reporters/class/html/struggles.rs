@@ -48,20 +48,23 @@ fn struggles_of(class: &ClassReport) -> Vec<Struggle> {
             for s in &class.submissions {
                 let found = s.report.checks.iter().find(|c| c.id == check);
                 match (&s.verdict, found.map(|c| &c.outcome)) {
-                    (Verdict::Graded, Some(Outcome::Failed(f))) => failed.push(f.message.as_str()),
+                    (Verdict::Graded, Some(Outcome::Failed(f))) => failed.push(f.message()),
                     (Verdict::Graded, Some(Outcome::NotReached { reason })) => {
-                        skipped.push(reason.as_str())
+                        skipped.push(reason.clone())
                     }
                     (Verdict::Graded, Some(Outcome::Passed) | None)
                     | (Verdict::NoProgram { .. } | Verdict::HarnessError { .. }, _) => {}
                 }
             }
-            let reasons = if failed.is_empty() { &skipped } else { &failed };
+            let reasons: Vec<&str> = if failed.is_empty() { &skipped } else { &failed }
+                .iter()
+                .map(String::as_str)
+                .collect();
             Struggle {
                 check,
                 not_passed,
                 not_reached: skipped.len(),
-                reason: typical(reasons),
+                reason: typical(&reasons),
             }
         })
         .collect()

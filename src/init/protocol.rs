@@ -1,6 +1,10 @@
-//! What init tells the harness on its status pipe: the one protocol between them, typed, one
-//! JSON line a message, encoded and decoded here and nowhere else.
+//! The one protocol between the harness and the program's init, both ways, typed, and
+//! encoded and decoded here and nowhere else: what init tells the harness ([`Status`], one
+//! JSON line a message on its status pipe, read back by a [`Decoder`]), and what the harness
+//! asks of init ([`Request`], a signal each, since init's only channel from the harness is
+//! its signals). How init is started is [`super::InitArgs`].
 
+use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
 use crate::report::ProgramExit;
@@ -82,8 +86,58 @@ impl Status {
     }
 
     /// One line of the pipe (without its newline); `None` for anything else.
-    pub fn decode(line: &[u8]) -> Option<Status> {
+    fn decode(line: &[u8]) -> Option<Status> {
         serde_json::from_slice(line).ok()
+    }
+}
+
+/// The harness's end of the status pipe: bytes as they come in, whole messages out.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    /// The start of a line whose end has not come yet.
+    partial: Vec<u8>,
+}
+
+impl Decoder {
+    /// The messages `data` completes, in order; a line that is no message is passed over.
+    pub fn feed(&mut self, data: &[u8]) -> Vec<Status> {
+        self.partial.extend_from_slice(data);
+        let mut said = Vec::new();
+        while let Some(nl) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=nl).collect();
+            said.extend(Status::decode(&line[..nl]));
+        }
+        said
+    }
+}
+
+/// What the harness asks of init, each a signal of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// Pass SIGTERM on to every process of the program.
+    Stop,
+    /// Kill every process of the program, reap them, and end. The kernel sends it too when
+    /// the harness's thread that started init ends (its parent-death signal).
+    KillAll,
+    /// Say what the program's threads are blocked in: answered with [`Status::Looked`].
+    Look,
+}
+
+impl Request {
+    pub const ALL: [Request; 3] = [Request::Stop, Request::KillAll, Request::Look];
+
+    /// The signal that carries it.
+    pub fn signal(self) -> Signal {
+        match self {
+            Request::Stop => Signal::SIGTERM,
+            Request::KillAll => Signal::SIGUSR1,
+            Request::Look => Signal::SIGUSR2,
+        }
+    }
+
+    /// The request a signal carries, if any.
+    pub fn carried_by(signal: Signal) -> Option<Request> {
+        Request::ALL.into_iter().find(|r| r.signal() == signal)
     }
 }
 
@@ -91,7 +145,7 @@ impl Status {
 mod tests {
     use super::*;
 
-    /// Every message comes back as it went.
+    /// Every message comes back as it went, whole, however the pipe splits the bytes.
     #[test]
     fn round_trip() {
         for status in [
@@ -107,8 +161,20 @@ mod tests {
         ] {
             let line = status.encode();
             assert!(line.ends_with('\n') && !line[..line.len() - 1].contains('\n'));
-            assert_eq!(Status::decode(line.trim_end().as_bytes()), Some(status));
+            let mut decoder = Decoder::default();
+            let (start, end) = line.as_bytes().split_at(line.len() / 2);
+            assert_eq!(decoder.feed(start), []);
+            assert_eq!(decoder.feed(end), [status]);
         }
-        assert_eq!(Status::decode(b"exit 0"), None);
+        assert_eq!(Decoder::default().feed(b"exit 0\n"), []);
+    }
+
+    /// Each request has a signal of its own, and is known by it.
+    #[test]
+    fn requests_by_signal() {
+        for request in Request::ALL {
+            assert_eq!(Request::carried_by(request.signal()), Some(request));
+        }
+        assert_eq!(Request::carried_by(Signal::SIGCHLD), None);
     }
 }
