@@ -290,7 +290,6 @@ fn said(
         &[],
     )]
 )]
-#[ignore = "issue 26: wired after the engine reshape"]
 fn the_reason_is_one_a_student_can_act_on(#[case] fixture: &str, #[case] checks: &[Said]) {
     let reasons = reasons_in_both(fixture);
     for Said {

@@ -242,6 +242,7 @@ impl Session {
             PeerEvent::Nothing => false,
             PeerEvent::Accepted { name, remote } => {
                 self.note(name, format!("accepts a connection from {remote}"));
+                self.evidence.connected_to(name);
                 true
             }
             PeerEvent::Bytes { name, data, end } => {
