@@ -66,6 +66,8 @@ pub enum Difference {
     Echo,
     /// The same bytes as the time before, though another line was typed.
     SameWhateverTyped { earlier_typed: String },
+    /// The newline alone, in a datagram of its own after the line before it.
+    NewlineApart,
     /// The bytes' printed form (`b'hello'`), sent as text.
     Repr,
     /// The line ends in `\r\n`.
@@ -103,6 +105,12 @@ pub fn difference(x: &Exchange) -> Difference {
         return Difference::SameWhateverTyped {
             earlier_typed: earlier_typed.to_string(),
         };
+    }
+    if x.carrier == Carrier::Datagram
+        && got == b"\n"
+        && x.earlier.is_some_and(|(_, before)| !before.is_empty() && !before.ends_with(b"\n"))
+    {
+        return Difference::NewlineApart;
     }
     let line = text.strip_suffix(b"\n").unwrap_or(text);
     let printed = trim_end(got, b'\n');
@@ -196,6 +204,13 @@ pub fn other_bytes(x: &Exchange, language: Language) -> Reason {
             ),
             send_typed,
         ),
+        Difference::NewlineApart => Reason::own(
+            format!(
+                "{peer} received {got} alone: the newline of the line before ({}) came in a datagram of its own, and a datagram is a message by itself",
+                python_bytes(x.earlier.map(|(_, before)| before).unwrap_or_default())
+            ),
+            "send the line and its newline together, in one sendto()",
+        ),
         Difference::Repr => Reason::own(
             format!(
                 "{peer} received {got}: the printed form of bytes (b'...'), not the bytes themselves"
@@ -212,11 +227,20 @@ pub fn other_bytes(x: &Exchange, language: Language) -> Reason {
         ),
         Difference::MissingNewline => Reason::own(
             format!("{peer} received {got}, without the newline at its end"),
-            language.pick(
-                "input() strips the newline: add it back before sending (s += \"\\n\"), as the lesson does",
-                "keep the newline fgets() read, or add \"\\n\" back before sending",
-                "end the line with \"\\n\"",
-            ),
+            match x.typed {
+                // A typed line lost its newline on the way in.
+                Some(_) => language
+                    .pick(
+                        "input() strips the newline: add it back before sending (s += \"\\n\"), as the lesson does",
+                        "keep the newline fgets() read, or add \"\\n\" back before sending",
+                        "end the line with \"\\n\"",
+                    )
+                    .to_string(),
+                None => format!(
+                    "end it with the newline: send {}",
+                    python_bytes(x.awaited.text())
+                ),
+            },
         ),
         Difference::Part => match x.carrier {
             Carrier::Datagram => Reason::own(
@@ -351,6 +375,13 @@ mod tests {
                 Difference::NothingOfTyped,
             ),
             (same, Difference::NothingOfTyped),
+            (
+                Exchange {
+                    earlier: Some(("yes, here", b"yes, here")),
+                    ..reply("sorry, I was busy", b"\n", Carrier::Datagram)
+                },
+                Difference::NewlineApart,
+            ),
             (
                 reply("hello back", b"b'hello back'", Carrier::Stream),
                 Difference::Repr,

@@ -63,6 +63,9 @@ impl Default for ProgramFacts {
 #[derive(Debug, Default)]
 pub struct Evidence {
     act: Act,
+    /// The last act before the program's end was known: what its end came right after,
+    /// whatever the harness did after it.
+    act_before_end: Option<Act>,
     typed: Option<String>,
     peers: Vec<PeerEvidence>,
     facts: ProgramFacts,
@@ -71,9 +74,9 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    /// What had just happened, as the program met it.
+    /// What had just happened, as the program met it: before its end, once it has ended.
     pub fn moment(&self) -> Moment<'_> {
-        match &self.act {
+        match self.act_before_end.as_ref().unwrap_or(&self.act) {
             Act::Start => Moment::Start,
             Act::Connected(peer) => Moment::Connected { peer },
             Act::ConnectedTo(peer) => Moment::ConnectedTo { peer },
@@ -151,6 +154,13 @@ impl Evidence {
     }
 
     // ----- set where the harness acts ------------------------------------------------
+
+    /// The program has ended: its moment stays the one before.
+    pub(super) fn program_ended(&mut self) {
+        if self.act_before_end.is_none() {
+            self.act_before_end = Some(self.act.clone());
+        }
+    }
 
     /// A new check: nothing typed in it yet.
     pub fn begin_check(&mut self) {

@@ -223,6 +223,7 @@ impl Session {
                 }
                 Status::Exited(exit) => {
                     let exit: ProgramExit = exit.into();
+                    self.evidence.program_ended();
                     self.note("program", format!("exits with {exit}"))
                 }
                 Status::Swept(0) => {}
