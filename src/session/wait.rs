@@ -192,6 +192,12 @@ impl Session {
                 self.stuck.program_acted();
             }
         }
+        // The moment the program ended after is taken once everything ready with its end
+        // is read: a client that connected and died at once may have its connection and its
+        // end read in one round, whichever first.
+        if self.program.exit().is_some() {
+            self.evidence.program_ended();
+        }
         true
     }
 
@@ -223,7 +229,6 @@ impl Session {
                 }
                 Status::Exited(exit) => {
                     let exit: ProgramExit = exit.into();
-                    self.evidence.program_ended();
                     self.note("program", format!("exits with {exit}"))
                 }
                 Status::Swept(0) => {}
