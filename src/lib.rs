@@ -36,6 +36,9 @@
 //! - [`init`]: the tiny init that runs inside the namespace, reports the exit, leaves no
 //!   process behind, and looks at the program's threads where socklab may not; its
 //!   protocol with the harness, both ways, typed in one module ([`init::protocol`]).
+//! - [`reasons`]: the reason a student can act on, from plain data: how other bytes differ,
+//!   which part of a near-miss line is wrong, what had just happened when the program ended,
+//!   its own last words; hints fit for its language.
 //! - [`report`]: plain data: outcomes, reports, and the events reporters consume; a
 //!   failure's parts as fields; a class's submissions and summary.
 //! - [`reporters`]: output apart from grading: human, JSON, Gradescope, JUnit, GitHub
@@ -105,6 +108,7 @@ linux_modules!(
     placeholders,
     poll,
     program,
+    reasons,
     reference,
     report,
     reporters,

@@ -6,6 +6,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::reasons::Language;
+
+/// How much of a program's source is read for its reasons.
+pub const SOURCE_READ_BYTES: u64 = 64 * 1024;
 
 /// The placeholder in a program's arguments that the harness replaces with its port.
 pub const PORT_PLACEHOLDER: &str = "{port}";
@@ -31,6 +35,32 @@ pub struct Source {
 }
 
 impl Program {
+    /// The language it is written in: C for a file compiled in its run, else what its
+    /// command says (`python3 serv.py`, a script whose `#!` line names python).
+    pub fn language(&self) -> Language {
+        if self.source.is_some() {
+            return Language::C;
+        }
+        Language::of_command(&self.argv, |arg| {
+            let text = read_start(Path::new(arg), 256)?;
+            text.lines().next().map(str::to_string)
+        })
+    }
+
+    /// Its source, where the harness can read it (the C file, or the script its command
+    /// names), up to [`SOURCE_READ_BYTES`]: a reason may quote what it binds.
+    pub fn source_text(&self) -> Option<String> {
+        let file = match &self.source {
+            Some(source) => source.file.clone(),
+            None => self
+                .argv
+                .iter()
+                .map(PathBuf::from)
+                .find(|arg| Language::of_file(&arg.to_string_lossy(), "") != Language::Other)?,
+        };
+        read_start(&file, SOURCE_READ_BYTES)
+    }
+
     /// Resolves `argv[0]` as a shell would (PATH unless it has a slash) and checks that it
     /// can be run, so that a typo is one plain error line rather than a failed grade.
     pub fn resolve(argv: &[String]) -> Result<Program> {
@@ -158,4 +188,16 @@ impl Program {
             .map(|a| a.replace(PORT_PLACEHOLDER, &port.to_string()))
             .collect()
     }
+}
+
+/// The start of the text file at `path`, up to `bytes`; nothing if it cannot be read.
+fn read_start(path: &Path, bytes: u64) -> Option<String> {
+    use std::io::Read;
+    let mut start = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(bytes)
+        .read_to_end(&mut start)
+        .ok()?;
+    Some(String::from_utf8_lossy(&start).into_owned())
 }

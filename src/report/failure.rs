@@ -13,15 +13,20 @@ pub struct Failure {
     pub got: String,
     /// What happened, in plain words; a traceback or a compiler's message runs over lines.
     pub why: String,
-    /// What a failure of this step usually means: the lab's hint for it. Never given when
-    /// the program was gone, since a hint explains a mistake, not a crash.
+    /// What to do about it: the reason's own advice where it found the mistake, else the
+    /// lab's hint for the step (what a failure of it usually means), where that fits the
+    /// program's language. The lab's hint is never given when the program was gone, since
+    /// it explains a mistake, not a crash.
     pub hint: Option<String>,
+    /// The hint is the reason's own (or the reason wants none): the lab's hint for the step
+    /// would point elsewhere, and is not added.
+    pub hint_decided: bool,
     /// The limit the program ran into, which is the reason before any other.
     pub limit: Option<String>,
-    /// What had just happened when the step gave up (the harness's last input, the
-    /// program's last act): a place for it, not filled or shown yet.
+    /// What had just happened when the program ended (the harness's last input), as `why`
+    /// tells it: "as soon as a line was typed (\"hi\")".
     pub moment: Option<String>,
-    /// The last line the program printed: a place for it, not filled or shown yet.
+    /// The last line the program printed before it ended, quoted, as `why` tells it.
     pub last_line: Option<String>,
     /// How long the step waited before giving up, if it timed out.
     pub waited: Option<Duration>,
@@ -37,6 +42,7 @@ impl Failure {
             got: got.into(),
             why: why.into(),
             hint: None,
+            hint_decided: false,
             limit: None,
             moment: None,
             last_line: None,
@@ -65,10 +71,23 @@ impl Failure {
         }
     }
 
-    /// The same failure with the lab's hint for its step, unless the program was gone.
+    /// The same failure with the lab's hint for its step, unless the program was gone or
+    /// the reason gave its own advice (or wanted none).
     pub fn with_hint(self, hint: Option<&str>) -> Failure {
+        if self.hint_decided {
+            return self;
+        }
         Failure {
             hint: hint.filter(|_| !self.program_gone).map(str::to_string),
+            ..self
+        }
+    }
+
+    /// The same failure with `hint` as its advice, in place of the lab's hint for the step.
+    pub fn with_own_hint(self, hint: Option<String>) -> Failure {
+        Failure {
+            hint,
+            hint_decided: true,
             ..self
         }
     }

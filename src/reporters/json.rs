@@ -1,7 +1,9 @@
 //! `--format json`: one object for the whole run, printed when it ends. The field names are
 //! a contract with scripts: `lab`, `score`, `max_score`, `checks` (each `name`, `points`,
-//! `max`, `passed`, and on failure `expected`, `got`, `message`), `transcript`. A lab socklab
-//! could not grade (exit 2) is `lab`, `graded: false`, `score: null`, `max_score`, `error`.
+//! `max`, `passed`, and on failure `expected`, `got`, `message`, and where known the
+//! message's `hint`, the `moment` the program ended and the `last_line` it printed),
+//! `transcript`. A lab socklab could not grade (exit 2) is `lab`, `graded: false`,
+//! `score: null`, `max_score`, `error`.
 
 use std::io::{self, Write};
 
@@ -36,6 +38,17 @@ pub fn check(c: &CheckResult) -> Value {
             map.insert("expected".into(), f.expected.clone().into());
             map.insert("got".into(), f.got.clone().into());
             map.insert("message".into(), f.message().into());
+            // The message's parts, for scripts that want one.
+            let parts = [
+                ("hint", &f.hint),
+                ("moment", &f.moment),
+                ("last_line", &f.last_line),
+            ];
+            for (field, value) in parts {
+                if let Some(value) = value {
+                    map.insert(field.into(), value.clone().into());
+                }
+            }
             if let Some(waited) = f.waited {
                 map.insert("waited_s".into(), json!(waited.as_secs_f64()));
             }

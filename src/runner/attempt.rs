@@ -11,11 +11,12 @@ use crate::error::{Error, Result};
 use crate::launch::Enclosure;
 use crate::placeholders::{self, IN_ARGS, Placeholder};
 use crate::program::Program;
+use crate::reasons;
 use crate::report::{CheckResult, Entry, Event, IsolationLevel, Notice, Outcome, RunSummary};
 use crate::sandbox::Isolation;
 use crate::sandbox::place::{Place, Wanted};
 use crate::script::{Check, Lab, Run};
-use crate::session::Session;
+use crate::session::{ProgramFacts, Session};
 
 use super::Config;
 use super::attribution;
@@ -33,6 +34,8 @@ pub struct Attempt<'a> {
     pub earlier: &'a [CheckResult],
     /// Whether its run is the lab's first: it starts the lab's events.
     pub starts_lab: bool,
+    /// What the program is (its language, its source), known once per grading.
+    pub facts: &'a ProgramFacts,
 }
 
 /// What one run of the program produced.
@@ -151,8 +154,12 @@ impl Attempt<'_> {
                 Error::Internal(format!("preparing the lab: {}", f.message()))
             })?;
         }
-        session.launch(&program, &enclosure)?;
         let argv = program.args_for(port);
+        session.evidence_mut().set_facts(ProgramFacts {
+            args: argv.get(self.program.argv.len()..).unwrap_or_default().to_vec(),
+            ..self.facts.clone()
+        });
+        session.launch(&program, &enclosure)?;
         if self.starts_lab {
             out.send(Event::Started {
                 lab: lab.name.to_string(),
@@ -195,6 +202,7 @@ impl Attempt<'_> {
         let s = &mut running.session;
         let mark = s.transcript().entries().len();
         s.conversation_mut().begin_check();
+        s.evidence_mut().begin_check();
         let outcome = match self.unmet_need(check, &running.results) {
             Some(unmet) => Outcome::NotReached {
                 reason: format!("needs '{unmet}', which did not pass"),
@@ -315,12 +323,14 @@ impl Attempt<'_> {
     }
 }
 
-/// The check's steps against the session, each failure with its step's hint, and the limit
+/// The check's steps against the session, each failure with its step's hint (where the
+/// reason has no advice of its own, and the hint fits the program's language), and the limit
 /// the program ran into as its first reason; then what the check's input caused is charged
 /// to it (see [`attribution`]). A failure because the program is gone, when an earlier
 /// check already told its end, is a check not reached.
 fn carry_out(s: &mut Session, check: &Check, gone_before: bool) -> Outcome {
     let opened = attribution::open(s, check);
+    let language = s.evidence().language();
     let steps = check.steps.iter().try_for_each(|scripted| {
         if scripted.step.acts() {
             s.conversation_mut().acts();
@@ -328,7 +338,10 @@ fn carry_out(s: &mut Session, check: &Check, gone_before: bool) -> Outcome {
         scripted
             .step
             .run(s)
-            .map_err(|failure| failure.with_hint(scripted.hint.as_deref()))
+            .map_err(|failure| {
+                let hint = scripted.hint.as_deref();
+                failure.with_hint(hint.filter(|h| reasons::step_hint_fits(h, language)))
+            })
     });
     let outcome = match steps {
         Ok(()) => Outcome::Passed,

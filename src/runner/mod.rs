@@ -20,7 +20,7 @@ use crate::program::Program;
 use crate::report::{CheckResult, Event, Notice, Report};
 use crate::sandbox::place::IsolationFloor;
 use crate::script::Lab;
-use crate::session::Timeouts;
+use crate::session::{ProgramFacts, Timeouts};
 
 use attempt::{Attempt, RunResult};
 use outbox::Outbox;
@@ -66,6 +66,12 @@ fn grade_lab(
 ) -> Result<Report> {
     let started = Instant::now();
     let mut kept: Vec<RunResult> = Vec::new();
+    // What the program is, once per grading: its reasons' words fit its language.
+    let facts = ProgramFacts {
+        language: program.language(),
+        args: Vec::new(),
+        source: program.source_text(),
+    };
     let mut notices = Vec::new();
     for run in &lab.runs {
         let earlier: Vec<CheckResult> = kept.iter().flat_map(|r| r.checks.clone()).collect();
@@ -77,6 +83,7 @@ fn grade_lab(
             config,
             earlier: &earlier,
             starts_lab: kept.is_empty(),
+            facts: &facts,
         };
         // The lesson's form first; other forms only where it fails the run's first check,
         // and only kept where they pass it.

@@ -16,6 +16,7 @@ impl Give<'_> {
     /// Types on the program's keyboard.
     pub fn type_bytes(&mut self, data: &[u8]) -> Result<(), String> {
         self.0.transcript.bytes("keyboard", data);
+        self.0.evidence.typed_keys(data);
         self.0.given.record(Channel::Keyboard, data);
         self.0.stuck.input_given();
         let deadline = self.0.clock.deadline_from(Instant::now());
@@ -40,6 +41,7 @@ impl Give<'_> {
             return Ok(false);
         };
         self.0.note(name, format!("connects from {local} to {to}"));
+        self.0.evidence.connected(name);
         self.0.clock.saw_life();
         self.0.stuck.input_given();
         Ok(true)
@@ -48,6 +50,7 @@ impl Give<'_> {
     pub fn send(&mut self, name: &'static str, data: &[u8]) -> Result<(), String> {
         self.0.transcript.bytes(format!("{name} → program"), data);
         self.0.given.record(Channel::Peer(name), data);
+        self.0.evidence.sent(name, data, false);
         self.0.stuck.input_given();
         let deadline = self.0.clock.deadline_from(Instant::now());
         self.0.peers.send(name, data, deadline)
@@ -57,6 +60,7 @@ impl Give<'_> {
     pub fn hang_up(&mut self, name: &'static str) {
         if self.0.peers.hang_up(name) {
             self.0.note(name, "hangs up");
+            self.0.evidence.hung_up(name);
             self.0.stuck.input_given();
         }
     }
@@ -85,6 +89,7 @@ impl Give<'_> {
         self.0.transcript
             .datagram(format!("{name} → program"), data, format!("{local} → {to}"));
         self.0.given.record(Channel::Peer(name), data);
+        self.0.evidence.sent(name, data, true);
         self.0.stuck.input_given();
         Ok(())
     }

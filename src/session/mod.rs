@@ -22,6 +22,7 @@
 
 mod attribution;
 mod clock;
+mod evidence;
 mod give;
 mod inbox;
 mod peers;
@@ -42,6 +43,7 @@ use crate::sandbox::{Isolation, Listening, procs, users};
 
 pub use attribution::{Accepted, Attribution, Channel, Conversation, Unread};
 pub use clock::Timeouts;
+pub use evidence::{Evidence, ProgramFacts};
 pub use inbox::{Inbox, StreamEnd};
 pub use give::Give;
 pub use peers::{Connection, DatagramPeer, Peers};
@@ -74,6 +76,7 @@ pub struct Session {
     transcript: Transcript,
     stuck: StuckCheck,
     given: attribution::Given,
+    evidence: Evidence,
 }
 
 impl Session {
@@ -88,6 +91,7 @@ impl Session {
             transcript: Transcript::default(),
             stuck: StuckCheck::new(),
             given: attribution::Given::default(),
+            evidence: Evidence::default(),
         }
     }
 
@@ -171,6 +175,22 @@ impl Session {
 
     pub fn conversation_mut(&mut self) -> &mut Conversation {
         &mut self.conversation
+    }
+
+    /// What a failure's reason is told from: the moment, what was typed and sent, what the
+    /// program is (see [`crate::reasons`]).
+    pub fn evidence(&self) -> &Evidence {
+        &self.evidence
+    }
+
+    pub fn evidence_mut(&mut self) -> &mut Evidence {
+        &mut self.evidence
+    }
+
+    /// This host's addresses, where the program runs, Alice's and Bob's among them.
+    pub fn host_addresses(&mut self) -> Vec<std::net::IpAddr> {
+        let hosts = self.place.hosts();
+        self.evidence.host_addresses([hosts.alice, hosts.bob]).to_vec()
     }
 
     /// What happened, in order.

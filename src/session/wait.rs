@@ -192,6 +192,12 @@ impl Session {
                 self.stuck.program_acted();
             }
         }
+        // The moment the program ended after is taken once everything ready with its end
+        // is read: a client that connected and died at once may have its connection and its
+        // end read in one round, whichever first.
+        if self.program.exit().is_some() {
+            self.evidence.program_ended();
+        }
         true
     }
 
@@ -242,6 +248,7 @@ impl Session {
             PeerEvent::Nothing => false,
             PeerEvent::Accepted { name, remote } => {
                 self.note(name, format!("accepts a connection from {remote}"));
+                self.evidence.connected_to(name);
                 true
             }
             PeerEvent::Bytes { name, data, end } => {

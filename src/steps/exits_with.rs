@@ -3,10 +3,11 @@
 //! conversation before it, and counts only if that conversation took place.
 
 use crate::escape;
+use crate::reasons::{Printed, moment};
 use crate::report::{Failure, ProgramExit, Proto};
 use crate::session::{Output, Probe, Session};
 
-use super::failures::unmet;
+use super::failures::{program_ended, reasoned, unmet};
 use super::{Does, Fits, Kind, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
@@ -66,16 +67,27 @@ impl StepKind for ExitsWith {
                     None => Probe::Ready(()),
                 }
             }
-            Some(exit) => Probe::Failed(Failure::new(
+            Some(exit) => Probe::Failed(program_ended(
+                s,
                 expected.clone(),
                 format!("exited with {exit}"),
-                s.program().how_ended(),
             )),
             None => Probe::Pending,
         });
         result.map_err(|end| {
             let screen = s.program().output(Output::Screen);
             let printed_bytes = screen.total() - screen_before;
+            if let Some(waited) = end.waited() {
+                let printed = Printed {
+                    bytes: printed_bytes,
+                    tail: screen.tail(),
+                    waited,
+                };
+                let language = s.evidence().language();
+                if let Some(flood) = moment::flood(&printed, "exited", language) {
+                    return reasoned(&expected, "still running", flood).after(waited);
+                }
+            }
             let mut meanwhile = String::new();
             if printed_bytes > 0 {
                 let tail = screen.tail();

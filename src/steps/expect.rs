@@ -3,6 +3,7 @@
 //! [`super::receives_datagram`].
 
 use crate::escape;
+use crate::reasons::Awaited;
 
 /// What the program should show on its screen.
 #[derive(Debug, Clone)]
@@ -155,6 +156,14 @@ impl Received {
                     Verdict::Wrong
                 }
             }
+        }
+    }
+
+    /// What is awaited, as a reason judges bytes against it (see [`crate::reasons`]).
+    pub fn as_awaited(&self) -> Awaited<'_> {
+        match self {
+            Received::Exactly(want) => Awaited::Exactly(want),
+            Received::Line(line) => Awaited::Line(line),
         }
     }
 

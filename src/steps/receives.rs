@@ -2,11 +2,12 @@
 //! its newline, and nothing after it): the peer receives on its connection with the
 //! program.
 
+use crate::reasons::{Carrier, Exchange, content};
 use crate::report::{Failure, Proto};
 use crate::session::{Probe, Session, StreamEnd, Unmet};
 
 use super::expect::{Received, Verdict, find_bytes};
-use super::failures::{shown, unmet};
+use super::failures::{program_gone, reasoned, shown, unmet};
 use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
@@ -34,7 +35,8 @@ fn parse(said: &Said) -> Result<Step, String> {
 
 /// How a wait for bytes on a connection ended, when it did not fail on its own.
 enum Got {
-    Expected,
+    /// These bytes, as awaited.
+    Expected(Vec<u8>),
     /// The connection ended before the bytes came: what came instead (maybe nothing), and
     /// how it ended.
     Ended(Vec<u8>, Option<StreamEnd>),
@@ -78,13 +80,9 @@ impl StepKind for Receives {
             };
             let got = conn.inbox.unmatched();
             match want.judge(got, conn.inbox.ended()) {
-                Verdict::Matched(n) => {
-                    conn.inbox.consume(n);
-                    Probe::Ready(Got::Expected)
-                }
+                Verdict::Matched(n) => Probe::Ready(Got::Expected(got[..n].to_vec())),
                 Verdict::MatchedUnlessMore(n) if last => {
-                    conn.inbox.consume(n);
-                    Probe::Ready(Got::Expected)
+                    Probe::Ready(Got::Expected(got[..n].to_vec()))
                 }
                 // Wrong already, but keep reading until what was awaited comes too (or the
                 // stream ends, or the wait does), so the failure shows it all and the next
@@ -102,21 +100,23 @@ impl StepKind for Receives {
                     Probe::Ready(Got::Ended(got, conn.inbox.end))
                 }
                 Verdict::Wrong => {
-                    let got = shown(got);
+                    let got = got.to_vec();
                     // Judged and reported here; later checks must not blame the same bytes.
                     conn.inbox.consume_all();
-                    Probe::Failed(Failure::new(
-                        expected.clone(),
-                        got,
-                        format!("{peer} received other bytes"),
-                    ))
+                    Probe::Failed(other_bytes(s, peer, want, &expected, &got))
                 }
                 Verdict::Incomplete | Verdict::MatchedUnlessMore(_) => Probe::Pending,
             }
         });
         match result {
-            Ok(Got::Expected) => Ok(()),
-            Ok(Got::Ended(got, end)) => Err(ended_early(s, peer, &expected, &got, end)),
+            Ok(Got::Expected(got)) => {
+                if let Some(conn) = s.peers_mut().connection_mut(peer) {
+                    conn.inbox.consume(got.len());
+                }
+                s.evidence_mut().received(peer, &got);
+                Ok(())
+            }
+            Ok(Got::Ended(got, end)) => Err(ended_early(s, peer, want, &expected, &got, end)),
             Err(end) => Err(not_received(s, peer, want, &expected, end)),
         }
     }
@@ -128,6 +128,7 @@ impl StepKind for Receives {
 fn ended_early(
     s: &mut Session,
     peer: &'static str,
+    want: &Received,
     expected: &str,
     got: &[u8],
     end: Option<StreamEnd>,
@@ -142,24 +143,51 @@ fn ended_early(
     }
     match s.program().exit() {
         // The program's end is the reason: nothing came, or it crashed.
-        Some(_) if got.is_empty() => Failure::program_gone(expected, shown(got), s.program().how_ended()),
-        Some(exit) if !exit.is_success() => {
-            Failure::program_gone(expected, shown(got), s.program().how_ended())
+        Some(exit) if got.is_empty() || !exit.is_success() => {
+            program_gone(s, expected, shown(got))
         }
         _ if got.is_empty() => Failure::new(
             expected,
             shown(got),
             format!("the connection {how} before {peer} received anything"),
         ),
-        _ => Failure::new(
-            expected,
-            shown(got),
-            format!("{peer} received other bytes, then the connection {how}"),
-        ),
+        _ => {
+            let failure = other_bytes(s, peer, want, expected, got);
+            Failure {
+                why: format!("{}, then the connection {how}", failure.why),
+                ..failure
+            }
+        }
     }
 }
 
-/// The failure of a wait that ended without the bytes, the connection still open.
+/// The failure of bytes that came but were not those awaited: how they differ, with advice
+/// that fits that (see [`crate::reasons::content`]).
+fn other_bytes(
+    s: &mut Session,
+    peer: &'static str,
+    want: &Received,
+    expected: &str,
+    got: &[u8],
+) -> Failure {
+    let evidence = s.evidence();
+    let exchange = Exchange {
+        peer,
+        awaited: want.as_awaited(),
+        got,
+        carrier: Carrier::Stream,
+        typed: evidence.typed(),
+        peer_sent: evidence.sent_by(peer),
+        earlier: evidence.earlier_reply(peer),
+    };
+    let failure = reasoned(expected, shown(got), content::other_bytes(&exchange, evidence.language()));
+    s.evidence_mut().received(peer, got);
+    failure
+}
+
+/// The failure of a wait that ended without the bytes, the connection still open: bytes
+/// that came are judged for how they differ (the cause, so no "blocked in ..." follows);
+/// where nothing came, what the program waits for instead.
 fn not_received(
     s: &mut Session,
     peer: &'static str,
@@ -170,31 +198,21 @@ fn not_received(
     if let Unmet::Failed(failure) = end {
         return failure;
     }
-    let wrong = s.peers().connection(peer).is_some_and(|c| {
-        !c.inbox.unmatched().is_empty() && want.judge(c.inbox.unmatched(), false) == Verdict::Wrong
-    });
     let got = match s.peers_mut().connection_mut(peer) {
         Some(conn) => {
-            let got = shown(conn.inbox.unmatched());
+            let got = conn.inbox.unmatched().to_vec();
             conn.inbox.consume_all();
             got
         }
-        None => "no connection".into(),
+        None => return unmet(end, expected, "no connection".into(), &format!("{peer} has no connection"), ""),
     };
-    let missing = if got == "nothing" {
+    if got.is_empty() {
         s.conversation_mut().missing(format!("nothing reached {peer}"));
-        format!("nothing reached {peer}")
-    } else if wrong {
-        format!("{peer} received other bytes")
-    } else {
-        format!("only part of it reached {peer}")
-    };
-    if wrong && let Unmet::Deadline { .. } = end {
-        // What came is the failure; the deadline says nothing more.
-        return Failure {
-            why: missing,
-            ..unmet(end, expected, got, "", "")
-        };
+        return unmet(end, expected, shown(&got), &format!("nothing reached {peer}"), "");
     }
-    unmet(end, expected, got, &missing, "")
+    let failure = other_bytes(s, peer, want, expected, &got);
+    match end.waited() {
+        Some(waited) => failure.after(waited),
+        None => failure,
+    }
 }

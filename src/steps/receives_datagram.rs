@@ -2,11 +2,12 @@
 //! peer receives one datagram, judged alone: a datagram is one message, whenever it comes.
 
 use crate::escape;
+use crate::reasons::{Carrier, Exchange, content};
 use crate::report::{Failure, Proto};
 use crate::session::{Probe, Session, Unmet};
 
 use super::expect::{Received, Verdict};
-use super::failures::{program_gone, unmet};
+use super::failures::{program_gone, reasoned, unmet};
 use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
@@ -84,7 +85,8 @@ impl StepKind for ReceivesDatagram {
             // A server answers from its own port: `nc -u HOST 9000` has connected its socket
             // there and drops datagrams from anywhere else.
             let from_server_expected = inbox.local.port() != server_port;
-            match want.judge(&data, true) {
+            let verdict = want.judge(&data, true);
+            let probe = match verdict {
                 Verdict::Matched(_) if from_server_expected && from.port() != server_port => {
                     Probe::Failed(Failure::new(
                         format!("{expected}, from port {server_port}"),
@@ -96,19 +98,29 @@ impl StepKind for ReceivesDatagram {
                     ))
                 }
                 Verdict::Matched(_) => Probe::Ready(()),
+                // The datagram came from where it should: its content is what is wrong, and
+                // the reason says how, never with the lab's hint about addresses.
                 _ => {
-                    let why = if want.awaited().starts_with(&data) && !data.is_empty() {
-                        format!("{peer} received only part of the line in one datagram: send the whole line in one sendto()")
-                    } else {
-                        format!("{peer} received a different datagram")
+                    let evidence = s.evidence();
+                    let exchange = Exchange {
+                        peer,
+                        awaited: want.as_awaited(),
+                        got: &data,
+                        carrier: Carrier::Datagram,
+                        typed: evidence.typed(),
+                        peer_sent: evidence.sent_by(peer),
+                        earlier: evidence.earlier_reply(peer),
                     };
-                    Probe::Failed(Failure::new(
+                    let reason = content::other_bytes(&exchange, evidence.language());
+                    Probe::Failed(reasoned(
                         expected.clone(),
                         escape::python_bytes(&data),
-                        why,
+                        reason,
                     ))
                 }
-            }
+            };
+            s.evidence_mut().received(peer, &data);
+            probe
         });
         result.map_err(|end| {
             if let Unmet::Failed(failure) = &end

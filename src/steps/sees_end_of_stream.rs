@@ -4,7 +4,7 @@
 use crate::report::{Failure, ProgramExit, Proto};
 use crate::session::{Probe, Session, StreamEnd};
 
-use super::failures::unmet;
+use super::failures::{program_gone, unmet};
 use super::{Does, Fits, Kind, Peer, Role, Said, SoFar, Step, StepKind};
 
 pub const KIND: Kind = Kind {
@@ -77,14 +77,11 @@ impl StepKind for SeesEndOfStream {
                 ),
             ))
         } else if crashed {
-            Err(Failure::program_gone(
-                expected,
-                "end of stream when the program crashed",
-                format!(
-                    "the connection ended because the program did: {}",
-                    s.program().how_ended()
-                ),
-            ))
+            let ended = program_gone(s, expected, "end of stream when the program crashed");
+            Err(Failure {
+                why: format!("the connection ended because the program did: {}", ended.why),
+                ..ended
+            })
         } else if let Some(gap) = s.conversation().unfinished() {
             Err(Failure::new(
                 expected,
