@@ -364,14 +364,20 @@ fn hard_coded_ports_grade_in_parallel() {
 fn folder_without_a_runnable_program_is_a_zero_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let class = dir.path();
-    let lesson = std::fs::canonicalize("fixtures/serv_simple/pass/lesson_serv_simple.py").unwrap();
     for (id, mode) in [("amy", 0o755), ("bo", 0o644)] {
         let folder = class.join(id);
         std::fs::create_dir(&folder).unwrap();
+        // The program in the submission's folder, which the run is given, wherever the
+        // checkout lies (a run's /tmp is its own).
+        std::fs::copy(
+            "fixtures/serv_simple/pass/lesson_serv_simple.py",
+            folder.join("serv.py"),
+        )
+        .unwrap();
         let script = folder.join("run.sh");
         std::fs::write(
             &script,
-            format!("#!/bin/sh\nexec python3 {}\n", lesson.display()),
+            "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/serv.py\"\n",
         )
         .unwrap();
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(mode)).unwrap();
