@@ -349,9 +349,7 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Init(command) => init::run(command.decode()),
-        command => match Labs::with(cli.labs_dir.as_slice(), &cli.lab_file)
-            .and_then(|labs| run(command, &labs, &cli.lab_file))
-        {
+        command => match run_with_labs(command, &cli.labs_dir, &cli.lab_file) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("socklab: {e}");
@@ -360,6 +358,16 @@ pub fn main() -> ExitCode {
         },
     };
     ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// Runs `command` with the labs read first. `socklab nc`, which needs none and starts in
+/// every run that grades a netcat, skips reading them unless lab files were named (one that
+/// does not load is an error, whatever the command).
+fn run_with_labs(command: Command, dir: &Option<PathBuf>, files: &[PathBuf]) -> Result<i32> {
+    match command {
+        Command::Nc { args } if dir.is_none() && files.is_empty() => Ok(netcat::main(&args)),
+        command => run(command, &Labs::with(dir.as_slice(), files)?, files),
+    }
 }
 
 /// Runs `command` with the labs it may grade.
